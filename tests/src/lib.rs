@@ -1,0 +1,327 @@
+//! Shared helpers for the workspace-level end-to-end tests.
+//!
+//! - [`Spec`]: a spec loaded from `spec/`, with its operations' examples, so tests derive
+//!   their cases from the specs instead of repeating them.
+//! - [`RecordingServer`]: a tiny HTTP server on `127.0.0.1:0` that records every request and
+//!   answers with replies queued by the test. It stops when dropped.
+//! - [`compare_json`]: JSON equality that reports where numbers changed representation only.
+
+/// The README's Rust examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_path_buf()
+}
+
+/// A JSON file under `tests/fixtures/`.
+pub fn fixture(name: &str) -> Value {
+    let path = workspace_root().join("tests/fixtures").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A spec from `spec/`, as JSON.
+pub struct Spec {
+    /// The document.
+    pub doc: Value,
+}
+
+/// One named example of one response (or request) of an operation.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// The example's name in the spec.
+    pub name: String,
+    /// The payload.
+    pub value: Value,
+}
+
+impl Spec {
+    /// Loads `spec/<rel>`.
+    pub fn load(rel: &str) -> Spec {
+        let path = workspace_root().join("spec").join(rel);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc = spec_core::yaml::parse(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .value;
+        Spec { doc }
+    }
+
+    /// Follows a `$ref` if `value` is one.
+    pub fn deref<'a>(&'a self, value: &'a Value) -> &'a Value {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(target) => self
+                .doc
+                .pointer(target.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("unresolved {target}")),
+            None => value,
+        }
+    }
+
+    /// The operation object with this `operationId`.
+    pub fn operation(&self, operation_id: &str) -> &Value {
+        self.doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .flat_map(|item| item.as_object().into_iter().flat_map(|m| m.values()))
+            .find(|op| op.get("operationId").and_then(Value::as_str) == Some(operation_id))
+            .unwrap_or_else(|| panic!("no operation {operation_id}"))
+    }
+
+    /// The JSON examples of one response of an operation (`status` as written in the spec).
+    pub fn response_examples(&self, operation_id: &str, status: &str) -> Vec<Example> {
+        let response = self.deref(&self.operation(operation_id)["responses"][status]);
+        examples_of(&response["content"]["application/json"])
+    }
+
+    /// Every documented status of an operation, with its JSON examples.
+    pub fn responses(&self, operation_id: &str) -> Vec<(u16, Vec<Example>)> {
+        self.operation(operation_id)["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .map(|status| {
+                (
+                    status.parse().expect("numeric status"),
+                    self.response_examples(operation_id, status),
+                )
+            })
+            .collect()
+    }
+
+    /// The JSON request-body examples of an operation.
+    pub fn request_examples(&self, operation_id: &str) -> Vec<Example> {
+        let body = self.deref(&self.operation(operation_id)["requestBody"]);
+        examples_of(&body["content"]["application/json"])
+    }
+}
+
+fn examples_of(media: &Value) -> Vec<Example> {
+    let mut found = Vec::new();
+    if let Some(value) = media.get("example") {
+        found.push(Example {
+            name: "example".into(),
+            value: value.clone(),
+        });
+    }
+    for (name, example) in media
+        .get("examples")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        found.push(Example {
+            name: name.clone(),
+            value: example["value"].clone(),
+        });
+    }
+    found
+}
+
+/// Compares an original JSON document with its re-encoding.
+///
+/// Returns the pointers where a number kept its value but changed representation (a JSON
+/// integer decoded into an `f64` field re-encodes as `21.0`); any other difference is an error
+/// naming the first place that differs.
+pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<String>, String> {
+    fn go(a: &Value, b: &Value, ptr: String, out: &mut Vec<String>) -> Result<(), String> {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                if x == y {
+                    Ok(())
+                } else if x.as_f64() == y.as_f64() {
+                    out.push(ptr);
+                    Ok(())
+                } else {
+                    Err(format!("{ptr}: {x} became {y}"))
+                }
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                for key in x.keys().chain(y.keys()) {
+                    match (x.get(key), y.get(key)) {
+                        (Some(a), Some(b)) => go(a, b, format!("{ptr}/{key}"), out)?,
+                        (Some(_), None) => return Err(format!("{ptr}/{key}: dropped")),
+                        (None, _) => return Err(format!("{ptr}/{key}: added")),
+                    }
+                }
+                out.sort();
+                out.dedup();
+                Ok(())
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (a, b)) in x.iter().zip(y).enumerate() {
+                    go(a, b, format!("{ptr}/{i}"), out)?;
+                }
+                Ok(())
+            }
+            _ if a == b => Ok(()),
+            _ => Err(format!("{ptr}: {a} became {b}")),
+        }
+    }
+    let mut out = Vec::new();
+    go(original, reencoded, String::new(), &mut out)?;
+    Ok(out)
+}
+
+/// A request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The body bytes.
+    pub body: Bytes,
+}
+
+impl Recorded {
+    /// A header as a string (`None` when absent).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the request body is JSON")
+    }
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Recorded>,
+    replies: VecDeque<(u16, Value)>,
+}
+
+/// An HTTP/1.1 server on `127.0.0.1:0` that records requests and answers with queued replies.
+///
+/// Requests arriving with no reply queued get a 599 so the test fails loudly.
+pub struct RecordingServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl RecordingServer {
+    /// Binds a free port on loopback and starts serving on the current tokio runtime.
+    pub async fn start() -> RecordingServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let (shutdown, mut stop) = oneshot::channel::<()>();
+        let shared = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => continue,
+                    },
+                    _ = &mut stop => break,
+                };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        RecordingServer {
+            addr,
+            state,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// `http://127.0.0.1:<port><prefix>`.
+    pub fn url(&self, prefix: &str) -> String {
+        format!("http://{}{prefix}", self.addr)
+    }
+
+    /// Queues the reply for the next request.
+    pub fn reply(&self, status: u16, body: Value) {
+        self.state.lock().unwrap().replies.push_back((status, body));
+    }
+
+    /// Takes the requests received so far.
+    pub fn take_requests(&self) -> Vec<Recorded> {
+        std::mem::take(&mut self.state.lock().unwrap().requests)
+    }
+}
+
+async fn handle(
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let reply = {
+        let mut state = state.lock().unwrap();
+        state.requests.push(Recorded {
+            method: parts.method.to_string(),
+            uri: parts.uri.to_string(),
+            headers: parts.headers,
+            body,
+        });
+        state.replies.pop_front()
+    };
+    let (status, body) = reply.unwrap_or((599, Value::String("no reply queued".into())));
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compare_json;
+    use serde_json::json;
+
+    #[test]
+    fn compare_json_separates_representation_from_real_changes() {
+        let a = json!({"x": 21, "y": [1, {"z": "s"}]});
+        assert_eq!(
+            compare_json(&a, &json!({"x": 21.0, "y": [1, {"z": "s"}]})),
+            Ok(vec!["/x".to_owned()])
+        );
+        assert_eq!(compare_json(&a, &a), Ok(vec![]));
+        assert!(compare_json(&a, &json!({"x": 22, "y": [1, {"z": "s"}]})).is_err());
+        assert!(
+            compare_json(&a, &json!({"y": [1, {"z": "s"}]}))
+                .unwrap_err()
+                .contains("/x: dropped")
+        );
+        assert!(compare_json(&a, &json!({"x": 21, "y": [1, {"z": "t"}]})).is_err());
+    }
+}

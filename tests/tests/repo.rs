@@ -1,0 +1,62 @@
+//! Promises the repository makes to a new user.
+
+use workspace_tests::workspace_root;
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(workspace_root().join(rel)).unwrap()
+}
+
+/// The commands of the README's quick start (the first `sh` block after "## Quick start").
+fn quick_start_commands() -> Vec<String> {
+    let readme = read("README.md");
+    let section = readme
+        .split("## Quick start")
+        .nth(1)
+        .expect("a Quick start section");
+    let block = section
+        .split("```sh")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a sh block");
+    block
+        .lines()
+        .map(|line| line.split('#').next().unwrap().trim().to_owned())
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+#[test]
+fn readme_quick_start_has_exactly_two_commands() {
+    assert_eq!(
+        quick_start_commands(),
+        ["cargo xtask generate", "cargo test --workspace"]
+    );
+}
+
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let test_command = quick_start_commands().pop().unwrap();
+    let ci = read(".ci/run");
+    assert!(
+        ci.lines().any(|line| line.trim() == test_command),
+        ".ci/run must run `{test_command}` on a line of its own"
+    );
+    assert!(ci.contains("set -euo pipefail"));
+    for check in [
+        "cargo fmt --all --check",
+        "cargo clippy --workspace --all-targets",
+        "-D warnings",
+        "cargo xtask generate --check",
+    ] {
+        assert!(ci.contains(check), ".ci/run must run `{check}`");
+    }
+}
+
+#[test]
+fn xtask_alias_is_configured() {
+    let config = read(".cargo/config.toml");
+    assert!(
+        config.contains("xtask = \"run --quiet --package xtask --\""),
+        "{config}"
+    );
+}

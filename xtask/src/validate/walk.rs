@@ -1,0 +1,279 @@
+//! Walking an OpenAPI document as structure, not as arbitrary JSON.
+//!
+//! An OpenAPI document mixes structure (objects whose keys are keywords or names) with data
+//! (`example`, `default`, `enum`, `Example.value`, `x-` extensions). A `$ref` key inside an
+//! example is data, not a reference, so the walkers here skip data positions.
+
+use serde_json::{Map, Value};
+use spec_core::pointer;
+
+/// HTTP methods that can hold an operation in a path item.
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Keys whose value is a map from *names* (not keywords) to structure.
+const NAME_MAPS: &[&str] = &[
+    "paths",
+    "properties",
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "content",
+    "encoding",
+    "variables",
+];
+
+/// Keyword keys whose value is data, never structure.
+const DATA_KEYS: &[&str] = &["example", "default", "enum", "value"];
+
+/// Calls `visit(pointer, object)` for every structural object in the document.
+pub fn structural_objects(root: &Value, mut visit: impl FnMut(&str, &Map<String, Value>)) {
+    fn go(value: &Value, ptr: &str, names: bool, visit: &mut dyn FnMut(&str, &Map<String, Value>)) {
+        match value {
+            Value::Object(map) => {
+                if !names {
+                    visit(ptr, map);
+                }
+                for (key, child) in map {
+                    if !names && (key.starts_with("x-") || DATA_KEYS.contains(&key.as_str())) {
+                        continue;
+                    }
+                    // Children of a name map are structure again; children of a keyword object
+                    // are name maps when the keyword says so.
+                    let child_names = !names && NAME_MAPS.contains(&key.as_str());
+                    go(child, &pointer::push(ptr, key), child_names, visit);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    go(item, &pointer::push(ptr, &i.to_string()), false, visit);
+                }
+            }
+            _ => {}
+        }
+    }
+    go(root, "", false, &mut visit);
+}
+
+/// Every `$ref` in structural position: `(pointer of the object holding it, target)`.
+pub fn refs(root: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    structural_objects(root, |ptr, map| {
+        if let Some(Value::String(target)) = map.get("$ref") {
+            found.push((ptr.to_owned(), target.clone()));
+        }
+    });
+    found
+}
+
+/// Resolves a local reference (`#/components/...`).
+pub fn resolve<'a>(root: &'a Value, target: &str) -> Option<&'a Value> {
+    let local = target.strip_prefix('#')?;
+    if !local.is_empty() && !local.starts_with('/') {
+        return None;
+    }
+    root.pointer(local)
+}
+
+/// Follows `$ref` chains (at most 32 hops) and returns the pointer and value reached.
+pub fn deref<'a>(root: &'a Value, ptr: &str, value: &'a Value) -> Option<(String, &'a Value)> {
+    let mut current = (ptr.to_owned(), value);
+    for _ in 0..32 {
+        match current.1.get("$ref").and_then(Value::as_str) {
+            Some(target) => {
+                let next = resolve(root, target)?;
+                current = (target.trim_start_matches('#').to_owned(), next);
+            }
+            None => return Some(current),
+        }
+    }
+    None
+}
+
+/// One operation of the document.
+#[derive(Debug, Clone)]
+pub struct Operation<'a> {
+    /// The path template, e.g. `/accounts/{accountId}/plans`.
+    pub path: &'a str,
+    /// Lower-case HTTP method.
+    pub method: &'static str,
+    /// Pointer of the operation object.
+    pub pointer: String,
+    /// The operation object.
+    pub value: &'a Value,
+    /// The enclosing path item.
+    pub path_item: &'a Value,
+}
+
+impl Operation<'_> {
+    /// The operation's id, if any.
+    pub fn operation_id(&self) -> Option<&str> {
+        self.value.get("operationId").and_then(Value::as_str)
+    }
+}
+
+/// Every operation, in document order.
+pub fn operations(root: &Value) -> Vec<Operation<'_>> {
+    let mut found = Vec::new();
+    let Some(paths) = root.get("paths").and_then(Value::as_object) else {
+        return found;
+    };
+    for (path, item) in paths {
+        if path.starts_with("x-") {
+            continue;
+        }
+        for method in METHODS {
+            if let Some(op) = item.get(*method) {
+                found.push(Operation {
+                    path,
+                    method,
+                    pointer: pointer::from_tokens(["paths", path, method]),
+                    value: op,
+                    path_item: item,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// A parameter that applies to an operation (path-item level merged with operation level).
+#[derive(Debug, Clone)]
+pub struct Parameter<'a> {
+    /// Where it is written (after following `$ref`).
+    pub pointer: String,
+    /// Where it is used from (the operation's or path item's list entry).
+    pub use_pointer: String,
+    /// The parameter object.
+    pub value: &'a Value,
+}
+
+impl Parameter<'_> {
+    /// `name`.
+    pub fn name(&self) -> &str {
+        self.value.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+    /// `in`.
+    pub fn location(&self) -> &str {
+        self.value.get("in").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// The parameters of an operation; operation-level ones override path-level ones by
+/// `(name, in)`. Unresolvable references are skipped (`ref-resolves` reports them).
+pub fn parameters<'a>(root: &'a Value, op: &Operation<'a>) -> Vec<Parameter<'a>> {
+    let mut result: Vec<Parameter<'a>> = Vec::new();
+    let item_ptr = pointer::from_tokens(["paths", op.path]);
+    let sources = [(op.path_item, item_ptr), (op.value, op.pointer.clone())];
+    for (holder, holder_ptr) in sources {
+        let Some(list) = holder.get("parameters").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, entry) in list.iter().enumerate() {
+            let use_pointer =
+                pointer::push(&pointer::push(&holder_ptr, "parameters"), &i.to_string());
+            let Some((ptr, value)) = deref(root, &use_pointer, entry) else {
+                continue;
+            };
+            let param = Parameter {
+                pointer: ptr,
+                use_pointer,
+                value,
+            };
+            result.retain(|p| !(p.name() == param.name() && p.location() == param.location()));
+            result.push(param);
+        }
+    }
+    result
+}
+
+/// The `{name}` placeholders of a path template.
+pub fn template_params(path: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        names.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+/// One `x-waive` entry.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    /// Pointer of the object that holds the `x-waive` map.
+    pub holder: String,
+    /// The waived rule id.
+    pub rule: String,
+    /// The reason given (empty when the value is not a string).
+    pub reason: String,
+}
+
+/// Every `x-waive` entry in the document.
+pub fn waivers(root: &Value) -> Vec<Waiver> {
+    let mut found = Vec::new();
+    structural_objects(root, |ptr, map| {
+        if let Some(Value::Object(entries)) = map.get("x-waive") {
+            for (rule, reason) in entries {
+                found.push(Waiver {
+                    holder: ptr.to_owned(),
+                    rule: rule.clone(),
+                    reason: reason.as_str().unwrap_or("").to_owned(),
+                });
+            }
+        }
+    });
+    found
+}
+
+/// The pointer of the nearest object at or above `ptr` (the place a waiver for it lives).
+pub fn nearest_object(root: &Value, ptr: &str) -> String {
+    let mut current = ptr;
+    loop {
+        if root.pointer(current).is_some_and(Value::is_object) || current.is_empty() {
+            return current.to_owned();
+        }
+        current = &current[..current.rfind('/').unwrap_or(0)];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn refs_skip_example_data_but_not_property_names() {
+        let doc = json!({
+            "components": {"schemas": {"A": {
+                "type": "object",
+                "properties": {"value": {"$ref": "#/components/schemas/B"},
+                               "example": {"$ref": "#/components/schemas/C"}},
+                "example": {"$ref": "not a reference"}
+            }}},
+            "x-data": {"$ref": "also not"}
+        });
+        let mut targets: Vec<String> = refs(&doc).into_iter().map(|(_, t)| t).collect();
+        targets.sort();
+        assert_eq!(
+            targets,
+            ["#/components/schemas/B", "#/components/schemas/C"]
+        );
+    }
+
+    #[test]
+    fn template_params_in_order() {
+        assert_eq!(template_params("/a/{x}/b/{y}"), ["x", "y"]);
+        assert!(template_params("/a").is_empty());
+    }
+}
