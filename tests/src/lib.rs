@@ -94,7 +94,7 @@ impl Spec {
     /// The JSON examples of one response of an operation (`status` as written in the spec).
     pub fn response_examples(&self, operation_id: &str, status: &str) -> Vec<Example> {
         let response = self.deref(&self.operation(operation_id)["responses"][status]);
-        examples_of(&response["content"]["application/json"])
+        self.examples_of(&response["content"]["application/json"])
     }
 
     /// Every documented status of an operation, with its JSON examples.
@@ -115,7 +115,153 @@ impl Spec {
     /// The JSON request-body examples of an operation.
     pub fn request_examples(&self, operation_id: &str) -> Vec<Example> {
         let body = self.deref(&self.operation(operation_id)["requestBody"]);
-        examples_of(&body["content"]["application/json"])
+        self.examples_of(&body["content"]["application/json"])
+    }
+}
+
+/// One operation of a spec, resolved enough to build and check a request from it.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    /// The spec's `operationId`.
+    pub id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template, e.g. `/accounts/{accountId}/plans`.
+    pub path: String,
+    /// Path-item and operation parameters, `$ref`s followed.
+    pub params: Vec<Param>,
+    /// Media type of the request body, if there is one.
+    pub body_media_type: Option<String>,
+    /// Request body examples.
+    pub body_examples: Vec<Example>,
+    /// Every documented status with its JSON examples (none for no-content statuses).
+    pub responses: Vec<(u16, Vec<Example>)>,
+}
+
+/// A parameter of an operation.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// `path`, `query` or `header`.
+    pub location: String,
+    /// Whether it is required.
+    pub required: bool,
+    /// Its `example`, if it has one.
+    pub example: Option<Value>,
+}
+
+impl Operation {
+    /// The path with every path parameter replaced by its example.
+    pub fn example_path(&self) -> String {
+        let mut path = self.path.clone();
+        for param in self.params.iter().filter(|p| p.location == "path") {
+            let value = param.example.as_ref().map(plain).unwrap_or_default();
+            path = path.replace(&format!("{{{}}}", param.name), &value);
+        }
+        path
+    }
+
+    /// Arguments for `dispatch::call`-style functions: every parameter example and the first
+    /// request-body example.
+    pub fn example_args(&self) -> (serde_json::Map<String, Value>, Option<Value>) {
+        let params = self
+            .params
+            .iter()
+            .filter_map(|p| p.example.clone().map(|e| (p.name.clone(), e)))
+            .collect();
+        (params, self.body_examples.first().map(|e| e.value.clone()))
+    }
+}
+
+/// A JSON scalar as it appears in a URL or header (strings without quotes).
+pub fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Spec {
+    /// Every operation, in spec order.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut found = Vec::new();
+        let paths = self.doc["paths"].as_object().expect("paths");
+        for (path, item) in paths {
+            for method in [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ] {
+                let Some(op) = item.get(method) else { continue };
+                let mut params: Vec<Param> = Vec::new();
+                for list in [item.get("parameters"), op.get("parameters")]
+                    .into_iter()
+                    .flatten()
+                {
+                    for param in list.as_array().into_iter().flatten() {
+                        let param = self.deref(param);
+                        let param = Param {
+                            name: param["name"].as_str().unwrap().to_owned(),
+                            location: param["in"].as_str().unwrap().to_owned(),
+                            required: param["required"] == Value::Bool(true),
+                            example: param.get("example").cloned(),
+                        };
+                        params.retain(|p| !(p.name == param.name && p.location == param.location));
+                        params.push(param);
+                    }
+                }
+                let body = op.get("requestBody").map(|b| self.deref(b));
+                let (body_media_type, body_examples) = match body {
+                    Some(body) => {
+                        let (media_type, media) = body["content"]
+                            .as_object()
+                            .and_then(|c| c.iter().next())
+                            .expect("a body media type");
+                        (Some(media_type.clone()), self.examples_of(media))
+                    }
+                    None => (None, Vec::new()),
+                };
+                let responses = op["responses"]
+                    .as_object()
+                    .expect("responses")
+                    .iter()
+                    .map(|(status, response)| {
+                        let response = self.deref(response);
+                        (
+                            status.parse().expect("numeric status"),
+                            self.examples_of(&response["content"]["application/json"]),
+                        )
+                    })
+                    .collect();
+                found.push(Operation {
+                    id: op["operationId"].as_str().unwrap().to_owned(),
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    params,
+                    body_media_type,
+                    body_examples,
+                    responses,
+                });
+            }
+        }
+        found
+    }
+
+    /// Examples of a media type object, following `$ref`s to `components/examples`.
+    fn examples_of(&self, media: &Value) -> Vec<Example> {
+        examples_of(media)
+            .into_iter()
+            .map(|e| Example {
+                value: match e.value {
+                    Value::Null => self
+                        .deref(&media["examples"][&e.name])
+                        .get("value")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    value => value,
+                },
+                ..e
+            })
+            .collect()
     }
 }
 
@@ -141,19 +287,29 @@ fn examples_of(media: &Value) -> Vec<Example> {
     found
 }
 
+/// A difference between a JSON document and its re-encoding that loses no information.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Representation {
+    /// A number kept its value but changed form: a JSON integer decoded into an `f64` field
+    /// re-encodes as `21.0`.
+    Number(String),
+    /// A `null` property was dropped: optional nullable fields decode `null` and absent alike
+    /// and re-encode as absent.
+    NullDropped(String),
+}
+
 /// Compares an original JSON document with its re-encoding.
 ///
-/// Returns the pointers where a number kept its value but changed representation (a JSON
-/// integer decoded into an `f64` field re-encodes as `21.0`); any other difference is an error
-/// naming the first place that differs.
-pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<String>, String> {
-    fn go(a: &Value, b: &Value, ptr: String, out: &mut Vec<String>) -> Result<(), String> {
+/// Returns the differences that lose no information (see [`Representation`]); any other
+/// difference is an error naming the first place that differs.
+pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<Representation>, String> {
+    fn go(a: &Value, b: &Value, ptr: String, out: &mut Vec<Representation>) -> Result<(), String> {
         match (a, b) {
             (Value::Number(x), Value::Number(y)) => {
                 if x == y {
                     Ok(())
                 } else if x.as_f64() == y.as_f64() {
-                    out.push(ptr);
+                    out.push(Representation::Number(ptr));
                     Ok(())
                 } else {
                     Err(format!("{ptr}: {x} became {y}"))
@@ -161,10 +317,12 @@ pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<String>, 
             }
             (Value::Object(x), Value::Object(y)) => {
                 for key in x.keys().chain(y.keys()) {
+                    let at = format!("{ptr}/{key}");
                     match (x.get(key), y.get(key)) {
-                        (Some(a), Some(b)) => go(a, b, format!("{ptr}/{key}"), out)?,
-                        (Some(_), None) => return Err(format!("{ptr}/{key}: dropped")),
-                        (None, _) => return Err(format!("{ptr}/{key}: added")),
+                        (Some(a), Some(b)) => go(a, b, at, out)?,
+                        (Some(Value::Null), None) => out.push(Representation::NullDropped(at)),
+                        (Some(_), None) => return Err(format!("{at}: dropped")),
+                        (None, _) => return Err(format!("{at}: added")),
                     }
                 }
                 out.sort();
@@ -184,6 +342,17 @@ pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<String>, 
     let mut out = Vec::new();
     go(original, reencoded, String::new(), &mut out)?;
     Ok(out)
+}
+
+/// The pointers of [`Representation::Number`] differences only.
+pub fn number_changes(differences: &[Representation]) -> Vec<String> {
+    differences
+        .iter()
+        .filter_map(|d| match d {
+            Representation::Number(ptr) => Some(ptr.clone()),
+            Representation::NullDropped(_) => None,
+        })
+        .collect()
 }
 
 /// A request as the server received it.
@@ -214,7 +383,7 @@ impl Recorded {
 #[derive(Default)]
 struct State {
     requests: Vec<Recorded>,
-    replies: VecDeque<(u16, Value)>,
+    replies: VecDeque<(u16, Option<Value>)>,
 }
 
 /// An HTTP/1.1 server on `127.0.0.1:0` that records requests and answers with queued replies.
@@ -266,9 +435,18 @@ impl RecordingServer {
         format!("http://{}{prefix}", self.addr)
     }
 
-    /// Queues the reply for the next request.
+    /// Queues a JSON reply for the next request.
     pub fn reply(&self, status: u16, body: Value) {
-        self.state.lock().unwrap().replies.push_back((status, body));
+        self.state
+            .lock()
+            .unwrap()
+            .replies
+            .push_back((status, Some(body)));
+    }
+
+    /// Queues a reply without a body (for 204 and other no-content statuses).
+    pub fn reply_empty(&self, status: u16) {
+        self.state.lock().unwrap().replies.push_back((status, None));
     }
 
     /// Takes the requests received so far.
@@ -293,19 +471,24 @@ async fn handle(
         });
         state.replies.pop_front()
     };
-    let (status, body) = reply.unwrap_or((599, Value::String("no reply queued".into())));
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    let (status, body) = reply.unwrap_or((599, Some(Value::String("no reply queued".into()))));
+    let mut response = Response::new(Full::new(match &body {
+        Some(body) => Bytes::from(body.to_string()),
+        None => Bytes::new(),
+    }));
     *response.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
+    if body.is_some() {
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+    }
     Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::compare_json;
+    use super::{Representation, compare_json};
     use serde_json::json;
 
     #[test]
@@ -313,8 +496,13 @@ mod tests {
         let a = json!({"x": 21, "y": [1, {"z": "s"}]});
         assert_eq!(
             compare_json(&a, &json!({"x": 21.0, "y": [1, {"z": "s"}]})),
-            Ok(vec!["/x".to_owned()])
+            Ok(vec![Representation::Number("/x".to_owned())])
         );
+        assert_eq!(
+            compare_json(&json!({"n": null, "k": 1}), &json!({"k": 1})),
+            Ok(vec![Representation::NullDropped("/n".to_owned())])
+        );
+        assert!(compare_json(&json!({"n": 0}), &json!({})).is_err());
         assert_eq!(compare_json(&a, &a), Ok(vec![]));
         assert!(compare_json(&a, &json!({"x": 22, "y": [1, {"z": "s"}]})).is_err());
         assert!(

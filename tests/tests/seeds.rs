@@ -9,14 +9,19 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use workspace_tests::{Spec, compare_json, fixture};
+use workspace_tests::{Spec, compare_json, fixture, number_changes};
 
 /// Decodes `payload` as `T`, re-encodes it, and returns the representation-only differences.
 fn round_trip<T: DeserializeOwned + Serialize>(payload: &Value) -> (T, Vec<String>) {
     let typed: T = serde_json::from_value(payload.clone()).expect("the seed decodes");
     let reencoded = serde_json::to_value(&typed).expect("re-encodes");
     let differences = compare_json(payload, &reencoded).unwrap_or_else(|e| panic!("{e}"));
-    (typed, differences)
+    assert_eq!(
+        number_changes(&differences).len(),
+        differences.len(),
+        "{differences:?}"
+    );
+    (typed, number_changes(&differences))
 }
 
 fn example(spec: &Spec, operation: &str, status: &str, name: &str) -> Value {

@@ -1,238 +1,377 @@
-//! Each generated client against a recording server on 127.0.0.1: what goes on the wire
-//! (method, path, headers, body) is what the spec says, every success example decodes, and
-//! every documented error status with every example becomes the typed vendor error.
+//! Every operation of every spec, through its generated client, against a recording server on
+//! 127.0.0.1: the request on the wire (method, path, query, headers, credentials, body) is
+//! what the spec says, every success example decodes, and every documented error status with
+//! every example becomes the typed vendor error.
 //!
-//! The cases come from the specs: an example or error status added to a spec is tested here
-//! without editing this file.
+//! The cases come from the specs (parameter examples, request examples, response examples)
+//! and the calls go through each crate's generated `dispatch` module, so an operation or
+//! example added to a spec is tested here without editing this file.
 
-use serde_json::Value;
-use workspace_tests::{Example, RecordingServer, Spec, compare_json};
+use std::future::Future;
+use std::pin::Pin;
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use workspace_tests::{
+    Operation, Recorded, RecordingServer, Representation, Spec, compare_json, plain,
+};
 
 const TOKEN: &str = "test-token-Zk8";
+const CLIENT_ID: &str = "test-client-id";
+const CLIENT_SECRET: &str = "test-client-secret";
 
-fn zoom_client(server: &RecordingServer) -> zoom_billing::Client {
-    let http = zoom_billing::http_client_with_token(TOKEN).unwrap();
-    zoom_billing::Client::new_with_client(&server.url("/v2"), http)
+/// The result of one dispatched call, reduced to what the tests compare.
+#[derive(Debug)]
+enum Answer {
+    Success { status: u16, body: Value },
+    VendorError { status: u16, body: Value },
+    Failed(String),
 }
 
-fn huawei_client(server: &RecordingServer) -> huawei_meeting::Client {
-    huawei_meeting::Client::new(&server.url(""))
+type Call<'a> = Pin<Box<dyn Future<Output = Answer> + 'a>>;
+
+/// One spec: how to build its client against the recording server and how it authenticates.
+struct Target {
+    spec: &'static str,
+    /// Path prefix of the spec's server URL (`/v2` for Zoom's API).
+    prefix: &'static str,
+    /// The `Authorization` header every request must carry, if the client adds one.
+    authorization: Option<String>,
+    call: for<'a> fn(&'a RecordingServer, &'a str, Map<String, Value>, Option<Value>) -> Call<'a>,
 }
 
-/// Asserts that a decoded value re-encodes to the example (numbers may change representation).
-fn assert_decodes_to(example: &Example, decoded: &impl serde::Serialize) {
-    let reencoded = serde_json::to_value(decoded).unwrap();
-    if let Err(difference) = compare_json(&example.value, &reencoded) {
-        panic!("example {}: {difference}", example.name);
-    }
+macro_rules! answer {
+    ($module:path, $result:expr) => {{
+        use $module as dispatch;
+        match $result {
+            Ok(dispatch::Outcome::Success { status, body }) => Answer::Success { status, body },
+            Ok(dispatch::Outcome::VendorError { status, body }) => {
+                Answer::VendorError { status, body }
+            }
+            Err(err) => Answer::Failed(err.to_string()),
+        }
+    }};
 }
 
-/// Documented statuses of an operation, each with its examples.
-type Statuses = Vec<(u16, Vec<Example>)>;
-
-/// Statuses of an operation split into (success, error) lists with their examples.
-fn cases(spec: &Spec, operation: &str) -> (Statuses, Statuses) {
-    let (success, errors): (Vec<_>, Vec<_>) = spec
-        .responses(operation)
-        .into_iter()
-        .partition(|(status, _)| (200..300).contains(status));
-    for (status, examples) in success.iter().chain(&errors) {
-        assert!(!examples.is_empty(), "{operation} {status} has no example");
-    }
-    (success, errors)
+fn zoom_billing<'a>(
+    server: &'a RecordingServer,
+    id: &'a str,
+    params: Map<String, Value>,
+    body: Option<Value>,
+) -> Call<'a> {
+    Box::pin(async move {
+        let http = zoom_billing::http_client_with_token(TOKEN).unwrap();
+        let client = zoom_billing::Client::new_with_client(&server.url("/v2"), http);
+        let args = zoom_billing::dispatch::Args { params, body };
+        answer!(
+            zoom_billing::dispatch,
+            zoom_billing::dispatch::call(&client, id, &args).await
+        )
+    })
 }
 
-/// One request is sent per example.
-fn example_count(success: &[(u16, Vec<Example>)], errors: &[(u16, Vec<Example>)]) -> usize {
-    success
+fn zoom_oauth<'a>(
+    server: &'a RecordingServer,
+    id: &'a str,
+    params: Map<String, Value>,
+    body: Option<Value>,
+) -> Call<'a> {
+    Box::pin(async move {
+        let secret = zoom_billing::Secret::from(CLIENT_SECRET);
+        let http =
+            zoom_billing::oauth::http_client_with_client_credentials(CLIENT_ID, &secret).unwrap();
+        let client = zoom_billing::oauth::Client::new_with_client(&server.url(""), http);
+        let args = zoom_billing::oauth::dispatch::Args { params, body };
+        answer!(
+            zoom_billing::oauth::dispatch,
+            zoom_billing::oauth::dispatch::call(&client, id, &args).await
+        )
+    })
+}
+
+fn huawei<'a>(
+    server: &'a RecordingServer,
+    id: &'a str,
+    params: Map<String, Value>,
+    body: Option<Value>,
+) -> Call<'a> {
+    Box::pin(async move {
+        let client = huawei_meeting::Client::new(&server.url(""));
+        let args = huawei_meeting::dispatch::Args { params, body };
+        answer!(
+            huawei_meeting::dispatch,
+            huawei_meeting::dispatch::call(&client, id, &args).await
+        )
+    })
+}
+
+fn targets() -> Vec<Target> {
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    vec![
+        Target {
+            spec: "zoom/billing-plans.yaml",
+            prefix: "/v2",
+            authorization: Some(format!("Bearer {TOKEN}")),
+            call: zoom_billing,
+        },
+        Target {
+            spec: "zoom/oauth.yaml",
+            prefix: "",
+            authorization: Some(format!("Basic {basic}")),
+            call: zoom_oauth,
+        },
+        Target {
+            spec: "huawei/meeting.yaml",
+            prefix: "",
+            authorization: None,
+            call: huawei,
+        },
+    ]
+}
+
+/// Checks one recorded request against the operation's spec.
+fn check_request(target: &Target, op: &Operation, request: &Recorded) {
+    let context = format!("{} {}", target.spec, op.id);
+    assert_eq!(request.method, op.method, "{context}");
+    let (path, query) = request.uri.split_once('?').unwrap_or((&request.uri, ""));
+    assert_eq!(
+        path,
+        format!("{}{}", target.prefix, op.example_path()),
+        "{context}"
+    );
+
+    let mut expected_query: Vec<(String, String)> = op
+        .params
         .iter()
-        .chain(errors)
-        .map(|(_, examples)| examples.len())
-        .sum()
-}
+        .filter(|p| p.location == "query")
+        .filter_map(|p| p.example.as_ref().map(|e| (p.name.clone(), plain(e))))
+        .collect();
+    let mut sent_query: Vec<(String, String)> = url_pairs(query);
+    expected_query.sort();
+    sent_query.sort();
+    assert_eq!(sent_query, expected_query, "{context}: query string");
 
-#[tokio::test]
-async fn zoom_get_plan_usage() {
-    let spec = Spec::load("zoom/billing-plans.yaml");
-    let (success, errors) = cases(&spec, "GetPlanUsage");
-    let server = RecordingServer::start().await;
-    let client = zoom_client(&server);
-
-    for (status, examples) in &success {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            let response = client
-                .get_plan_usage()
-                .account_id("me")
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), *status);
-            assert_decodes_to(example, &response.into_inner());
-        }
-    }
-    for (status, examples) in &errors {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            let err = client
-                .get_plan_usage()
-                .account_id("me")
-                .send()
-                .await
-                .unwrap_err();
-            assert_zoom_error(&err, *status, example);
-        }
-    }
-
-    let requests = server.take_requests();
-    assert_eq!(requests.len(), example_count(&success, &errors));
-    for request in &requests {
-        assert_eq!(request.method, "GET");
-        assert_eq!(request.uri, "/v2/accounts/me/plans/usage");
-        assert_eq!(
-            request.header("authorization"),
-            Some("Bearer test-token-Zk8")
+    for param in op.params.iter().filter(|p| p.location == "header") {
+        let expected = param.example.as_ref().map(plain);
+        assert!(
+            param.example.is_some() || !param.required,
+            "{context}: required header {} needs an example",
+            param.name
         );
-        assert_eq!(request.header("accept"), Some("application/json"));
-        assert!(request.body.is_empty());
+        assert_eq!(
+            request.header(&param.name).map(str::to_owned),
+            expected,
+            "{context}: header {}",
+            param.name
+        );
+    }
+    let declares_authorization = op
+        .params
+        .iter()
+        .any(|p| p.name.eq_ignore_ascii_case("authorization"));
+    if !declares_authorization {
+        assert_eq!(
+            request.header("authorization").map(str::to_owned),
+            target.authorization,
+            "{context}: credentials"
+        );
+    }
+    assert_eq!(
+        request.header("accept"),
+        Some("application/json"),
+        "{context}"
+    );
+
+    match (&op.body_media_type, op.body_examples.first()) {
+        (Some(media_type), Some(example)) => {
+            let content_type = request.header("content-type").unwrap_or_default();
+            assert!(
+                content_type.starts_with(media_type.as_str()),
+                "{context}: content-type {content_type}"
+            );
+            let sent = if media_type == "application/x-www-form-urlencoded" {
+                let text = std::str::from_utf8(&request.body).unwrap();
+                Value::Object(
+                    url_pairs(text)
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect(),
+                )
+            } else {
+                request.json()
+            };
+            assert_eq!(
+                sent, example.value,
+                "{context}: the body on the wire is the spec's example"
+            );
+        }
+        (Some(_), None) => panic!("{context}: a request body needs an example"),
+        (None, _) => assert!(request.body.is_empty(), "{context}: no body expected"),
     }
 }
 
-#[tokio::test]
-async fn zoom_subscribe_to_an_addon() {
-    let spec = Spec::load("zoom/billing-plans.yaml");
-    let operation = "SubscribeAccountToAnAdditionalPlan";
-    let (success, errors) = cases(&spec, operation);
-    let body = spec.request_examples(operation).remove(0).value;
-    let typed_body: zoom_billing::types::AdditionalPlanRequest =
-        serde_json::from_value(body.clone()).unwrap();
-    let server = RecordingServer::start().await;
-    let client = zoom_client(&server);
+fn url_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_decode(&s.replace('+', " "));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
 
-    let send = || {
-        client
-            .subscribe_account_to_an_additional_plan()
-            .account_id("kKPjoUQnTVGY0D8fXtmqUg")
-            .body(typed_body.clone())
-            .send()
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Checks a decoded answer against the example the server sent.
+fn check_answer(context: &str, answer: Answer, status: u16, example: Option<&Value>) {
+    let (got_status, body, success) = match answer {
+        Answer::Success { status, body } => (status, body, true),
+        Answer::VendorError { status, body } => (status, body, false),
+        Answer::Failed(err) => panic!("{context}: {err}"),
     };
-    for (status, examples) in &success {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            let response = send().await.unwrap();
-            assert_eq!(response.status().as_u16(), *status);
-            assert_decodes_to(example, &response.into_inner());
+    assert_eq!(got_status, status, "{context}");
+    assert_eq!(
+        success,
+        (200..300).contains(&status),
+        "{context}: success vs typed vendor error"
+    );
+    match example {
+        Some(example) => {
+            let differences =
+                compare_json(example, &body).unwrap_or_else(|e| panic!("{context}: {e}"));
+            // Only lossless differences: number forms, and `null`s of nullable fields.
+            assert!(
+                differences.iter().all(|d| matches!(
+                    d,
+                    Representation::Number(_) | Representation::NullDropped(_)
+                )),
+                "{context}: {differences:?}"
+            );
         }
-    }
-    for (status, examples) in &errors {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            assert_zoom_error(&send().await.unwrap_err(), *status, example);
-        }
-    }
-
-    let requests = server.take_requests();
-    assert_eq!(requests.len(), example_count(&success, &errors));
-    for request in requests {
-        assert_eq!(request.method, "POST");
-        assert_eq!(
-            request.uri,
-            "/v2/accounts/kKPjoUQnTVGY0D8fXtmqUg/plans/addons"
-        );
-        assert_eq!(
-            request.header("authorization"),
-            Some("Bearer test-token-Zk8")
-        );
-        assert_eq!(request.header("content-type"), Some("application/json"));
-        assert_eq!(
-            request.json(),
-            body,
-            "the body on the wire is the spec's example"
-        );
+        None => assert_eq!(body, Value::Null, "{context}: no body expected"),
     }
 }
 
-fn assert_zoom_error(err: &zoom_billing::ZoomApiError, status: u16, example: &Example) {
-    match err {
-        zoom_billing::Error::ErrorResponse(response) => {
-            assert_eq!(
-                response.status().as_u16(),
-                status,
-                "example {}",
-                example.name
-            );
-            assert_eq!(
-                response.code,
-                example.value["code"].as_i64(),
-                "example {}",
-                example.name
-            );
-            assert_eq!(
-                response.message.as_deref(),
-                example.value["message"].as_str()
-            );
-        }
-        other => panic!(
-            "{status} {} should be a typed Zoom error, got {other:?}",
-            example.name
-        ),
-    }
-}
-
-#[tokio::test]
-async fn huawei_show_org_res() {
-    let spec = Spec::load("huawei/meeting.yaml");
-    let (success, errors) = cases(&spec, "ShowOrgRes");
+async fn exercise(target: &Target) -> usize {
+    let spec = Spec::load(target.spec);
     let server = RecordingServer::start().await;
-    let client = huawei_client(&server);
-    let send = || {
-        client
-            .show_org_res()
-            .x_access_token(TOKEN)
-            .x_request_id("6c1c5b3b2a2d4f0e")
-            .accept_language("en-US")
-            .send()
-    };
-
-    for (status, examples) in &success {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            let response = send().await.unwrap();
-            assert_eq!(response.status().as_u16(), *status);
-            assert_decodes_to(example, &response.into_inner());
+    let mut calls = 0;
+    for op in spec.operations() {
+        let (params, body) = op.example_args();
+        for param in op.params.iter().filter(|p| p.required) {
+            assert!(
+                param.example.is_some(),
+                "{} {}: required {} has no example",
+                target.spec,
+                op.id,
+                param.name
+            );
         }
-    }
-    for (status, examples) in &errors {
-        for example in examples {
-            server.reply(*status, example.value.clone());
-            match send().await.unwrap_err() {
-                huawei_meeting::Error::ErrorResponse(response) => {
-                    assert_eq!(response.status().as_u16(), *status);
-                    assert_eq!(
-                        response.error_code.as_deref(),
-                        example.value["error_code"].as_str()
-                    );
-                    assert!(
-                        response
-                            .error_code
-                            .as_deref()
-                            .is_some_and(|c| c.starts_with("MMC."))
-                    );
+        assert!(
+            op.responses.iter().any(|(s, _)| (200..300).contains(s)),
+            "{}: no success status",
+            op.id
+        );
+        for (status, examples) in &op.responses {
+            let cases: Vec<Option<&Value>> = if examples.is_empty() {
+                vec![None]
+            } else {
+                examples.iter().map(|e| Some(&e.value)).collect()
+            };
+            if !(200..300).contains(status) {
+                assert!(
+                    !examples.is_empty(),
+                    "{} {} {status}: error statuses need an example",
+                    target.spec,
+                    op.id
+                );
+            }
+            for example in cases {
+                match example {
+                    Some(value) => server.reply(*status, value.clone()),
+                    None => server.reply_empty(*status),
                 }
-                other => panic!("{status} should be a typed Huawei error, got {other:?}"),
+                let answer = (target.call)(&server, &op.id, params.clone(), body.clone()).await;
+                let context = format!("{} {} {status}", target.spec, op.id);
+                check_answer(&context, answer, *status, example);
+                let requests = server.take_requests();
+                assert_eq!(
+                    requests.len(),
+                    1,
+                    "{context}: exactly one request (no retries)"
+                );
+                check_request(target, &op, &requests[0]);
+                calls += 1;
             }
         }
     }
+    calls
+}
 
-    let requests = server.take_requests();
-    assert_eq!(requests.len(), example_count(&success, &errors));
-    for request in requests {
-        assert_eq!(request.method, "GET");
-        assert_eq!(request.uri, "/v1/mmc/management/orgRes");
-        assert_eq!(request.header("x-access-token"), Some(TOKEN));
-        assert_eq!(request.header("x-request-id"), Some("6c1c5b3b2a2d4f0e"));
-        assert_eq!(request.header("accept-language"), Some("en-US"));
-        assert!(request.body.is_empty());
+#[tokio::test]
+async fn every_zoom_billing_operation_on_the_wire() {
+    let target = &targets()[0];
+    let calls = exercise(target).await;
+    // 8 operations; the count grows with the spec's examples.
+    assert!(calls >= 8 * 4, "only {calls} calls");
+}
+
+#[tokio::test]
+async fn every_zoom_oauth_operation_on_the_wire() {
+    let target = &targets()[1];
+    assert!(exercise(target).await >= 4);
+}
+
+#[tokio::test]
+async fn every_huawei_operation_on_the_wire() {
+    let target = &targets()[2];
+    let calls = exercise(target).await;
+    assert!(calls >= 6 * 5, "only {calls} calls");
+}
+
+#[tokio::test]
+async fn every_operation_is_reachable_through_dispatch() {
+    let expectations: [(&str, &[&str]); 3] = [
+        (
+            "zoom/billing-plans.yaml",
+            zoom_billing::dispatch::OPERATION_IDS,
+        ),
+        (
+            "zoom/oauth.yaml",
+            zoom_billing::oauth::dispatch::OPERATION_IDS,
+        ),
+        (
+            "huawei/meeting.yaml",
+            huawei_meeting::dispatch::OPERATION_IDS,
+        ),
+    ];
+    for (spec, ids) in expectations {
+        let from_spec: Vec<String> = Spec::load(spec)
+            .operations()
+            .into_iter()
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(from_spec, ids, "{spec}");
     }
 }
 
@@ -246,7 +385,7 @@ async fn quoted_huawei_numbers_decode_to_their_values() {
         .unwrap();
     let server = RecordingServer::start().await;
     server.reply(200, quoted.value.clone());
-    let usage = huawei_client(&server)
+    let usage = huawei_meeting::Client::new(&server.url(""))
         .show_org_res()
         .x_access_token(TOKEN)
         .send()
@@ -261,9 +400,8 @@ async fn quoted_huawei_numbers_decode_to_their_values() {
 #[tokio::test]
 async fn a_malformed_vendor_body_is_a_typed_error_not_a_panic() {
     let server = RecordingServer::start().await;
-    let client = huawei_client(&server);
     server.reply(200, serde_json::json!({"confLength": "not a number"}));
-    let err = client
+    let err = huawei_meeting::Client::new(&server.url(""))
         .show_org_res()
         .x_access_token(TOKEN)
         .send()
@@ -280,7 +418,8 @@ async fn a_malformed_vendor_body_is_a_typed_error_not_a_panic() {
     );
 
     server.reply(200, Value::String("<html>".into()));
-    let err = zoom_client(&server)
+    let http = zoom_billing::http_client_with_token(TOKEN).unwrap();
+    let err = zoom_billing::Client::new_with_client(&server.url("/v2"), http)
         .get_plan_usage()
         .account_id("me")
         .send()
@@ -295,7 +434,8 @@ async fn a_malformed_vendor_body_is_a_typed_error_not_a_panic() {
 #[tokio::test]
 async fn an_empty_account_id_never_reaches_the_wire() {
     let server = RecordingServer::start().await;
-    let err = zoom_client(&server)
+    let http = zoom_billing::http_client_with_token(TOKEN).unwrap();
+    let err = zoom_billing::Client::new_with_client(&server.url("/v2"), http)
         .get_plan_usage()
         .account_id("")
         .send()
@@ -306,4 +446,63 @@ async fn an_empty_account_id_never_reaches_the_wire() {
         "{err:?}"
     );
     assert!(server.take_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_app_id_request_carries_the_signature_and_the_signed_body() {
+    use huawei_meeting::app_auth::{AppCredentials, SigningInput};
+    let server = RecordingServer::start().await;
+    let spec = Spec::load("huawei/meeting.yaml");
+    let token = spec
+        .response_examples("CreateAppIdToken", "200")
+        .remove(0)
+        .value;
+    server.reply(200, token.clone());
+    let app = AppCredentials::new(
+        "fdb8e4699586458bbd10c834872dcc62",
+        huawei_meeting::Secret::from("test-app-key"),
+    );
+    let signed = app
+        .sign(&SigningInput {
+            user_id: Some("alice"),
+            expire_time: 1_900_000_000,
+            nonce: "0123456789abcdef0123456789abcdef",
+        })
+        .unwrap();
+    let answer = huawei_meeting::Client::new(&server.url(""))
+        .create_app_id_token()
+        .authorization(signed.authorization.clone())
+        .x_token_type("LongTicket")
+        .body(signed.body.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        answer.access_token.as_ref().map(|t| t.expose()),
+        token["accessToken"].as_str()
+    );
+    assert_eq!(format!("{:?}", answer.access_token), "Some(Secret(***))");
+
+    let request = server.take_requests().remove(0);
+    assert_eq!(
+        request.header("authorization"),
+        Some(signed.authorization.expose())
+    );
+    assert_eq!(request.header("x-token-type"), Some("LongTicket"));
+    let body = request.json();
+    assert_eq!(body["userId"], "alice");
+    assert_eq!(body["expireTime"], 1_900_000_000);
+    assert_eq!(body["clientType"], 72);
+    let data = format!(
+        "fdb8e4699586458bbd10c834872dcc62:alice:1900000000:{}",
+        body["nonce"].as_str().unwrap()
+    );
+    let expected = huawei_meeting::app_auth::hmac_sha256_hex("test-app-key", &data);
+    assert!(
+        signed
+            .authorization
+            .expose()
+            .contains(&format!("signature={expected},"))
+    );
 }

@@ -52,7 +52,22 @@ pub const SPECS: &[SpecEntry] = &[
                 rust_type: "crate::OneOrMany<crate::types::PlanSeats>",
                 default: false,
             },
+            Replacement {
+                schema: "DiscountedPlanOneOrMany",
+                rust_type: "crate::OneOrMany<crate::types::DiscountedPlan>",
+                default: false,
+            },
         ],
+    },
+    SpecEntry {
+        spec: "spec/zoom/oauth.yaml",
+        output: "crates/zoom-billing/src/generated_oauth.rs",
+        crate_name: "zoom-billing",
+        replacements: &[Replacement {
+            schema: "AccessToken",
+            rust_type: "crate::Secret",
+            default: false,
+        }],
     },
     SpecEntry {
         spec: "spec/huawei/meeting.yaml",
@@ -76,6 +91,11 @@ pub const SPECS: &[SpecEntry] = &[
             },
             Replacement {
                 schema: "AccessToken",
+                rust_type: "crate::Secret",
+                default: false,
+            },
+            Replacement {
+                schema: "AppIdAuthorization",
                 rust_type: "crate::Secret",
                 default: false,
             },

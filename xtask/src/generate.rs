@@ -18,8 +18,8 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use crate::catalogue::SpecEntry;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::spec_facts;
 use crate::validate::{self, Group, LoadedSpec};
+use crate::{dispatch, spec_facts};
 
 /// A generated file, rendered in memory.
 #[derive(Debug, Clone)]
@@ -76,11 +76,16 @@ pub fn render_loaded(
         Ok(code) => code,
         Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
     };
+    let dispatch = match dispatch::module(loaded, &code) {
+        Ok(dispatch) => dispatch,
+        Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
+    };
     let facts = spec_facts::module(loaded);
     let mut content = header(entry);
-    content.push_str(&code);
-    content.push('\n');
-    content.push_str(&prettyplease::unparse(&facts));
+    for part in [&code, &facts, &dispatch] {
+        content.push_str(&prettyplease::unparse(part));
+        content.push('\n');
+    }
     let content = rustfmt(&content, &root.join(entry.output))?;
     Ok(Ok(Rendered {
         entry,
@@ -105,7 +110,10 @@ fn header(entry: &SpecEntry) -> String {
 }
 
 /// Runs progenitor on a loaded spec; panics and errors become a diagnostic naming the spec.
-pub fn progenitor_code(entry: &SpecEntry, loaded: &LoadedSpec) -> Result<String, Box<Diagnostic>> {
+pub fn progenitor_code(
+    entry: &SpecEntry,
+    loaded: &LoadedSpec,
+) -> Result<syn::File, Box<Diagnostic>> {
     let api = loaded.openapi().map_err(Box::new)?;
     let settings = entry.settings();
     let outcome = catch_panic(|| {
@@ -136,7 +144,7 @@ pub fn progenitor_code(entry: &SpecEntry, loaded: &LoadedSpec) -> Result<String,
             format!("progenitor produced code that does not parse: {err}"),
         ))
     })?;
-    Ok(prettyplease::unparse(&file))
+    Ok(file)
 }
 
 /// Rewrites every multi-line `#[doc = "..."]` into one attribute per line.
@@ -403,7 +411,9 @@ components:
     B: {type: object, properties: {b: {type: integer}}}
 "##;
         let spec = LoadedSpec::parse("inline.yaml", source).unwrap();
-        let err = progenitor_code(&SPECS[0], &spec).unwrap_err();
+        let Err(err) = progenitor_code(&SPECS[0], &spec) else {
+            panic!("progenitor accepted two error schemas");
+        };
         assert_eq!(err.rule, "generator-dry-run");
         assert_eq!(err.file, "inline.yaml");
         assert!(

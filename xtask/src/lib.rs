@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod diagnostics;
+pub mod dispatch;
 pub mod generate;
 pub mod spec_facts;
 pub mod validate;

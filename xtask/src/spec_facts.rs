@@ -33,6 +33,7 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
         let summary = str_at(op.value, "/summary");
         let rate_limit = option(op.value.get("x-rate-limit").and_then(Value::as_str));
         let scopes = strings(op.value.get("x-scopes"));
+        let classic_scopes = strings(op.value.get("x-classic-scopes"));
         let statuses = op
             .value
             .get("responses")
@@ -49,6 +50,7 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
                 summary: #summary,
                 rate_limit: #rate_limit,
                 scopes: &[#(#scopes),*],
+                classic_scopes: &[#(#classic_scopes),*],
                 success_statuses: &[#(#statuses),*],
             }
         }
@@ -79,8 +81,10 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
                 pub summary: &'static str,
                 /// The vendor's rate-limit label (`x-rate-limit`), if it has one.
                 pub rate_limit: Option<&'static str>,
-                /// OAuth scopes that allow the call (`x-scopes`).
+                /// Granular OAuth scopes, any of which allows the call (`x-scopes`).
                 pub scopes: &'static [&'static str],
+                /// Classic (coarse) OAuth scopes that allow the call (`x-classic-scopes`).
+                pub classic_scopes: &'static [&'static str],
                 /// Documented success statuses.
                 pub success_statuses: &'static [u16],
             }

@@ -220,7 +220,14 @@ fn an_undeclared_path_parameter_is_refused() {
             )
         },
         |text| {
-            let line = line_of(text, "    post:", 0);
+            let path = line_of(text, "  /accounts/{accountId}/plans/{planId}/addons:", 0);
+            let line = path
+                + text
+                    .lines()
+                    .skip(path)
+                    .position(|l| l == "    post:")
+                    .unwrap()
+                + 1;
             format!(
                 "{ZOOM}:{line}:5: #/paths/~1accounts~1{{accountId}}~1plans~1{{planId}}~1addons/post: POST /accounts/{{accountId}}/plans/{{planId}}/addons uses `{{planId}}` but declares no `in: path` parameter `planId` [path-param-declared]"
             )

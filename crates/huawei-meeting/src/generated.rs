@@ -8,6 +8,456 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 ///  Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    /// The signed values. `expireTime`, `nonce`, `userId` (and `corpId`) must be exactly what
+    /// was signed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct AppIdAuthRequest {
+        /// The App ID from the console.
+        #[serde(rename = "appId")]
+        pub app_id: AppIdAuthRequestAppId,
+        /// Client type; 72 for API clients.
+        #[serde(rename = "clientType")]
+        pub client_type: AppIdAuthRequestClientType,
+        /// Enterprise id, for multi-tenant (SP) apps only; sending it otherwise makes authentication fail.
+        #[serde(
+            rename = "corpId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub corp_id: ::std::option::Option<::std::string::String>,
+        /// Department code to record for the user.
+        #[serde(
+            rename = "deptCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dept_code: ::std::option::Option<::std::string::String>,
+        /// Unix seconds after which the signature is refused; 0 means it never expires.
+        #[serde(rename = "expireTime")]
+        pub expire_time: i64,
+        /// A random string of 32 to 64 characters, new for every authentication.
+        pub nonce: AppIdAuthRequestNonce,
+        /// E-mail to record for the user.
+        #[serde(
+            rename = "userEmail",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_email: ::std::option::Option<::std::string::String>,
+        /// Third-party user id; absent or empty authenticates as the default administrator.
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        /// Name to record for the user.
+        #[serde(
+            rename = "userName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_name: ::std::option::Option<::std::string::String>,
+        /// Phone number to record for the user.
+        #[serde(
+            rename = "userPhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_phone: ::std::option::Option<::std::string::String>,
+    }
+    impl AppIdAuthRequest {
+        pub fn builder() -> builder::AppIdAuthRequest {
+            Default::default()
+        }
+    }
+    /// The App ID from the console.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AppIdAuthRequestAppId(::std::string::String);
+    impl ::std::ops::Deref for AppIdAuthRequestAppId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AppIdAuthRequestAppId> for ::std::string::String {
+        fn from(value: AppIdAuthRequestAppId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AppIdAuthRequestAppId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppIdAuthRequestAppId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AppIdAuthRequestAppId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AppIdAuthRequestAppId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Client type; 72 for API clients.
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct AppIdAuthRequestClientType(i32);
+    impl ::std::ops::Deref for AppIdAuthRequestClientType {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AppIdAuthRequestClientType> for i32 {
+        fn from(value: AppIdAuthRequestClientType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::TryFrom<i32> for AppIdAuthRequestClientType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: i32) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![72_i32].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AppIdAuthRequestClientType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i32>::deserialize(deserializer)?)
+                .map_err(|e| <D::Error as ::serde::de::Error>::custom(e.to_string()))
+        }
+    }
+    /// A random string of 32 to 64 characters, new for every authentication.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AppIdAuthRequestNonce(::std::string::String);
+    impl ::std::ops::Deref for AppIdAuthRequestNonce {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AppIdAuthRequestNonce> for ::std::string::String {
+        fn from(value: AppIdAuthRequestNonce) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AppIdAuthRequestNonce {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 32usize {
+                return Err("shorter than 32 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppIdAuthRequestNonce {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AppIdAuthRequestNonce {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AppIdAuthRequestNonce {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// One purchased resource.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CorpResourceItem {
+        /// Units bought.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub count: ::std::option::Option<i64>,
+        /// Whether the administrator may edit it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub editable: ::std::option::Option<bool>,
+        /// Expiry as a UTC timestamp in milliseconds.
+        #[serde(
+            rename = "expireDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expire_date: ::std::option::Option<i64>,
+        /// Resource id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Order the resource belongs to.
+        #[serde(
+            rename = "orderId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub order_id: ::std::option::Option<::std::string::String>,
+        /// 0 normal, 1 expired, 2 disabled.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
+        /// Resource type: `VMR`, `CONF_CALL`, `HARD_1080P`, `HARD_720P`, `SOFT`, `ROOM`,
+        /// `LIVE`, `RECORD`, `HARD_THIRD_PARTY`, `HUAWEI_VISION`, `IDEA_HUB`, or a newer one.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        /// Human-readable type description.
+        #[serde(
+            rename = "typeDesc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_desc: ::std::option::Option<::std::string::String>,
+        /// Type id.
+        #[serde(
+            rename = "typeId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_id: ::std::option::Option<::std::string::String>,
+        /// For `VMR`: 0 personal meeting id, 1 cloud meeting room, 2 webinar.
+        #[serde(
+            rename = "vmrMode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_mode: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CorpResourceItem {
+        pub fn builder() -> builder::CorpResourceItem {
+            Default::default()
+        }
+    }
+    /// One page of resource entries; `count` is the total across pages.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CorpResourcePage {
+        /// Total number of entries.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub count: ::std::option::Option<i64>,
+        /// The entries of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<CorpResourceItem>,
+        /// Page size, as requested.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        /// Start of this page, as requested.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub offset: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CorpResourcePage {
+        pub fn builder() -> builder::CorpResourcePage {
+            Default::default()
+        }
+    }
+    /// What the enterprise has bought, per resource kind, plus its meeting-room packages and
+    /// enabled features.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CorpResources {
+        /// Concurrent meeting participants (no `usedCount`; see orgRes `usedAccountsCount`).
+        #[serde(
+            rename = "confCallCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conf_call_count: ::std::option::Option<ResourceDetail>,
+        /// Maximum length of one meeting (unit not documented; probably minutes).
+        #[serde(
+            rename = "confLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conf_length: ::std::option::Option<i64>,
+        /// Whether AI meeting minutes are enabled.
+        #[serde(
+            rename = "enableAiMinutes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_ai_minutes: ::std::option::Option<bool>,
+        /// Whether cloud storage is enabled.
+        #[serde(
+            rename = "enableCloudDisk",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_cloud_disk: ::std::option::Option<bool>,
+        /// Whether hybrid-cloud deployment is enabled.
+        #[serde(
+            rename = "enableHybridCloud",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_hybrid_cloud: ::std::option::Option<bool>,
+        /// Whether telephone (PSTN) dial-in and call-out are enabled.
+        #[serde(
+            rename = "enablePstn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_pstn: ::std::option::Option<bool>,
+        /// Whether SMS notifications are enabled.
+        #[serde(
+            rename = "enableSMS",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_sms: ::std::option::Option<bool>,
+        /// Whether unified communications are enabled.
+        #[serde(
+            rename = "enableUc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_uc: ::std::option::Option<bool>,
+        /// Huawei Vision devices.
+        #[serde(
+            rename = "hwVisionCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub hw_vision_count: ::std::option::Option<ResourceDetail>,
+        /// IdeaHub devices.
+        #[serde(
+            rename = "ideaHubCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub idea_hub_count: ::std::option::Option<ResourceDetail>,
+        /// Concurrent live streams (no `usedCount`; see orgRes `usedLiveCount`).
+        #[serde(
+            rename = "liveCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub live_count: ::std::option::Option<ResourceDetail>,
+        /// Recording storage (no `usedCount`; see orgRes `usedRecStorage`).
+        #[serde(
+            rename = "recordCapability",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_capability: ::std::option::Option<ResourceDetail>,
+        /// Meeting rooms.
+        #[serde(
+            rename = "roomCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub room_count: ::std::option::Option<ResourceDetail>,
+        /// Maximum participants in one meeting.
+        #[serde(
+            rename = "singleConfCallCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub single_conf_call_count: ::std::option::Option<i64>,
+        /// 1080p hardware terminals.
+        #[serde(
+            rename = "te1080pHardCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub te1080p_hard_count: ::std::option::Option<ResourceDetail>,
+        /// 720p hardware terminals.
+        #[serde(
+            rename = "te720pHardCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub te720p_hard_count: ::std::option::Option<ResourceDetail>,
+        /// Software client licences.
+        #[serde(
+            rename = "teSoftCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub te_soft_count: ::std::option::Option<ResourceDetail>,
+        /// Third-party hardware terminals.
+        #[serde(
+            rename = "thirdPartyHardCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub third_party_hard_count: ::std::option::Option<ResourceDetail>,
+        /// Cloud meeting room packages.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub vmr: ::std::vec::Vec<VmrPackage>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CorpResources {
+        pub fn builder() -> builder::CorpResources {
+            Default::default()
+        }
+    }
+    /// `CreateAppIdTokenXTokenType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum CreateAppIdTokenXTokenType {
+        LongTicket,
+    }
+    impl ::std::fmt::Display for CreateAppIdTokenXTokenType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LongTicket => f.write_str("LongTicket"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateAppIdTokenXTokenType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LongTicket" => Ok(Self::LongTicket),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateAppIdTokenXTokenType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateAppIdTokenXTokenType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Huawei's error body. `error_code` is `<AREA>.<digits>`: `MMC` meeting management,
     /// `USG` users and authentication, `MBI` statistics, `APIG` the API gateway itself.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -84,6 +534,51 @@ pub mod types {
             Default::default()
         }
     }
+    /// A token for a proxy deployment, when there is one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ProxyToken {
+        #[serde(
+            rename = "accessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<crate::Secret>,
+        /// Whether traffic is rerouted through the proxy.
+        #[serde(
+            rename = "enableRerouting",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_rerouting: ::std::option::Option<bool>,
+        #[serde(
+            rename = "longAccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub long_access_token: ::std::option::Option<crate::Secret>,
+        /// Proxy address inside the deployment.
+        #[serde(
+            rename = "middleEndInnerUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_end_inner_url: ::std::option::Option<::std::string::String>,
+        /// Proxy address.
+        #[serde(
+            rename = "middleEndUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_end_url: ::std::option::Option<::std::string::String>,
+        /// Lifetime in seconds.
+        #[serde(
+            rename = "validPeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub valid_period: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ProxyToken {
+        pub fn builder() -> builder::ProxyToken {
+            Default::default()
+        }
+    }
     /// A request id for tracing.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -134,8 +629,1326 @@ pub mod types {
                 })
         }
     }
+    /// Counts of one resource kind. `usedCount` is absent for recording storage, meeting
+    /// concurrency and stream concurrency. Counters are 32-bit in Huawei's SDKs and 64-bit
+    /// here, so a larger value cannot fail decoding.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ResourceDetail {
+        /// Expired.
+        #[serde(
+            rename = "expiredCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expired_count: ::std::option::Option<i64>,
+        /// Expiring within 30 days.
+        #[serde(
+            rename = "expiringCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiring_count: ::std::option::Option<i64>,
+        /// Total bought.
+        #[serde(
+            rename = "sumCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sum_count: ::std::option::Option<i64>,
+        /// Granted as a free trial.
+        #[serde(
+            rename = "trialCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub trial_count: ::std::option::Option<i64>,
+        /// In use.
+        #[serde(
+            rename = "usedCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub used_count: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ResourceDetail {
+        pub fn builder() -> builder::ResourceDetail {
+            Default::default()
+        }
+    }
+    /// A resource type to filter on.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum ResourceTypeFilter {
+        #[serde(rename = "VMR")]
+        Vmr,
+        #[serde(rename = "CONF_CALL")]
+        ConfCall,
+        #[serde(rename = "HARD_1080P")]
+        Hard1080p,
+        #[serde(rename = "HARD_720P")]
+        Hard720p,
+        #[serde(rename = "SOFT")]
+        Soft,
+        #[serde(rename = "ROOM")]
+        Room,
+        #[serde(rename = "LIVE")]
+        Live,
+        #[serde(rename = "RECORD")]
+        Record,
+        #[serde(rename = "HARD_THIRD_PARTY")]
+        HardThirdParty,
+        #[serde(rename = "HUAWEI_VISION")]
+        HuaweiVision,
+    }
+    impl ::std::fmt::Display for ResourceTypeFilter {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Vmr => f.write_str("VMR"),
+                Self::ConfCall => f.write_str("CONF_CALL"),
+                Self::Hard1080p => f.write_str("HARD_1080P"),
+                Self::Hard720p => f.write_str("HARD_720P"),
+                Self::Soft => f.write_str("SOFT"),
+                Self::Room => f.write_str("ROOM"),
+                Self::Live => f.write_str("LIVE"),
+                Self::Record => f.write_str("RECORD"),
+                Self::HardThirdParty => f.write_str("HARD_THIRD_PARTY"),
+                Self::HuaweiVision => f.write_str("HUAWEI_VISION"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceTypeFilter {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VMR" => Ok(Self::Vmr),
+                "CONF_CALL" => Ok(Self::ConfCall),
+                "HARD_1080P" => Ok(Self::Hard1080p),
+                "HARD_720P" => Ok(Self::Hard720p),
+                "SOFT" => Ok(Self::Soft),
+                "ROOM" => Ok(Self::Room),
+                "LIVE" => Ok(Self::Live),
+                "RECORD" => Ok(Self::Record),
+                "HARD_THIRD_PARTY" => Ok(Self::HardThirdParty),
+                "HUAWEI_VISION" => Ok(Self::HuaweiVision),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResourceTypeFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResourceTypeFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `SearchCorpResourcesStatus`
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SearchCorpResourcesStatus(i32);
+    impl ::std::ops::Deref for SearchCorpResourcesStatus {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchCorpResourcesStatus> for i32 {
+        fn from(value: SearchCorpResourcesStatus) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::TryFrom<i32> for SearchCorpResourcesStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: i32) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![0_i32, 1_i32, 2_i32].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchCorpResourcesStatus {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i32>::deserialize(deserializer)?)
+                .map_err(|e| <D::Error as ::serde::de::Error>::custom(e.to_string()))
+        }
+    }
+    /// `SearchCorpResourcesVmrMode`
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SearchCorpResourcesVmrMode(i32);
+    impl ::std::ops::Deref for SearchCorpResourcesVmrMode {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchCorpResourcesVmrMode> for i32 {
+        fn from(value: SearchCorpResourcesVmrMode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::TryFrom<i32> for SearchCorpResourcesVmrMode {
+        type Error = self::error::ConversionError;
+        fn try_from(value: i32) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![0_i32, 1_i32, 2_i32].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchCorpResourcesVmrMode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i32>::deserialize(deserializer)?)
+                .map_err(|e| <D::Error as ::serde::de::Error>::custom(e.to_string()))
+        }
+    }
+    /// An access token, its refresh token and their lifetimes. Times are Unix seconds
+    /// (`expireTime`, `refreshExpireTime`) or milliseconds (`createTime`,
+    /// `refreshCreateTime`). Huawei sends `null` for many fields; every field is optional.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct TokenInfo {
+        /// Token for `X-Access-Token`.
+        #[serde(
+            rename = "accessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<crate::Secret>,
+        /// Client type; 72 for API clients.
+        #[serde(
+            rename = "clientType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub client_type: ::std::option::Option<i32>,
+        /// Creation time, Unix milliseconds.
+        #[serde(
+            rename = "createTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub create_time: ::std::option::Option<i64>,
+        /// Days until the password expires (can be negative).
+        #[serde(
+            rename = "daysPwdAvailable",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub days_pwd_available: ::std::option::Option<i32>,
+        /// Whether the account is scheduled for deletion.
+        #[serde(
+            rename = "delayDelete",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub delay_delete: ::std::option::Option<bool>,
+        /// Access-token expiry, Unix seconds.
+        #[serde(
+            rename = "expireTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expire_time: ::std::option::Option<i64>,
+        /// Whether this is the user's first login.
+        #[serde(
+            rename = "firstLogin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_login: ::std::option::Option<bool>,
+        /// 0 non-preemptive, 1 preemptive login (unused).
+        #[serde(
+            rename = "forceLoginInd",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub force_login_ind: ::std::option::Option<i32>,
+        /// A token for a proxy deployment; usually `null`.
+        #[serde(
+            rename = "proxyToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub proxy_token: ::std::option::Option<ProxyToken>,
+        /// Whether the password has expired.
+        #[serde(
+            rename = "pwdExpired",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pwd_expired: ::std::option::Option<bool>,
+        /// Refresh-token creation time, Unix milliseconds.
+        #[serde(
+            rename = "refreshCreateTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_create_time: ::std::option::Option<i64>,
+        /// Refresh-token expiry, Unix seconds.
+        #[serde(
+            rename = "refreshExpireTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_expire_time: ::std::option::Option<i64>,
+        /// Token for `PUT /v1/usg/acs/token`.
+        #[serde(
+            rename = "refreshToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_token: ::std::option::Option<crate::Secret>,
+        /// Refresh-token lifetime in seconds.
+        #[serde(
+            rename = "refreshValidPeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_valid_period: ::std::option::Option<i64>,
+        /// The client's IP address.
+        #[serde(
+            rename = "tokenIp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub token_ip: ::std::option::Option<::std::string::String>,
+        /// 0 user access token, 1 conference-control token, 2 one-time token.
+        #[serde(
+            rename = "tokenType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub token_type: ::std::option::Option<i32>,
+        /// The authenticated user.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<UserInfo>,
+        /// Access-token lifetime in seconds.
+        #[serde(
+            rename = "validPeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub valid_period: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TokenInfo {
+        pub fn builder() -> builder::TokenInfo {
+            Default::default()
+        }
+    }
+    /// The token to check.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct TokenValidationRequest {
+        /// Whether to include the user in the answer.
+        #[serde(
+            rename = "needAccountInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub need_account_info: ::std::option::Option<bool>,
+        /// Whether to issue a new token in the answer.
+        #[serde(rename = "needGenNewToken")]
+        pub need_gen_new_token: bool,
+        /// The access token to check.
+        pub token: crate::Secret,
+    }
+    impl TokenValidationRequest {
+        pub fn builder() -> builder::TokenValidationRequest {
+            Default::default()
+        }
+    }
+    /// The authenticated user. Huawei sends `null` for many of these fields.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct UserInfo {
+        /// 0 default administrator, 1 administrator, 2 ordinary user.
+        #[serde(
+            rename = "adminType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub admin_type: ::std::option::Option<i32>,
+        /// App ID used to authenticate.
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        /// Enterprise id.
+        #[serde(
+            rename = "companyId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_id: ::std::option::Option<::std::string::String>,
+        /// 0 flagship, 5 free, 6 standard edition.
+        #[serde(
+            rename = "corpType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub corp_type: ::std::option::Option<i32>,
+        /// Whether the user is on the free edition.
+        #[serde(
+            rename = "freeUser",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub free_user: ::std::option::Option<bool>,
+        /// Whether the user is in a grey release.
+        #[serde(
+            rename = "grayUser",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub gray_user: ::std::option::Option<bool>,
+        /// Whether a phone number is bound.
+        #[serde(
+            rename = "isBindPhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_bind_phone: ::std::option::Option<bool>,
+        /// Display name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// English display name.
+        #[serde(
+            rename = "nameEn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub name_en: ::std::option::Option<::std::string::String>,
+        /// Authentication realm.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub realm: ::std::option::Option<::std::string::String>,
+        /// Service (SIP) number.
+        #[serde(
+            rename = "serviceAccount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub service_account: ::std::option::Option<::std::string::String>,
+        /// Service provider id.
+        #[serde(
+            rename = "spId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sp_id: ::std::option::Option<::std::string::String>,
+        /// 0 normal, 1 disabled.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i32>,
+        /// Third-party account (the `userId` of App ID authentication).
+        #[serde(
+            rename = "thirdAccount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub third_account: ::std::option::Option<::std::string::String>,
+        /// Login account.
+        #[serde(
+            rename = "ucloginAccount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub uclogin_account: ::std::option::Option<::std::string::String>,
+        /// User id.
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        /// User type.
+        #[serde(
+            rename = "userType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_type: ::std::option::Option<i32>,
+        /// Whether the user comes from WeLink.
+        #[serde(
+            rename = "weLinkUser",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub we_link_user: ::std::option::Option<bool>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UserInfo {
+        pub fn builder() -> builder::UserInfo {
+            Default::default()
+        }
+    }
+    /// A package of cloud meeting rooms.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct VmrPackage {
+        /// Package name.
+        #[serde(
+            rename = "vmrName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_name: ::std::option::Option<::std::string::String>,
+        /// Rooms in the package.
+        #[serde(
+            rename = "vmrPkgCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_pkg_count: ::std::option::Option<i64>,
+        /// Package id.
+        #[serde(
+            rename = "vmrPkgId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_pkg_id: ::std::option::Option<::std::string::String>,
+        /// Participants per room.
+        #[serde(
+            rename = "vmrPkgParties",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_pkg_parties: ::std::option::Option<i64>,
+        /// Rooms assigned.
+        #[serde(
+            rename = "vmrPkgUsedCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vmr_pkg_used_count: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl VmrPackage {
+        pub fn builder() -> builder::VmrPackage {
+            Default::default()
+        }
+    }
     ///  Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AppIdAuthRequest {
+            app_id: ::std::result::Result<super::AppIdAuthRequestAppId, ::std::string::String>,
+            client_type:
+                ::std::result::Result<super::AppIdAuthRequestClientType, ::std::string::String>,
+            corp_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            dept_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            expire_time: ::std::result::Result<i64, ::std::string::String>,
+            nonce: ::std::result::Result<super::AppIdAuthRequestNonce, ::std::string::String>,
+            user_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppIdAuthRequest {
+            fn default() -> Self {
+                Self {
+                    app_id: Err("no value supplied for app_id".to_string()),
+                    client_type: Err("no value supplied for client_type".to_string()),
+                    corp_id: Ok(Default::default()),
+                    dept_code: Ok(Default::default()),
+                    expire_time: Err("no value supplied for expire_time".to_string()),
+                    nonce: Err("no value supplied for nonce".to_string()),
+                    user_email: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    user_name: Ok(Default::default()),
+                    user_phone: Ok(Default::default()),
+                }
+            }
+        }
+        impl AppIdAuthRequest {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppIdAuthRequestAppId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+                self
+            }
+            pub fn client_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppIdAuthRequestClientType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for client_type: {e}"));
+                self
+            }
+            pub fn corp_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.corp_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for corp_id: {e}"));
+                self
+            }
+            pub fn dept_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dept_code = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for dept_code: {e}"));
+                self
+            }
+            pub fn expire_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expire_time = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expire_time: {e}"));
+                self
+            }
+            pub fn nonce<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppIdAuthRequestNonce>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nonce = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for nonce: {e}"));
+                self
+            }
+            pub fn user_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_email = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_email: {e}"));
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_id: {e}"));
+                self
+            }
+            pub fn user_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_name: {e}"));
+                self
+            }
+            pub fn user_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_phone = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_phone: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppIdAuthRequest> for super::AppIdAuthRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppIdAuthRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    client_type: value.client_type?,
+                    corp_id: value.corp_id?,
+                    dept_code: value.dept_code?,
+                    expire_time: value.expire_time?,
+                    nonce: value.nonce?,
+                    user_email: value.user_email?,
+                    user_id: value.user_id?,
+                    user_name: value.user_name?,
+                    user_phone: value.user_phone?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppIdAuthRequest> for AppIdAuthRequest {
+            fn from(value: super::AppIdAuthRequest) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    client_type: Ok(value.client_type),
+                    corp_id: Ok(value.corp_id),
+                    dept_code: Ok(value.dept_code),
+                    expire_time: Ok(value.expire_time),
+                    nonce: Ok(value.nonce),
+                    user_email: Ok(value.user_email),
+                    user_id: Ok(value.user_id),
+                    user_name: Ok(value.user_name),
+                    user_phone: Ok(value.user_phone),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CorpResourceItem {
+            count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            editable: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            expire_date: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            order_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_desc: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            vmr_mode: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CorpResourceItem {
+            fn default() -> Self {
+                Self {
+                    count: Ok(Default::default()),
+                    editable: Ok(Default::default()),
+                    expire_date: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    order_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    type_desc: Ok(Default::default()),
+                    type_id: Ok(Default::default()),
+                    vmr_mode: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CorpResourceItem {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for count: {e}"));
+                self
+            }
+            pub fn editable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.editable = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for editable: {e}"));
+                self
+            }
+            pub fn expire_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expire_date = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expire_date: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for order_id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn type_desc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_desc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_desc: {e}"));
+                self
+            }
+            pub fn type_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_id: {e}"));
+                self
+            }
+            pub fn vmr_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_mode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vmr_mode: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CorpResourceItem> for super::CorpResourceItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CorpResourceItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    editable: value.editable?,
+                    expire_date: value.expire_date?,
+                    id: value.id?,
+                    order_id: value.order_id?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    type_desc: value.type_desc?,
+                    type_id: value.type_id?,
+                    vmr_mode: value.vmr_mode?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CorpResourceItem> for CorpResourceItem {
+            fn from(value: super::CorpResourceItem) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    editable: Ok(value.editable),
+                    expire_date: Ok(value.expire_date),
+                    id: Ok(value.id),
+                    order_id: Ok(value.order_id),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    type_desc: Ok(value.type_desc),
+                    type_id: Ok(value.type_id),
+                    vmr_mode: Ok(value.vmr_mode),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CorpResourcePage {
+            count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CorpResourceItem>,
+                ::std::string::String,
+            >,
+            limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            offset: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CorpResourcePage {
+            fn default() -> Self {
+                Self {
+                    count: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    limit: Ok(Default::default()),
+                    offset: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CorpResourcePage {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for count: {e}"));
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CorpResourceItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.limit = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for limit: {e}"));
+                self
+            }
+            pub fn offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.offset = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for offset: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CorpResourcePage> for super::CorpResourcePage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CorpResourcePage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    data: value.data?,
+                    limit: value.limit?,
+                    offset: value.offset?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CorpResourcePage> for CorpResourcePage {
+            fn from(value: super::CorpResourcePage) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    data: Ok(value.data),
+                    limit: Ok(value.limit),
+                    offset: Ok(value.offset),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CorpResources {
+            conf_call_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            conf_length: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            enable_ai_minutes:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_cloud_disk:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_hybrid_cloud:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_pstn: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_sms: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_uc: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            hw_vision_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            idea_hub_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            live_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            record_capability: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            room_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            single_conf_call_count:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            te1080p_hard_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            te720p_hard_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            te_soft_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            third_party_hard_count: ::std::result::Result<
+                ::std::option::Option<super::ResourceDetail>,
+                ::std::string::String,
+            >,
+            vmr: ::std::result::Result<::std::vec::Vec<super::VmrPackage>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CorpResources {
+            fn default() -> Self {
+                Self {
+                    conf_call_count: Ok(Default::default()),
+                    conf_length: Ok(Default::default()),
+                    enable_ai_minutes: Ok(Default::default()),
+                    enable_cloud_disk: Ok(Default::default()),
+                    enable_hybrid_cloud: Ok(Default::default()),
+                    enable_pstn: Ok(Default::default()),
+                    enable_sms: Ok(Default::default()),
+                    enable_uc: Ok(Default::default()),
+                    hw_vision_count: Ok(Default::default()),
+                    idea_hub_count: Ok(Default::default()),
+                    live_count: Ok(Default::default()),
+                    record_capability: Ok(Default::default()),
+                    room_count: Ok(Default::default()),
+                    single_conf_call_count: Ok(Default::default()),
+                    te1080p_hard_count: Ok(Default::default()),
+                    te720p_hard_count: Ok(Default::default()),
+                    te_soft_count: Ok(Default::default()),
+                    third_party_hard_count: Ok(Default::default()),
+                    vmr: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CorpResources {
+            pub fn conf_call_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conf_call_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for conf_call_count: {e}")
+                });
+                self
+            }
+            pub fn conf_length<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conf_length = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for conf_length: {e}"));
+                self
+            }
+            pub fn enable_ai_minutes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_ai_minutes = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_ai_minutes: {e}")
+                });
+                self
+            }
+            pub fn enable_cloud_disk<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_cloud_disk = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_cloud_disk: {e}")
+                });
+                self
+            }
+            pub fn enable_hybrid_cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_hybrid_cloud = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_hybrid_cloud: {e}")
+                });
+                self
+            }
+            pub fn enable_pstn<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_pstn = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for enable_pstn: {e}"));
+                self
+            }
+            pub fn enable_sms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_sms = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for enable_sms: {e}"));
+                self
+            }
+            pub fn enable_uc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_uc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for enable_uc: {e}"));
+                self
+            }
+            pub fn hw_vision_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hw_vision_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hw_vision_count: {e}")
+                });
+                self
+            }
+            pub fn idea_hub_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.idea_hub_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for idea_hub_count: {e}")
+                });
+                self
+            }
+            pub fn live_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.live_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for live_count: {e}"));
+                self
+            }
+            pub fn record_capability<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.record_capability = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for record_capability: {e}")
+                });
+                self
+            }
+            pub fn room_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.room_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for room_count: {e}"));
+                self
+            }
+            pub fn single_conf_call_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.single_conf_call_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for single_conf_call_count: {e}")
+                });
+                self
+            }
+            pub fn te1080p_hard_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.te1080p_hard_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for te1080p_hard_count: {e}")
+                });
+                self
+            }
+            pub fn te720p_hard_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.te720p_hard_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for te720p_hard_count: {e}")
+                });
+                self
+            }
+            pub fn te_soft_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.te_soft_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for te_soft_count: {e}"));
+                self
+            }
+            pub fn third_party_hard_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.third_party_hard_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for third_party_hard_count: {e}")
+                });
+                self
+            }
+            pub fn vmr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::VmrPackage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vmr: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CorpResources> for super::CorpResources {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CorpResources,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    conf_call_count: value.conf_call_count?,
+                    conf_length: value.conf_length?,
+                    enable_ai_minutes: value.enable_ai_minutes?,
+                    enable_cloud_disk: value.enable_cloud_disk?,
+                    enable_hybrid_cloud: value.enable_hybrid_cloud?,
+                    enable_pstn: value.enable_pstn?,
+                    enable_sms: value.enable_sms?,
+                    enable_uc: value.enable_uc?,
+                    hw_vision_count: value.hw_vision_count?,
+                    idea_hub_count: value.idea_hub_count?,
+                    live_count: value.live_count?,
+                    record_capability: value.record_capability?,
+                    room_count: value.room_count?,
+                    single_conf_call_count: value.single_conf_call_count?,
+                    te1080p_hard_count: value.te1080p_hard_count?,
+                    te720p_hard_count: value.te720p_hard_count?,
+                    te_soft_count: value.te_soft_count?,
+                    third_party_hard_count: value.third_party_hard_count?,
+                    vmr: value.vmr?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CorpResources> for CorpResources {
+            fn from(value: super::CorpResources) -> Self {
+                Self {
+                    conf_call_count: Ok(value.conf_call_count),
+                    conf_length: Ok(value.conf_length),
+                    enable_ai_minutes: Ok(value.enable_ai_minutes),
+                    enable_cloud_disk: Ok(value.enable_cloud_disk),
+                    enable_hybrid_cloud: Ok(value.enable_hybrid_cloud),
+                    enable_pstn: Ok(value.enable_pstn),
+                    enable_sms: Ok(value.enable_sms),
+                    enable_uc: Ok(value.enable_uc),
+                    hw_vision_count: Ok(value.hw_vision_count),
+                    idea_hub_count: Ok(value.idea_hub_count),
+                    live_count: Ok(value.live_count),
+                    record_capability: Ok(value.record_capability),
+                    room_count: Ok(value.room_count),
+                    single_conf_call_count: Ok(value.single_conf_call_count),
+                    te1080p_hard_count: Ok(value.te1080p_hard_count),
+                    te720p_hard_count: Ok(value.te720p_hard_count),
+                    te_soft_count: Ok(value.te_soft_count),
+                    third_party_hard_count: Ok(value.third_party_hard_count),
+                    vmr: Ok(value.vmr),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct HuaweiError {
             error_code: ::std::result::Result<
@@ -396,6 +2209,1093 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct ProxyToken {
+            access_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            enable_rerouting:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            long_access_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            middle_end_inner_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_end_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProxyToken {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    enable_rerouting: Ok(Default::default()),
+                    long_access_token: Ok(Default::default()),
+                    middle_end_inner_url: Ok(Default::default()),
+                    middle_end_url: Ok(Default::default()),
+                    valid_period: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ProxyToken {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for access_token: {e}"));
+                self
+            }
+            pub fn enable_rerouting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_rerouting = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_rerouting: {e}")
+                });
+                self
+            }
+            pub fn long_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.long_access_token = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for long_access_token: {e}")
+                });
+                self
+            }
+            pub fn middle_end_inner_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_end_inner_url = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for middle_end_inner_url: {e}")
+                });
+                self
+            }
+            pub fn middle_end_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_end_url = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for middle_end_url: {e}")
+                });
+                self
+            }
+            pub fn valid_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_period = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for valid_period: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProxyToken> for super::ProxyToken {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProxyToken,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    enable_rerouting: value.enable_rerouting?,
+                    long_access_token: value.long_access_token?,
+                    middle_end_inner_url: value.middle_end_inner_url?,
+                    middle_end_url: value.middle_end_url?,
+                    valid_period: value.valid_period?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ProxyToken> for ProxyToken {
+            fn from(value: super::ProxyToken) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    enable_rerouting: Ok(value.enable_rerouting),
+                    long_access_token: Ok(value.long_access_token),
+                    middle_end_inner_url: Ok(value.middle_end_inner_url),
+                    middle_end_url: Ok(value.middle_end_url),
+                    valid_period: Ok(value.valid_period),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResourceDetail {
+            expired_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            expiring_count:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            sum_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            trial_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            used_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResourceDetail {
+            fn default() -> Self {
+                Self {
+                    expired_count: Ok(Default::default()),
+                    expiring_count: Ok(Default::default()),
+                    sum_count: Ok(Default::default()),
+                    trial_count: Ok(Default::default()),
+                    used_count: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ResourceDetail {
+            pub fn expired_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expired_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expired_count: {e}"));
+                self
+            }
+            pub fn expiring_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiring_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for expiring_count: {e}")
+                });
+                self
+            }
+            pub fn sum_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sum_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for sum_count: {e}"));
+                self
+            }
+            pub fn trial_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trial_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for trial_count: {e}"));
+                self
+            }
+            pub fn used_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.used_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for used_count: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResourceDetail> for super::ResourceDetail {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResourceDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expired_count: value.expired_count?,
+                    expiring_count: value.expiring_count?,
+                    sum_count: value.sum_count?,
+                    trial_count: value.trial_count?,
+                    used_count: value.used_count?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResourceDetail> for ResourceDetail {
+            fn from(value: super::ResourceDetail) -> Self {
+                Self {
+                    expired_count: Ok(value.expired_count),
+                    expiring_count: Ok(value.expiring_count),
+                    sum_count: Ok(value.sum_count),
+                    trial_count: Ok(value.trial_count),
+                    used_count: Ok(value.used_count),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TokenInfo {
+            access_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            client_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            create_time: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            days_pwd_available:
+                ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            delay_delete: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            expire_time: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            first_login: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            force_login_ind:
+                ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            proxy_token: ::std::result::Result<
+                ::std::option::Option<super::ProxyToken>,
+                ::std::string::String,
+            >,
+            pwd_expired: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            refresh_create_time:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            refresh_expire_time:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            refresh_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            refresh_valid_period:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            token_ip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            user: ::std::result::Result<
+                ::std::option::Option<super::UserInfo>,
+                ::std::string::String,
+            >,
+            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TokenInfo {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    client_type: Ok(Default::default()),
+                    create_time: Ok(Default::default()),
+                    days_pwd_available: Ok(Default::default()),
+                    delay_delete: Ok(Default::default()),
+                    expire_time: Ok(Default::default()),
+                    first_login: Ok(Default::default()),
+                    force_login_ind: Ok(Default::default()),
+                    proxy_token: Ok(Default::default()),
+                    pwd_expired: Ok(Default::default()),
+                    refresh_create_time: Ok(Default::default()),
+                    refresh_expire_time: Ok(Default::default()),
+                    refresh_token: Ok(Default::default()),
+                    refresh_valid_period: Ok(Default::default()),
+                    token_ip: Ok(Default::default()),
+                    token_type: Ok(Default::default()),
+                    user: Ok(Default::default()),
+                    valid_period: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TokenInfo {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for access_token: {e}"));
+                self
+            }
+            pub fn client_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for client_type: {e}"));
+                self
+            }
+            pub fn create_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.create_time = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for create_time: {e}"));
+                self
+            }
+            pub fn days_pwd_available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.days_pwd_available = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for days_pwd_available: {e}")
+                });
+                self
+            }
+            pub fn delay_delete<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.delay_delete = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for delay_delete: {e}"));
+                self
+            }
+            pub fn expire_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expire_time = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expire_time: {e}"));
+                self
+            }
+            pub fn first_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_login = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_login: {e}"));
+                self
+            }
+            pub fn force_login_ind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_login_ind = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for force_login_ind: {e}")
+                });
+                self
+            }
+            pub fn proxy_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ProxyToken>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.proxy_token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for proxy_token: {e}"));
+                self
+            }
+            pub fn pwd_expired<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pwd_expired = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for pwd_expired: {e}"));
+                self
+            }
+            pub fn refresh_create_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_create_time = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for refresh_create_time: {e}")
+                });
+                self
+            }
+            pub fn refresh_expire_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_expire_time = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for refresh_expire_time: {e}")
+                });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for refresh_token: {e}"));
+                self
+            }
+            pub fn refresh_valid_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_valid_period = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for refresh_valid_period: {e}")
+                });
+                self
+            }
+            pub fn token_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_ip = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for token_ip: {e}"));
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for token_type: {e}"));
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::UserInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user: {e}"));
+                self
+            }
+            pub fn valid_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_period = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for valid_period: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TokenInfo> for super::TokenInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TokenInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    client_type: value.client_type?,
+                    create_time: value.create_time?,
+                    days_pwd_available: value.days_pwd_available?,
+                    delay_delete: value.delay_delete?,
+                    expire_time: value.expire_time?,
+                    first_login: value.first_login?,
+                    force_login_ind: value.force_login_ind?,
+                    proxy_token: value.proxy_token?,
+                    pwd_expired: value.pwd_expired?,
+                    refresh_create_time: value.refresh_create_time?,
+                    refresh_expire_time: value.refresh_expire_time?,
+                    refresh_token: value.refresh_token?,
+                    refresh_valid_period: value.refresh_valid_period?,
+                    token_ip: value.token_ip?,
+                    token_type: value.token_type?,
+                    user: value.user?,
+                    valid_period: value.valid_period?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TokenInfo> for TokenInfo {
+            fn from(value: super::TokenInfo) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    client_type: Ok(value.client_type),
+                    create_time: Ok(value.create_time),
+                    days_pwd_available: Ok(value.days_pwd_available),
+                    delay_delete: Ok(value.delay_delete),
+                    expire_time: Ok(value.expire_time),
+                    first_login: Ok(value.first_login),
+                    force_login_ind: Ok(value.force_login_ind),
+                    proxy_token: Ok(value.proxy_token),
+                    pwd_expired: Ok(value.pwd_expired),
+                    refresh_create_time: Ok(value.refresh_create_time),
+                    refresh_expire_time: Ok(value.refresh_expire_time),
+                    refresh_token: Ok(value.refresh_token),
+                    refresh_valid_period: Ok(value.refresh_valid_period),
+                    token_ip: Ok(value.token_ip),
+                    token_type: Ok(value.token_type),
+                    user: Ok(value.user),
+                    valid_period: Ok(value.valid_period),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TokenValidationRequest {
+            need_account_info:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            need_gen_new_token: ::std::result::Result<bool, ::std::string::String>,
+            token: ::std::result::Result<crate::Secret, ::std::string::String>,
+        }
+        impl ::std::default::Default for TokenValidationRequest {
+            fn default() -> Self {
+                Self {
+                    need_account_info: Ok(Default::default()),
+                    need_gen_new_token: Err("no value supplied for need_gen_new_token".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl TokenValidationRequest {
+            pub fn need_account_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.need_account_info = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for need_account_info: {e}")
+                });
+                self
+            }
+            pub fn need_gen_new_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.need_gen_new_token = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for need_gen_new_token: {e}")
+                });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Secret>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for token: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TokenValidationRequest> for super::TokenValidationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TokenValidationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    need_account_info: value.need_account_info?,
+                    need_gen_new_token: value.need_gen_new_token?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TokenValidationRequest> for TokenValidationRequest {
+            fn from(value: super::TokenValidationRequest) -> Self {
+                Self {
+                    need_account_info: Ok(value.need_account_info),
+                    need_gen_new_token: Ok(value.need_gen_new_token),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserInfo {
+            admin_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            corp_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            free_user: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            gray_user: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            is_bind_phone:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name_en: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            realm: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_account: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sp_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            third_account: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            uclogin_account: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            we_link_user: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserInfo {
+            fn default() -> Self {
+                Self {
+                    admin_type: Ok(Default::default()),
+                    app_id: Ok(Default::default()),
+                    company_id: Ok(Default::default()),
+                    corp_type: Ok(Default::default()),
+                    free_user: Ok(Default::default()),
+                    gray_user: Ok(Default::default()),
+                    is_bind_phone: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    name_en: Ok(Default::default()),
+                    realm: Ok(Default::default()),
+                    service_account: Ok(Default::default()),
+                    sp_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    third_account: Ok(Default::default()),
+                    uclogin_account: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    user_type: Ok(Default::default()),
+                    we_link_user: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl UserInfo {
+            pub fn admin_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.admin_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for admin_type: {e}"));
+                self
+            }
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+                self
+            }
+            pub fn company_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for company_id: {e}"));
+                self
+            }
+            pub fn corp_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.corp_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for corp_type: {e}"));
+                self
+            }
+            pub fn free_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.free_user = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for free_user: {e}"));
+                self
+            }
+            pub fn gray_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gray_user = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for gray_user: {e}"));
+                self
+            }
+            pub fn is_bind_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_bind_phone = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for is_bind_phone: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn name_en<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_en = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name_en: {e}"));
+                self
+            }
+            pub fn realm<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.realm = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for realm: {e}"));
+                self
+            }
+            pub fn service_account<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_account = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_account: {e}")
+                });
+                self
+            }
+            pub fn sp_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sp_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for sp_id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn third_account<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.third_account = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for third_account: {e}"));
+                self
+            }
+            pub fn uclogin_account<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uclogin_account = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for uclogin_account: {e}")
+                });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_id: {e}"));
+                self
+            }
+            pub fn user_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for user_type: {e}"));
+                self
+            }
+            pub fn we_link_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.we_link_user = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for we_link_user: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserInfo> for super::UserInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    admin_type: value.admin_type?,
+                    app_id: value.app_id?,
+                    company_id: value.company_id?,
+                    corp_type: value.corp_type?,
+                    free_user: value.free_user?,
+                    gray_user: value.gray_user?,
+                    is_bind_phone: value.is_bind_phone?,
+                    name: value.name?,
+                    name_en: value.name_en?,
+                    realm: value.realm?,
+                    service_account: value.service_account?,
+                    sp_id: value.sp_id?,
+                    status: value.status?,
+                    third_account: value.third_account?,
+                    uclogin_account: value.uclogin_account?,
+                    user_id: value.user_id?,
+                    user_type: value.user_type?,
+                    we_link_user: value.we_link_user?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserInfo> for UserInfo {
+            fn from(value: super::UserInfo) -> Self {
+                Self {
+                    admin_type: Ok(value.admin_type),
+                    app_id: Ok(value.app_id),
+                    company_id: Ok(value.company_id),
+                    corp_type: Ok(value.corp_type),
+                    free_user: Ok(value.free_user),
+                    gray_user: Ok(value.gray_user),
+                    is_bind_phone: Ok(value.is_bind_phone),
+                    name: Ok(value.name),
+                    name_en: Ok(value.name_en),
+                    realm: Ok(value.realm),
+                    service_account: Ok(value.service_account),
+                    sp_id: Ok(value.sp_id),
+                    status: Ok(value.status),
+                    third_account: Ok(value.third_account),
+                    uclogin_account: Ok(value.uclogin_account),
+                    user_id: Ok(value.user_id),
+                    user_type: Ok(value.user_type),
+                    we_link_user: Ok(value.we_link_user),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VmrPackage {
+            vmr_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            vmr_pkg_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            vmr_pkg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            vmr_pkg_parties:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            vmr_pkg_used_count:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VmrPackage {
+            fn default() -> Self {
+                Self {
+                    vmr_name: Ok(Default::default()),
+                    vmr_pkg_count: Ok(Default::default()),
+                    vmr_pkg_id: Ok(Default::default()),
+                    vmr_pkg_parties: Ok(Default::default()),
+                    vmr_pkg_used_count: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl VmrPackage {
+            pub fn vmr_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vmr_name: {e}"));
+                self
+            }
+            pub fn vmr_pkg_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_pkg_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vmr_pkg_count: {e}"));
+                self
+            }
+            pub fn vmr_pkg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_pkg_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vmr_pkg_id: {e}"));
+                self
+            }
+            pub fn vmr_pkg_parties<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_pkg_parties = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for vmr_pkg_parties: {e}")
+                });
+                self
+            }
+            pub fn vmr_pkg_used_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vmr_pkg_used_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for vmr_pkg_used_count: {e}")
+                });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VmrPackage> for super::VmrPackage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VmrPackage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    vmr_name: value.vmr_name?,
+                    vmr_pkg_count: value.vmr_pkg_count?,
+                    vmr_pkg_id: value.vmr_pkg_id?,
+                    vmr_pkg_parties: value.vmr_pkg_parties?,
+                    vmr_pkg_used_count: value.vmr_pkg_used_count?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VmrPackage> for VmrPackage {
+            fn from(value: super::VmrPackage) -> Self {
+                Self {
+                    vmr_name: Ok(value.vmr_name),
+                    vmr_pkg_count: Ok(value.vmr_pkg_count),
+                    vmr_pkg_id: Ok(value.vmr_pkg_id),
+                    vmr_pkg_parties: Ok(value.vmr_pkg_parties),
+                    vmr_pkg_used_count: Ok(value.vmr_pkg_used_count),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
     }
     ///  Error types.
     pub mod error {
@@ -428,7 +3328,7 @@ pub mod types {
 /// Client for Huawei Cloud Meeting - enterprise resources
 ///
 /// The enterprise-administrator part of Huawei Cloud Meeting's server REST API that tells what
-/// an enterprise uses.
+/// an enterprise bought and uses, and the App ID authentication that grants access to it.
 ///
 /// Written by hand for this project from the sources listed in spec/README.md. Every path
 /// carries its own version (`/v1/...`, `/v2/...`), so the servers have no path prefix.
@@ -511,6 +3411,152 @@ impl Client {
     /// ```
     pub fn show_org_res(&self) -> builder::ShowOrgRes<'_> {
         builder::ShowOrgRes::new(self)
+    }
+    /// Resources the enterprise has bought
+    ///
+    /// For every kind of resource (hardware and software terminals, rooms, recording,
+    /// concurrent call participants, live streams, ...) how many were bought, are in use, are
+    /// free trials, have expired or expire within 30 days; the cloud meeting room packages;
+    /// and which features are enabled. These totals give orgRes's usage figures a meaning.
+    ///
+    ///
+    /// Sends a `GET` request to `/v1/usg/dcs/corp/resource`
+    ///
+    /// Arguments:
+    /// - `accept_language`: Language of error messages, `zh-CN` (default) or `en-US`.
+    /// - `x_access_token`: An administrator's access token from App ID authentication.
+    /// - `x_request_id`: Caller-chosen request id for tracing (a UUID is a good choice); the gateway makes one up when absent.
+    /// ```ignore
+    /// let response = client.show_corp_resource()
+    ///     .accept_language(accept_language)
+    ///     .x_access_token(x_access_token)
+    ///     .x_request_id(x_request_id)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn show_corp_resource(&self) -> builder::ShowCorpResource<'_> {
+        builder::ShowCorpResource::new(self)
+    }
+    /// The enterprise's resources, one entry per purchase
+    ///
+    /// A page of the enterprise's resource entries (one per order and resource type), with
+    /// filters. An `offset` past the end returns the last page again rather than an empty
+    /// one, so stop paging on `count` (or a short page), never on an empty page.
+    ///
+    ///
+    /// Sends a `GET` request to `/v1/usg/dcs/corp/resource-list`
+    ///
+    /// Arguments:
+    /// - `end_expire_date`: Only resources expiring at or before this time (UTC timestamp).
+    /// - `limit`: Entries per page; Huawei uses 10 when absent.
+    /// - `offset`: Where the page starts (0 is the first entry).
+    /// - `order_id`: Only resources of this order.
+    /// - `search_key`: Part of a resource id to search for.
+    /// - `start_expire_date`: Only resources expiring at or after this time (UTC timestamp).
+    /// - `status`: Only resources in this state: 0 normal, 1 expired, 2 disabled.
+    /// - `type_`: Only resources of this type.
+    /// - `type_id`: Only resources with this type id.
+    /// - `vmr_mode`: For `VMR` resources: 0 personal meeting id, 1 cloud meeting room, 2 webinar.
+    /// - `accept_language`: Language of error messages, `zh-CN` (default) or `en-US`.
+    /// - `x_access_token`: An administrator's access token from App ID authentication.
+    /// - `x_request_id`: Caller-chosen request id for tracing (a UUID is a good choice); the gateway makes one up when absent.
+    /// ```ignore
+    /// let response = client.search_corp_resources()
+    ///     .end_expire_date(end_expire_date)
+    ///     .limit(limit)
+    ///     .offset(offset)
+    ///     .order_id(order_id)
+    ///     .search_key(search_key)
+    ///     .start_expire_date(start_expire_date)
+    ///     .status(status)
+    ///     .type_(type_)
+    ///     .type_id(type_id)
+    ///     .vmr_mode(vmr_mode)
+    ///     .accept_language(accept_language)
+    ///     .x_access_token(x_access_token)
+    ///     .x_request_id(x_request_id)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn search_corp_resources(&self) -> builder::SearchCorpResources<'_> {
+        builder::SearchCorpResources::new(self)
+    }
+    /// Authenticate with an App ID and get an access token
+    ///
+    /// Exchanges an App ID signature for an access token. The `Authorization` header carries
+    /// an HMAC-SHA256 signature made with the App ID's secret key (recipe in the
+    /// `app_id_signature` security scheme); the body repeats exactly the values that were
+    /// signed. An empty `userId` authenticates as the enterprise's default administrator.
+    /// One user may hold up to 64 tokens; the 65th invalidates the oldest.
+    ///
+    ///
+    /// Sends a `POST` request to `/v2/usg/acs/auth/appauth`
+    ///
+    /// Arguments:
+    /// - `accept_language`: Language of error messages, `zh-CN` (default) or `en-US`.
+    /// - `authorization`: `HMAC-SHA256 signature=<hex>,access=<base64 App ID>` (no space after the comma).
+    /// - `x_request_id`: Caller-chosen request id for tracing; the authentication endpoints spell the header this way.
+    /// - `x_token_type`: Kind of token wanted; `LongTicket` for API clients.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.create_app_id_token()
+    ///     .accept_language(accept_language)
+    ///     .authorization(authorization)
+    ///     .x_request_id(x_request_id)
+    ///     .x_token_type(x_token_type)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn create_app_id_token(&self) -> builder::CreateAppIdToken<'_> {
+        builder::CreateAppIdToken::new(self)
+    }
+    /// Check a token (and optionally get a fresh one)
+    ///
+    /// Tells whether an access token is still valid. With `needGenNewToken` the answer
+    /// carries a new token; with `needAccountInfo` it includes the user.
+    ///
+    ///
+    /// Sends a `POST` request to `/v1/usg/acs/token/validate`
+    ///
+    /// Arguments:
+    /// - `accept_language`: Language of error messages, `zh-CN` (default) or `en-US`.
+    /// - `x_request_id`: Caller-chosen request id for tracing; the authentication endpoints spell the header this way.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.validate_token()
+    ///     .accept_language(accept_language)
+    ///     .x_request_id(x_request_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn validate_token(&self) -> builder::ValidateToken<'_> {
+        builder::ValidateToken::new(self)
+    }
+    /// Exchange a refresh token for a new access token
+    ///
+    /// Issues a new access token. Huawei's current documents say `X-Access-Token` carries the
+    /// **refresh** token; a 2023 revision said the access token. On 401, authenticate again
+    /// (that is also what Huawei's own SDKs do instead of refreshing).
+    ///
+    ///
+    /// Sends a `PUT` request to `/v1/usg/acs/token`
+    ///
+    /// Arguments:
+    /// - `accept_language`: Language of error messages, `zh-CN` (default) or `en-US`.
+    /// - `x_access_token`: The refresh token from the last authentication.
+    /// - `x_request_id`: Caller-chosen request id for tracing; the authentication endpoints spell the header this way.
+    /// ```ignore
+    /// let response = client.refresh_token()
+    ///     .accept_language(accept_language)
+    ///     .x_access_token(x_access_token)
+    ///     .x_request_id(x_request_id)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn refresh_token(&self) -> builder::RefreshToken<'_> {
+        builder::RefreshToken::new(self)
     }
 }
 ///  Types for composing operation parameters.
@@ -630,6 +3676,755 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::show_corp_resource`]
+    ///
+    /// [`Client::show_corp_resource`]: super::Client::show_corp_resource
+    #[derive(Debug, Clone)]
+    pub struct ShowCorpResource<'a> {
+        client: &'a super::Client,
+        accept_language: Result<Option<::std::string::String>, String>,
+        x_access_token: Result<crate::Secret, String>,
+        x_request_id: Result<Option<types::RequestId>, String>,
+    }
+    impl<'a> ShowCorpResource<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                accept_language: Ok(None),
+                x_access_token: Err("x_access_token was not initialized".to_string()),
+                x_request_id: Ok(None),
+            }
+        }
+        pub fn accept_language<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.accept_language = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for accept_language failed".to_string()
+            });
+            self
+        }
+        pub fn x_access_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Secret>,
+        {
+            self.x_access_token = value.try_into().map_err(|_| {
+                "conversion to `crate :: Secret` for x_access_token failed".to_string()
+            });
+            self
+        }
+        pub fn x_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestId>,
+        {
+            self.x_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `RequestId` for x_request_id failed".to_string());
+            self
+        }
+        /// Sends a `GET` request to `/v1/usg/dcs/corp/resource`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CorpResources>, Error<types::HuaweiError>> {
+            let Self {
+                client,
+                accept_language,
+                x_access_token,
+                x_request_id,
+            } = self;
+            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+            let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
+            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/usg/dcs/corp/resource", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            if let Some(value) = accept_language {
+                header_map.append("Accept-Language", value.to_string().try_into()?);
+            }
+            header_map.append("X-Access-Token", x_access_token.to_string().try_into()?);
+            if let Some(value) = x_request_id {
+                header_map.append("X-Request-Id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "show_corp_resource",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::search_corp_resources`]
+    ///
+    /// [`Client::search_corp_resources`]: super::Client::search_corp_resources
+    #[derive(Debug, Clone)]
+    pub struct SearchCorpResources<'a> {
+        client: &'a super::Client,
+        end_expire_date: Result<Option<i64>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<i32>, String>,
+        order_id: Result<Option<::std::string::String>, String>,
+        search_key: Result<Option<::std::string::String>, String>,
+        start_expire_date: Result<Option<i64>, String>,
+        status: Result<Option<types::SearchCorpResourcesStatus>, String>,
+        type_: Result<Option<types::ResourceTypeFilter>, String>,
+        type_id: Result<Option<::std::string::String>, String>,
+        vmr_mode: Result<Option<types::SearchCorpResourcesVmrMode>, String>,
+        accept_language: Result<Option<::std::string::String>, String>,
+        x_access_token: Result<crate::Secret, String>,
+        x_request_id: Result<Option<types::RequestId>, String>,
+    }
+    impl<'a> SearchCorpResources<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                end_expire_date: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                order_id: Ok(None),
+                search_key: Ok(None),
+                start_expire_date: Ok(None),
+                status: Ok(None),
+                type_: Ok(None),
+                type_id: Ok(None),
+                vmr_mode: Ok(None),
+                accept_language: Ok(None),
+                x_access_token: Err("x_access_token was not initialized".to_string()),
+                x_request_id: Ok(None),
+            }
+        }
+        pub fn end_expire_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.end_expire_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for end_expire_date failed".to_string());
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed".to_string()
+            });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i32` for offset failed".to_string());
+            self
+        }
+        pub fn order_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.order_id = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for order_id failed".to_string()
+            });
+            self
+        }
+        pub fn search_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.search_key = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for search_key failed".to_string()
+            });
+            self
+        }
+        pub fn start_expire_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.start_expire_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for start_expire_date failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchCorpResourcesStatus>,
+        {
+            self.status = value.try_into().map(Some).map_err(|_| {
+                "conversion to `SearchCorpResourcesStatus` for status failed".to_string()
+            });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceTypeFilter>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ResourceTypeFilter` for type_ failed".to_string());
+            self
+        }
+        pub fn type_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.type_id = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for type_id failed".to_string()
+            });
+            self
+        }
+        pub fn vmr_mode<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchCorpResourcesVmrMode>,
+        {
+            self.vmr_mode = value.try_into().map(Some).map_err(|_| {
+                "conversion to `SearchCorpResourcesVmrMode` for vmr_mode failed".to_string()
+            });
+            self
+        }
+        pub fn accept_language<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.accept_language = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for accept_language failed".to_string()
+            });
+            self
+        }
+        pub fn x_access_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Secret>,
+        {
+            self.x_access_token = value.try_into().map_err(|_| {
+                "conversion to `crate :: Secret` for x_access_token failed".to_string()
+            });
+            self
+        }
+        pub fn x_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestId>,
+        {
+            self.x_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `RequestId` for x_request_id failed".to_string());
+            self
+        }
+        /// Sends a `GET` request to `/v1/usg/dcs/corp/resource-list`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CorpResourcePage>, Error<types::HuaweiError>> {
+            let Self {
+                client,
+                end_expire_date,
+                limit,
+                offset,
+                order_id,
+                search_key,
+                start_expire_date,
+                status,
+                type_,
+                type_id,
+                vmr_mode,
+                accept_language,
+                x_access_token,
+                x_request_id,
+            } = self;
+            let end_expire_date = end_expire_date.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let search_key = search_key.map_err(Error::InvalidRequest)?;
+            let start_expire_date = start_expire_date.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let type_id = type_id.map_err(Error::InvalidRequest)?;
+            let vmr_mode = vmr_mode.map_err(Error::InvalidRequest)?;
+            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+            let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
+            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/usg/dcs/corp/resource-list", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            if let Some(value) = accept_language {
+                header_map.append("Accept-Language", value.to_string().try_into()?);
+            }
+            header_map.append("X-Access-Token", x_access_token.to_string().try_into()?);
+            if let Some(value) = x_request_id {
+                header_map.append("X-Request-Id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new(
+                    "endExpireDate",
+                    &end_expire_date,
+                ))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("orderId", &order_id))
+                .query(&progenitor_client::QueryParam::new(
+                    "searchKey",
+                    &search_key,
+                ))
+                .query(&progenitor_client::QueryParam::new(
+                    "startExpireDate",
+                    &start_expire_date,
+                ))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query(&progenitor_client::QueryParam::new("typeId", &type_id))
+                .query(&progenitor_client::QueryParam::new("vmrMode", &vmr_mode))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "search_corp_resources",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::create_app_id_token`]
+    ///
+    /// [`Client::create_app_id_token`]: super::Client::create_app_id_token
+    #[derive(Debug, Clone)]
+    pub struct CreateAppIdToken<'a> {
+        client: &'a super::Client,
+        accept_language: Result<Option<::std::string::String>, String>,
+        authorization: Result<crate::Secret, String>,
+        x_request_id: Result<Option<types::RequestId>, String>,
+        x_token_type: Result<types::CreateAppIdTokenXTokenType, String>,
+        body: Result<types::builder::AppIdAuthRequest, String>,
+    }
+    impl<'a> CreateAppIdToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                accept_language: Ok(None),
+                authorization: Err("authorization was not initialized".to_string()),
+                x_request_id: Ok(None),
+                x_token_type: Err("x_token_type was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn accept_language<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.accept_language = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for accept_language failed".to_string()
+            });
+            self
+        }
+        pub fn authorization<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Secret>,
+        {
+            self.authorization = value.try_into().map_err(|_| {
+                "conversion to `crate :: Secret` for authorization failed".to_string()
+            });
+            self
+        }
+        pub fn x_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestId>,
+        {
+            self.x_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `RequestId` for x_request_id failed".to_string());
+            self
+        }
+        pub fn x_token_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateAppIdTokenXTokenType>,
+        {
+            self.x_token_type = value.try_into().map_err(|_| {
+                "conversion to `CreateAppIdTokenXTokenType` for x_token_type failed".to_string()
+            });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AppIdAuthRequest>,
+            <V as std::convert::TryInto<types::AppIdAuthRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `AppIdAuthRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::AppIdAuthRequest,
+                ) -> types::builder::AppIdAuthRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/v2/usg/acs/auth/appauth`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenInfo>, Error<types::HuaweiError>> {
+            let Self {
+                client,
+                accept_language,
+                authorization,
+                x_request_id,
+                x_token_type,
+                body,
+            } = self;
+            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+            let authorization = authorization.map_err(Error::InvalidRequest)?;
+            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let x_token_type = x_token_type.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::AppIdAuthRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/usg/acs/auth/appauth", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            if let Some(value) = accept_language {
+                header_map.append("Accept-Language", value.to_string().try_into()?);
+            }
+            header_map.append("Authorization", authorization.to_string().try_into()?);
+            if let Some(value) = x_request_id {
+                header_map.append("X-Request-ID", value.to_string().try_into()?);
+            }
+            header_map.append("X-Token-Type", x_token_type.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_app_id_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                412u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                423u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::validate_token`]
+    ///
+    /// [`Client::validate_token`]: super::Client::validate_token
+    #[derive(Debug, Clone)]
+    pub struct ValidateToken<'a> {
+        client: &'a super::Client,
+        accept_language: Result<Option<::std::string::String>, String>,
+        x_request_id: Result<Option<types::RequestId>, String>,
+        body: Result<types::builder::TokenValidationRequest, String>,
+    }
+    impl<'a> ValidateToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                accept_language: Ok(None),
+                x_request_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn accept_language<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.accept_language = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for accept_language failed".to_string()
+            });
+            self
+        }
+        pub fn x_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestId>,
+        {
+            self.x_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `RequestId` for x_request_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TokenValidationRequest>,
+            <V as std::convert::TryInto<types::TokenValidationRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `TokenValidationRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::TokenValidationRequest,
+                ) -> types::builder::TokenValidationRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/v1/usg/acs/token/validate`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenInfo>, Error<types::HuaweiError>> {
+            let Self {
+                client,
+                accept_language,
+                x_request_id,
+                body,
+            } = self;
+            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::TokenValidationRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/usg/acs/token/validate", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            if let Some(value) = accept_language {
+                header_map.append("Accept-Language", value.to_string().try_into()?);
+            }
+            if let Some(value) = x_request_id {
+                header_map.append("X-Request-ID", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "validate_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::refresh_token`]
+    ///
+    /// [`Client::refresh_token`]: super::Client::refresh_token
+    #[derive(Debug, Clone)]
+    pub struct RefreshToken<'a> {
+        client: &'a super::Client,
+        accept_language: Result<Option<::std::string::String>, String>,
+        x_access_token: Result<crate::Secret, String>,
+        x_request_id: Result<Option<types::RequestId>, String>,
+    }
+    impl<'a> RefreshToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                accept_language: Ok(None),
+                x_access_token: Err("x_access_token was not initialized".to_string()),
+                x_request_id: Ok(None),
+            }
+        }
+        pub fn accept_language<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.accept_language = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for accept_language failed".to_string()
+            });
+            self
+        }
+        pub fn x_access_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Secret>,
+        {
+            self.x_access_token = value.try_into().map_err(|_| {
+                "conversion to `crate :: Secret` for x_access_token failed".to_string()
+            });
+            self
+        }
+        pub fn x_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestId>,
+        {
+            self.x_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `RequestId` for x_request_id failed".to_string());
+            self
+        }
+        /// Sends a `PUT` request to `/v1/usg/acs/token`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenInfo>, Error<types::HuaweiError>> {
+            let Self {
+                client,
+                accept_language,
+                x_access_token,
+                x_request_id,
+            } = self;
+            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+            let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
+            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/usg/acs/token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            if let Some(value) = accept_language {
+                header_map.append("Accept-Language", value.to_string().try_into()?);
+            }
+            header_map.append("X-Access-Token", x_access_token.to_string().try_into()?);
+            if let Some(value) = x_request_id {
+                header_map.append("X-Request-ID", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "refresh_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 ///  Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -660,8 +4455,10 @@ pub mod spec {
         pub summary: &'static str,
         /// The vendor's rate-limit label (`x-rate-limit`), if it has one.
         pub rate_limit: Option<&'static str>,
-        /// OAuth scopes that allow the call (`x-scopes`).
+        /// Granular OAuth scopes, any of which allows the call (`x-scopes`).
         pub scopes: &'static [&'static str],
+        /// Classic (coarse) OAuth scopes that allow the call (`x-classic-scopes`).
+        pub classic_scopes: &'static [&'static str],
         /// Documented success statuses.
         pub success_statuses: &'static [u16],
     }
@@ -683,13 +4480,328 @@ pub mod spec {
         },
     ];
     /// Every operation, in spec order.
-    pub const OPERATIONS: &[Operation] = &[Operation {
-        operation_id: "ShowOrgRes",
-        method: "GET",
-        path: "/v1/mmc/management/orgRes",
-        summary: "Resource usage of the enterprise",
-        rate_limit: None,
-        scopes: &[],
-        success_statuses: &[200u16],
-    }];
+    pub const OPERATIONS: &[Operation] = &[
+        Operation {
+            operation_id: "ShowOrgRes",
+            method: "GET",
+            path: "/v1/mmc/management/orgRes",
+            summary: "Resource usage of the enterprise",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "ShowCorpResource",
+            method: "GET",
+            path: "/v1/usg/dcs/corp/resource",
+            summary: "Resources the enterprise has bought",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "SearchCorpResources",
+            method: "GET",
+            path: "/v1/usg/dcs/corp/resource-list",
+            summary: "The enterprise's resources, one entry per purchase",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "CreateAppIdToken",
+            method: "POST",
+            path: "/v2/usg/acs/auth/appauth",
+            summary: "Authenticate with an App ID and get an access token",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "ValidateToken",
+            method: "POST",
+            path: "/v1/usg/acs/token/validate",
+            summary: "Check a token (and optionally get a fresh one)",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "RefreshToken",
+            method: "PUT",
+            path: "/v1/usg/acs/token",
+            summary: "Exchange a refresh token for a new access token",
+            rate_limit: None,
+            scopes: &[],
+            classic_scopes: &[],
+            success_statuses: &[200u16],
+        },
+    ];
+}
+
+/// Calls operations by their spec `operationId`, with arguments and answers as JSON.
+///
+/// For spec-driven tools and tests: each argument is decoded into the type the generated
+/// builder takes, the request goes through the typed client, and the typed answer is
+/// re-encoded. Application code should call the typed methods of `Client` instead.
+pub mod dispatch {
+    use super::{Client, Error, ResponseValue, types};
+    /// The arguments of one call.
+    #[derive(Clone, Debug, Default)]
+    pub struct Args {
+        /// Path, query and header parameters, by their name in the spec.
+        pub params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// The request body, if the operation has one.
+        pub body: ::std::option::Option<::serde_json::Value>,
+    }
+    /// What a call returned.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Outcome {
+        /// A documented success status, with the decoded body re-encoded (`null` when
+        /// the operation returns no body).
+        Success {
+            /// HTTP status.
+            status: u16,
+            /// The body.
+            body: ::serde_json::Value,
+        },
+        /// A documented error status, with the vendor's error body decoded and
+        /// re-encoded.
+        VendorError {
+            /// HTTP status.
+            status: u16,
+            /// The error body.
+            body: ::serde_json::Value,
+        },
+    }
+    /// Why a call produced no [`Outcome`].
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum DispatchError {
+        /// No operation has this id.
+        UnknownOperation(::std::string::String),
+        /// An argument does not decode into the type the builder takes.
+        InvalidArgument {
+            /// The parameter name (or `body`).
+            name: ::std::string::String,
+            /// Why it does not decode.
+            message: ::std::string::String,
+        },
+        /// The client failed: transport error, undocumented status, or a body that
+        /// does not decode (the client error's message).
+        Client(::std::string::String),
+    }
+    impl ::std::fmt::Display for DispatchError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                DispatchError::UnknownOperation(id) => write!(f, "no operation `{id}`"),
+                DispatchError::InvalidArgument { name, message } => {
+                    write!(f, "argument `{name}`: {message}")
+                }
+                DispatchError::Client(message) => f.write_str(message),
+            }
+        }
+    }
+    impl ::std::error::Error for DispatchError {}
+    /// The operation ids [`call`] knows, in spec order.
+    pub const OPERATION_IDS: &[&str] = &[
+        "ShowOrgRes",
+        "ShowCorpResource",
+        "SearchCorpResources",
+        "CreateAppIdToken",
+        "ValidateToken",
+        "RefreshToken",
+    ];
+    /// Calls the operation `operation_id` with `args`.
+    pub async fn call(
+        client: &Client,
+        operation_id: &str,
+        args: &Args,
+    ) -> ::std::result::Result<Outcome, DispatchError> {
+        match operation_id {
+            "ShowOrgRes" => {
+                let mut request = client.show_org_res();
+                if let Some(value) = args.params.get("X-Access-Token") {
+                    request =
+                        request.x_access_token(decode::<crate::Secret>("X-Access-Token", value)?);
+                }
+                if let Some(value) = args.params.get("X-Request-Id") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-Id", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                finish(request.send().await)
+            }
+            "ShowCorpResource" => {
+                let mut request = client.show_corp_resource();
+                if let Some(value) = args.params.get("X-Access-Token") {
+                    request =
+                        request.x_access_token(decode::<crate::Secret>("X-Access-Token", value)?);
+                }
+                if let Some(value) = args.params.get("X-Request-Id") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-Id", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                finish(request.send().await)
+            }
+            "SearchCorpResources" => {
+                let mut request = client.search_corp_resources();
+                if let Some(value) = args.params.get("X-Access-Token") {
+                    request =
+                        request.x_access_token(decode::<crate::Secret>("X-Access-Token", value)?);
+                }
+                if let Some(value) = args.params.get("X-Request-Id") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-Id", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                if let Some(value) = args.params.get("offset") {
+                    request = request.offset(decode::<i32>("offset", value)?);
+                }
+                if let Some(value) = args.params.get("limit") {
+                    request = request.limit(decode::<::std::num::NonZeroU32>("limit", value)?);
+                }
+                if let Some(value) = args.params.get("searchKey") {
+                    request =
+                        request.search_key(decode::<::std::string::String>("searchKey", value)?);
+                }
+                if let Some(value) = args.params.get("startExpireDate") {
+                    request = request.start_expire_date(decode::<i64>("startExpireDate", value)?);
+                }
+                if let Some(value) = args.params.get("endExpireDate") {
+                    request = request.end_expire_date(decode::<i64>("endExpireDate", value)?);
+                }
+                if let Some(value) = args.params.get("type") {
+                    request = request.type_(decode::<types::ResourceTypeFilter>("type", value)?);
+                }
+                if let Some(value) = args.params.get("vmrMode") {
+                    request = request.vmr_mode(decode::<types::SearchCorpResourcesVmrMode>(
+                        "vmrMode", value,
+                    )?);
+                }
+                if let Some(value) = args.params.get("typeId") {
+                    request = request.type_id(decode::<::std::string::String>("typeId", value)?);
+                }
+                if let Some(value) = args.params.get("orderId") {
+                    request = request.order_id(decode::<::std::string::String>("orderId", value)?);
+                }
+                if let Some(value) = args.params.get("status") {
+                    request = request
+                        .status(decode::<types::SearchCorpResourcesStatus>("status", value)?);
+                }
+                finish(request.send().await)
+            }
+            "CreateAppIdToken" => {
+                let mut request = client.create_app_id_token();
+                if let Some(value) = args.params.get("Authorization") {
+                    request =
+                        request.authorization(decode::<crate::Secret>("Authorization", value)?);
+                }
+                if let Some(value) = args.params.get("X-Token-Type") {
+                    request = request.x_token_type(decode::<types::CreateAppIdTokenXTokenType>(
+                        "X-Token-Type",
+                        value,
+                    )?);
+                }
+                if let Some(value) = args.params.get("X-Request-ID") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-ID", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::AppIdAuthRequest>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "ValidateToken" => {
+                let mut request = client.validate_token();
+                if let Some(value) = args.params.get("X-Request-ID") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-ID", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::TokenValidationRequest>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "RefreshToken" => {
+                let mut request = client.refresh_token();
+                if let Some(value) = args.params.get("X-Access-Token") {
+                    request =
+                        request.x_access_token(decode::<crate::Secret>("X-Access-Token", value)?);
+                }
+                if let Some(value) = args.params.get("X-Request-ID") {
+                    request =
+                        request.x_request_id(decode::<types::RequestId>("X-Request-ID", value)?);
+                }
+                if let Some(value) = args.params.get("Accept-Language") {
+                    request = request.accept_language(decode::<::std::string::String>(
+                        "Accept-Language",
+                        value,
+                    )?);
+                }
+                finish(request.send().await)
+            }
+            other => Err(DispatchError::UnknownOperation(other.to_owned())),
+        }
+    }
+    #[allow(dead_code, reason = "unused when no operation takes arguments")]
+    fn decode<T: ::serde::de::DeserializeOwned>(
+        name: &str,
+        value: &::serde_json::Value,
+    ) -> ::std::result::Result<T, DispatchError> {
+        T::deserialize(value).map_err(|err| DispatchError::InvalidArgument {
+            name: name.to_owned(),
+            message: err.to_string(),
+        })
+    }
+    fn finish<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
+        result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+    ) -> ::std::result::Result<Outcome, DispatchError> {
+        let encode = |value: ::std::result::Result<::serde_json::Value, ::serde_json::Error>| {
+            value.map_err(|err| DispatchError::Client(err.to_string()))
+        };
+        match result {
+            Ok(response) => Ok(Outcome::Success {
+                status: response.status().as_u16(),
+                body: encode(::serde_json::to_value(response.into_inner()))?,
+            }),
+            Err(Error::ErrorResponse(response)) => Ok(Outcome::VendorError {
+                status: response.status().as_u16(),
+                body: encode(::serde_json::to_value(response.into_inner()))?,
+            }),
+            Err(other) => Err(DispatchError::Client(other.to_string())),
+        }
+    }
 }

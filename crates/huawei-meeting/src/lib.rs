@@ -40,12 +40,10 @@
     reason = "progenitor lists parameter descriptions as markdown items; multi-line ones continue lazily, which renders correctly"
 )]
 mod generated;
-mod lenient;
-mod secret;
 
+pub mod app_auth;
 pub use generated::*;
-pub use lenient::{Lenient, LenientNumber};
-pub use secret::Secret;
+pub use vendor_types::{Lenient, LenientNumber, Secret};
 
 /// The spec's default server: the China site, `https://api.meeting.huaweicloud.com`.
 pub const DEFAULT_BASE_URL: &str = spec::SERVERS[0].url;

@@ -58,6 +58,121 @@ pub mod types {
                 })
         }
     }
+    /// The plans an account is subscribed to, keyed by plan kind, each with its status and
+    /// billing dates. Absent keys are plans the account does not have; keys Zoom adds later
+    /// are kept in the catch-all map.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AccountPlans {
+        /// Audio conferencing: toll-free, premium and call-out numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio: ::std::option::Option<AudioPlanSubscription>,
+        /// Audio plan for the United States and Canada.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio_us_ca: ::std::option::Option<PlanSubscription>,
+        /// The base Meetings plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_base: ::std::option::Option<BasePlanSubscription>,
+        /// Large-meeting add-ons, one entry per meeting size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_large_meeting: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom Mesh.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_mesh: ::std::option::Option<PlanSubscription>,
+        /// Premier support bought through a partner (no licence count).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_partner_premier_support: ::std::option::Option<PlanSubscription>,
+        /// Zoom Phone plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_phone: ::std::option::Option<PhonePlanSubscriptions>,
+        /// Quality-of-service subscriptions.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_qss: ::std::option::Option<PlanSubscriptionList>,
+        /// Cloud-recording plan code (a plain string here, unlike the usage report).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording: ::std::option::Option<::std::string::String>,
+        /// Next invoice of the recording plan (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording_next_invoice_date: ::std::option::Option<::std::string::String>,
+        /// First day of the recording plan (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording_service_effective_date: ::std::option::Option<::std::string::String>,
+        /// Status of the recording plan, as `status` elsewhere.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording_status: ::std::option::Option<::std::string::String>,
+        /// H.323/SIP room connectors.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_room_connector: ::std::option::Option<PlanSubscription>,
+        /// Cloud recording for the Video SDK (plan code only).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_sdk_cmr: ::std::option::Option<PlanCode>,
+        /// Visitor Management.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_visitor_management: ::std::option::Option<PlanSubscription>,
+        /// Webinar add-ons, one entry per audience size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_webinar: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom Whiteboard.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard: ::std::option::Option<PlanSubscription>,
+        /// Zoom Whiteboard Plus.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard_plus: ::std::option::Option<PlanSubscription>,
+        /// Workforce Management.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_workforce_management: ::std::option::Option<PlanSubscription>,
+        /// Zoom Contact Center plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zcc: ::std::option::Option<ContactCenterPlanSubscriptions>,
+        /// Zoom Node plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_znode: ::std::option::Option<NodePlanSubscriptions>,
+        /// Zoom Clips Plus (no licence count).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_clips_plus: ::std::option::Option<PlanSubscription>,
+        /// Zoom Events licences, one entry per audience size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_events: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom IQ licences (no status or dates in this response).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_iq: ::std::option::Option<PlanSeats>,
+        /// Zoom One bundles.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom One for education, premier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_premier: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom One for education, school and campus plus.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_school_campus_plus: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom One for education, student licences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_student: ::std::option::Option<PlanSubscription>,
+        /// Zoom One Enterprise Premier bundles.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_premier: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom Rooms.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_rooms: ::std::option::Option<PlanSubscription>,
+        /// Zoom Sessions licences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_sessions: ::std::option::Option<PlanSubscriptionList>,
+        /// Zoom Scheduler.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zsched: ::std::option::Option<PlanSubscription>,
+        /// Translated captions (no status or dates in this response).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ztransl: ::std::option::Option<PlanSeats>,
+        /// Zoom Workspace Reservation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zwr: ::std::option::Option<PlanSubscription>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AccountPlans {
+        pub fn builder() -> builder::AccountPlans {
+            Default::default()
+        }
+    }
     /// The add-on to subscribe to, in one of four shapes. The shapes are mutually exclusive
     /// (each allows only its own keys and requires its distinguishing key), so a valid body
     /// matches exactly one of them.
@@ -164,6 +279,148 @@ pub mod types {
     impl AdditionalPlanResult {
         pub fn builder() -> builder::AdditionalPlanResult {
             Default::default()
+        }
+    }
+    /// Cancellation of one add-on. Zoom marks nothing required, but a body without `action`
+    /// or `type` cannot be honoured (Zoom's older document answers code 300 for a missing
+    /// plan type), so both are required here.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct AddonPlanCancellation {
+        pub action: CancelAction,
+        /// Free-text explanation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comment: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<CancellationReason>,
+        /// Code of the add-on to cancel (for Zoom Phone, the phone plan type).
+        #[serde(rename = "type")]
+        pub type_: AddonPlanCancellationType,
+    }
+    impl AddonPlanCancellation {
+        pub fn builder() -> builder::AddonPlanCancellation {
+            Default::default()
+        }
+    }
+    /// Code of the add-on to cancel (for Zoom Phone, the phone plan type).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddonPlanCancellationType(::std::string::String);
+    impl ::std::ops::Deref for AddonPlanCancellationType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddonPlanCancellationType> for ::std::string::String {
+        fn from(value: AddonPlanCancellationType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddonPlanCancellationType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddonPlanCancellationType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddonPlanCancellationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddonPlanCancellationType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The new state of an add-on the account already has.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct AddonPlanUpdate {
+        /// New licence count.
+        pub hosts: ::std::num::NonZeroU64,
+        /// First paid day (`yyyy-mm-dd`); must equal `service_effective_date`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paid_period_start_date: ::std::option::Option<::std::string::String>,
+        /// First day of the change (`yyyy-mm-dd`), in the future.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// Add-on plan code, e.g. `webinar500_monthly`.
+        #[serde(rename = "type")]
+        pub type_: AddonPlanUpdateType,
+    }
+    impl AddonPlanUpdate {
+        pub fn builder() -> builder::AddonPlanUpdate {
+            Default::default()
+        }
+    }
+    /// Add-on plan code, e.g. `webinar500_monthly`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddonPlanUpdateType(::std::string::String);
+    impl ::std::ops::Deref for AddonPlanUpdateType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddonPlanUpdateType> for ::std::string::String {
+        fn from(value: AddonPlanUpdateType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddonPlanUpdateType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddonPlanUpdateType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddonPlanUpdateType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddonPlanUpdateType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     /// Zoom Contact Center (`type` is `plan_zcc`). Zoom marks nothing required here; requiring
@@ -466,6 +723,138 @@ pub mod types {
             Default::default()
         }
     }
+    /// The audio conferencing plan to buy and the countries it covers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct AudioPlanInput {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Direct-dial numbers to add.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ddi_numbers: ::std::option::Option<i64>,
+        /// Comma-separated country codes with premium numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub premium_countries: ::std::option::Option<::std::string::String>,
+        /// Comma-separated country codes with toll-free numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tollfree_countries: ::std::option::Option<::std::string::String>,
+        /// Audio plan code, e.g. `tollfree_payongo`.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<AudioPlanInputType>,
+    }
+    impl AudioPlanInput {
+        pub fn builder() -> builder::AudioPlanInput {
+            Default::default()
+        }
+    }
+    /// Audio plan code, e.g. `tollfree_payongo`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AudioPlanInputType(::std::string::String);
+    impl ::std::ops::Deref for AudioPlanInputType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AudioPlanInputType> for ::std::string::String {
+        fn from(value: AudioPlanInputType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AudioPlanInputType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AudioPlanInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AudioPlanInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AudioPlanInputType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The audio conferencing subscription.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AudioPlanSubscription {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Direct-dial numbers on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ddi_numbers: ::std::option::Option<i64>,
+        /// Date of the next invoice (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_invoice_date: ::std::option::Option<::std::string::String>,
+        /// Comma-separated country codes with premium numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub premium_countries: ::std::option::Option<::std::string::String>,
+        /// First day of service (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// `active`, `cancelled` or `expired`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Comma-separated country codes with toll-free numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tollfree_countries: ::std::option::Option<::std::string::String>,
+        /// Audio plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AudioPlanSubscription {
+        pub fn builder() -> builder::AudioPlanSubscription {
+            Default::default()
+        }
+    }
+    /// Cancellation of the base plan.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct BasePlanCancellation {
+        pub action: CancelAction,
+        /// Free-text explanation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comment: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<CancellationReason>,
+    }
+    impl BasePlanCancellation {
+        pub fn builder() -> builder::BasePlanCancellation {
+            Default::default()
+        }
+    }
     /// The base plan after a change.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct BasePlanChange {
@@ -487,6 +876,229 @@ pub mod types {
     impl BasePlanChange {
         pub fn builder() -> builder::BasePlanChange {
             Default::default()
+        }
+    }
+    /// The base plan to buy.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct BasePlanInput {
+        /// Active hosts, for base plans billed by activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active_hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// Licences to buy.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// Base plan code, e.g. `monthly`.
+        #[serde(rename = "type")]
+        pub type_: BasePlanInputType,
+    }
+    impl BasePlanInput {
+        pub fn builder() -> builder::BasePlanInput {
+            Default::default()
+        }
+    }
+    /// Base plan code, e.g. `monthly`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasePlanInputType(::std::string::String);
+    impl ::std::ops::Deref for BasePlanInputType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasePlanInputType> for ::std::string::String {
+        fn from(value: BasePlanInputType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasePlanInputType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasePlanInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BasePlanInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasePlanInputType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The base plan bought, with partner pricing.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct BasePlanPurchase {
+        /// Active hosts, for base plans billed by activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active_hosts: ::std::option::Option<i64>,
+        /// Discount in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_percent: ::std::option::Option<f64>,
+        /// Price rate granted (documented as an integer, a number here).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_rate: ::std::option::Option<f64>,
+        /// Licences on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<i64>,
+        /// Licences added by this purchase.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub increasing_hosts: ::std::option::Option<i64>,
+        /// The partner's SKU for the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub partner_sku: ::std::option::Option<::std::string::String>,
+        /// Base plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BasePlanPurchase {
+        pub fn builder() -> builder::BasePlanPurchase {
+            Default::default()
+        }
+    }
+    /// The base plan, with its status, billing dates and minute allowances.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct BasePlanSubscription {
+        /// Active hosts, for base plans billed by activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active_hosts: ::std::option::Option<i64>,
+        /// Licences on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<i64>,
+        /// Minutes included in the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub included_minutes: ::std::option::Option<i64>,
+        /// Date of the next invoice (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_invoice_date: ::std::option::Option<::std::string::String>,
+        /// Price per minute beyond the included minutes. Zoom types it as an integer with
+        /// format `double`; a number here.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub overage_price: ::std::option::Option<f64>,
+        /// First day of service (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// `active`, `cancelled` or `expired`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Base plan code, e.g. `yearly`.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BasePlanSubscription {
+        pub fn builder() -> builder::BasePlanSubscription {
+            Default::default()
+        }
+    }
+    /// The new base plan. Give `hosts` for the new licence total or `increasing_hosts` for
+    /// licences to add (Zoom requires one of them to be positive). Allowed totals depend on
+    /// the plan: Pro 1-9, Business 10-49, Education 20-149, Free Trial 1-9999.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct BasePlanUpdate {
+        /// Active hosts, for base plans billed by activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active_hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// New licence total.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// Licences to add to the current total.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub increasing_hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// First paid day (`yyyy-mm-dd`); must equal `service_effective_date`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paid_period_start_date: ::std::option::Option<::std::string::String>,
+        /// First day of the change (`yyyy-mm-dd`), in the future.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// Base plan code, e.g. `yearly`.
+        #[serde(rename = "type")]
+        pub type_: BasePlanUpdateType,
+    }
+    impl BasePlanUpdate {
+        pub fn builder() -> builder::BasePlanUpdate {
+            Default::default()
+        }
+    }
+    /// Base plan code, e.g. `yearly`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasePlanUpdateType(::std::string::String);
+    impl ::std::ops::Deref for BasePlanUpdateType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasePlanUpdateType> for ::std::string::String {
+        fn from(value: BasePlanUpdateType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasePlanUpdateType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasePlanUpdateType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BasePlanUpdateType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasePlanUpdateType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     /// Usage of the base (meetings) plan.
@@ -515,6 +1127,667 @@ pub mod types {
     }
     impl BasePlanUsage {
         pub fn builder() -> builder::BasePlanUsage {
+            Default::default()
+        }
+    }
+    /// The sub account's billing contact. Zoom validates every required field.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct BillingContact {
+        /// Street address.
+        pub address: BillingContactAddress,
+        /// Apartment or suite.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub apt: ::std::option::Option<::std::string::String>,
+        /// City.
+        pub city: BillingContactCity,
+        /// Country code, e.g. `US`.
+        pub country: BillingContactCountry,
+        /// E-mail address.
+        pub email: BillingContactEmail,
+        /// Company size band, e.g. `51-250`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub employee_count: ::std::option::Option<::std::string::String>,
+        /// Given name.
+        pub first_name: BillingContactFirstName,
+        /// Family name.
+        pub last_name: BillingContactLastName,
+        /// Phone number.
+        pub phone_number: BillingContactPhoneNumber,
+        /// State or province.
+        pub state: BillingContactState,
+        /// Postal code.
+        pub zip: BillingContactZip,
+    }
+    impl BillingContact {
+        pub fn builder() -> builder::BillingContact {
+            Default::default()
+        }
+    }
+    /// Street address.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactAddress(::std::string::String);
+    impl ::std::ops::Deref for BillingContactAddress {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactAddress> for ::std::string::String {
+        fn from(value: BillingContactAddress) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactAddress {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactAddress {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactAddress {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactAddress {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// City.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactCity(::std::string::String);
+    impl ::std::ops::Deref for BillingContactCity {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactCity> for ::std::string::String {
+        fn from(value: BillingContactCity) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactCity {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactCity {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactCity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactCity {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Country code, e.g. `US`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactCountry(::std::string::String);
+    impl ::std::ops::Deref for BillingContactCountry {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactCountry> for ::std::string::String {
+        fn from(value: BillingContactCountry) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactCountry {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 2usize {
+                return Err("shorter than 2 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactCountry {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactCountry {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactCountry {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// E-mail address.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactEmail(::std::string::String);
+    impl ::std::ops::Deref for BillingContactEmail {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactEmail> for ::std::string::String {
+        fn from(value: BillingContactEmail) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactEmail {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 3usize {
+                return Err("shorter than 3 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactEmail {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactEmail {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactEmail {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Given name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactFirstName(::std::string::String);
+    impl ::std::ops::Deref for BillingContactFirstName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactFirstName> for ::std::string::String {
+        fn from(value: BillingContactFirstName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactFirstName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactFirstName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactFirstName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactFirstName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Family name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactLastName(::std::string::String);
+    impl ::std::ops::Deref for BillingContactLastName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactLastName> for ::std::string::String {
+        fn from(value: BillingContactLastName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactLastName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactLastName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactLastName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactLastName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Phone number.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactPhoneNumber(::std::string::String);
+    impl ::std::ops::Deref for BillingContactPhoneNumber {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactPhoneNumber> for ::std::string::String {
+        fn from(value: BillingContactPhoneNumber) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactPhoneNumber {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactPhoneNumber {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactPhoneNumber {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactPhoneNumber {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// State or province.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactState(::std::string::String);
+    impl ::std::ops::Deref for BillingContactState {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactState> for ::std::string::String {
+        fn from(value: BillingContactState) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactState {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactState {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactState {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Postal code.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BillingContactZip(::std::string::String);
+    impl ::std::ops::Deref for BillingContactZip {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BillingContactZip> for ::std::string::String {
+        fn from(value: BillingContactZip) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BillingContactZip {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BillingContactZip {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BillingContactZip {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillingContactZip {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The only action these endpoints take.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum CancelAction {
+        #[serde(rename = "cancel")]
+        Cancel,
+    }
+    impl ::std::fmt::Display for CancelAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Cancel => f.write_str("cancel"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CancelAction {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "cancel" => Ok(Self::Cancel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CancelAction {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CancelAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Why the plan is cancelled: 1 no longer working remotely, 2 problems with support,
+    /// 3 the free plan is enough, 4 too expensive, 5 bought the wrong product, 6 not needed
+    /// now but may buy again.
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct CancellationReason(i64);
+    impl ::std::ops::Deref for CancellationReason {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CancellationReason> for i64 {
+        fn from(value: CancellationReason) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::TryFrom<i64> for CancellationReason {
+        type Error = self::error::ConversionError;
+        fn try_from(value: i64) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![1_i64, 2_i64, 3_i64, 4_i64, 5_i64, 6_i64].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CancellationReason {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i64>::deserialize(deserializer)?)
+                .map_err(|e| <D::Error as ::serde::de::Error>::custom(e.to_string()))
+        }
+    }
+    /// A Contact Center package (deprecated by Zoom in favour of `plan_package_list`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCenterPackageInput {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Licences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<::std::num::NonZeroU64>,
+        /// Package code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<ContactCenterPackageInputType>,
+    }
+    impl ContactCenterPackageInput {
+        pub fn builder() -> builder::ContactCenterPackageInput {
+            Default::default()
+        }
+    }
+    /// Package code.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ContactCenterPackageInputType(::std::string::String);
+    impl ::std::ops::Deref for ContactCenterPackageInputType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ContactCenterPackageInputType> for ::std::string::String {
+        fn from(value: ContactCenterPackageInputType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ContactCenterPackageInputType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactCenterPackageInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactCenterPackageInputType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactCenterPackageInputType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// Zoom Contact Center subscriptions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ContactCenterPlanSubscriptions {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ai_expert_assist: ::std::option::Option<PlanSubscription>,
+        /// The package (deprecated by Zoom in favour of `plan_package_lists`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package: ::std::option::Option<CountriesPlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package_lists: ::std::option::Option<PlanSubscriptionList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_phone_number: ::std::option::Option<PlanSubscriptionList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_usage: ::std::option::Option<PlanSubscription>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ContactCenterPlanSubscriptions {
+        pub fn builder() -> builder::ContactCenterPlanSubscriptions {
             Default::default()
         }
     }
@@ -552,6 +1825,104 @@ pub mod types {
     }
     impl ContactCenterPlansInput {
         pub fn builder() -> builder::ContactCenterPlansInput {
+            Default::default()
+        }
+    }
+    /// Zoom Contact Center plans bought.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ContactCenterPlansPurchase {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ai_expert_assist: ::std::option::Option<DiscountedPlan>,
+        /// The package (deprecated by Zoom in favour of `plan_package_list`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package: ::std::option::Option<DiscountedCountriesPlan>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package_list: ::std::option::Option<DiscountedPlanList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_phone_number: ::std::option::Option<DiscountedPlanList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording: ::std::option::Option<ContactCenterRecordingPlan>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_usage: ::std::option::Option<ContactCenterUsagePlan>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ContactCenterPlansPurchase {
+        pub fn builder() -> builder::ContactCenterPlansPurchase {
+            Default::default()
+        }
+    }
+    /// Contact Center recording. Zoom spells the count `host` (singular) here.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ContactCenterRecordingPlan {
+        /// Licences on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub host: ::std::option::Option<i64>,
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ContactCenterRecordingPlan {
+        pub fn builder() -> builder::ContactCenterRecordingPlan {
+            Default::default()
+        }
+    }
+    /// The Contact Center plans to buy with a subscription.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCenterSubscriptionInput {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ai_expert_assist: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package: ::std::option::Option<ContactCenterPackageInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_package_list: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_phone_number: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording: ::std::option::Option<PlanCodeInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_usage: ::std::option::Option<CountriesPlanInput>,
+    }
+    impl ContactCenterSubscriptionInput {
+        pub fn builder() -> builder::ContactCenterSubscriptionInput {
+            Default::default()
+        }
+    }
+    /// Contact Center usage-based plan. Zoom spells the count `host` (singular) here.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ContactCenterUsagePlan {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Discount in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_percent: ::std::option::Option<f64>,
+        /// Price rate granted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_rate: ::std::option::Option<f64>,
+        /// Licences on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub host: ::std::option::Option<i64>,
+        /// The partner's SKU for the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub partner_sku: ::std::option::Option<::std::string::String>,
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ContactCenterUsagePlan {
+        pub fn builder() -> builder::ContactCenterUsagePlan {
             Default::default()
         }
     }
@@ -624,6 +1995,105 @@ pub mod types {
                 })
         }
     }
+    /// A subscription that covers a list of countries (phone and contact-center packages).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CountriesPlanSubscription {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Date of the next invoice (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_invoice_date: ::std::option::Option<::std::string::String>,
+        /// First day of service (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// `active`, `cancelled` or `expired`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CountriesPlanSubscription {
+        pub fn builder() -> builder::CountriesPlanSubscription {
+            Default::default()
+        }
+    }
+    /// The audio conferencing plan bought, with partner pricing.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DiscountedAudioPlan {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Direct-dial numbers on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ddi_numbers: ::std::option::Option<i64>,
+        /// Discount in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_percent: ::std::option::Option<f64>,
+        /// Price rate granted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_rate: ::std::option::Option<f64>,
+        /// The partner's SKU for the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub partner_sku: ::std::option::Option<::std::string::String>,
+        /// Comma-separated country codes with premium numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub premium_countries: ::std::option::Option<::std::string::String>,
+        /// Comma-separated country codes with toll-free numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tollfree_countries: ::std::option::Option<::std::string::String>,
+        /// Audio plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DiscountedAudioPlan {
+        pub fn builder() -> builder::DiscountedAudioPlan {
+            Default::default()
+        }
+    }
+    /// A discounted plan that covers a list of countries.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DiscountedCountriesPlan {
+        /// Comma-separated country codes for call-out.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callout_countries: ::std::option::Option<::std::string::String>,
+        /// Discount in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_percent: ::std::option::Option<f64>,
+        /// Price rate granted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_rate: ::std::option::Option<f64>,
+        /// Licences on the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<i64>,
+        /// The partner's SKU for the plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub partner_sku: ::std::option::Option<::std::string::String>,
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DiscountedCountriesPlan {
+        pub fn builder() -> builder::DiscountedCountriesPlan {
+            Default::default()
+        }
+    }
     /// A plan sold through a partner, with its SKU and discount.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct DiscountedPlan {
@@ -651,6 +2121,51 @@ pub mod types {
     }
     impl DiscountedPlan {
         pub fn builder() -> builder::DiscountedPlan {
+            Default::default()
+        }
+    }
+    /// Several discounted plans of one kind.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct DiscountedPlanList(pub ::std::vec::Vec<DiscountedPlan>);
+    impl ::std::ops::Deref for DiscountedPlanList {
+        type Target = ::std::vec::Vec<DiscountedPlan>;
+        fn deref(&self) -> &::std::vec::Vec<DiscountedPlan> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DiscountedPlanList> for ::std::vec::Vec<DiscountedPlan> {
+        fn from(value: DiscountedPlanList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<DiscountedPlan>> for DiscountedPlanList {
+        fn from(value: ::std::vec::Vec<DiscountedPlan>) -> Self {
+            Self(value)
+        }
+    }
+    /// Zoom Node subscriptions, one per hybrid service.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NodePlanSubscriptions {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_cmrhybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_mchybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_rchybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_tchybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zmhybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_znode_base: ::std::option::Option<PlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zphybrid: ::std::option::Option<PlanSubscription>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl NodePlanSubscriptions {
+        pub fn builder() -> builder::NodePlanSubscriptions {
             Default::default()
         }
     }
@@ -723,6 +2238,23 @@ pub mod types {
             Default::default()
         }
     }
+    /// Zoom Phone subscriptions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PhonePlanSubscriptions {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_base: ::std::option::Option<CountriesPlanSubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_calling: ::std::option::Option<PlanSubscriptionList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_number: ::std::option::Option<PlanSubscriptionList>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PhonePlanSubscriptions {
+        pub fn builder() -> builder::PhonePlanSubscriptions {
+            Default::default()
+        }
+    }
     /// Zoom Phone plans.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct PhonePlans {
@@ -757,6 +2289,42 @@ pub mod types {
     }
     impl PhonePlansInput {
         pub fn builder() -> builder::PhonePlansInput {
+            Default::default()
+        }
+    }
+    /// Zoom Phone plans bought.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PhonePlansPurchase {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_base: ::std::option::Option<DiscountedCountriesPlan>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_calling: ::std::option::Option<DiscountedPlanList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_calling_addons: ::std::option::Option<DiscountedPlanList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_number: ::std::option::Option<DiscountedPlanList>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PhonePlansPurchase {
+        pub fn builder() -> builder::PhonePlansPurchase {
+            Default::default()
+        }
+    }
+    /// A plan known only by its code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PlanCode {
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PlanCode {
+        pub fn builder() -> builder::PlanCode {
             Default::default()
         }
     }
@@ -933,6 +2501,285 @@ pub mod types {
     impl ::std::convert::From<::std::vec::Vec<PlanSeats>> for PlanSeatsList {
         fn from(value: ::std::vec::Vec<PlanSeats>) -> Self {
             Self(value)
+        }
+    }
+    /// A plan the account is subscribed to, with its status and billing dates.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PlanSubscription {
+        /// Licences on the plan (absent for plans not sold by licence).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hosts: ::std::option::Option<i64>,
+        /// Date of the next invoice (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_invoice_date: ::std::option::Option<::std::string::String>,
+        /// First day of service (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+        /// `active`, `cancelled` or `expired` (Zoom's older document spelled the second
+        /// `cancel`). A plain string so that a new status cannot break decoding.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Plan code.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PlanSubscription {
+        pub fn builder() -> builder::PlanSubscription {
+            Default::default()
+        }
+    }
+    /// Several subscriptions of one plan kind.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct PlanSubscriptionList(pub ::std::vec::Vec<PlanSubscription>);
+    impl ::std::ops::Deref for PlanSubscriptionList {
+        type Target = ::std::vec::Vec<PlanSubscription>;
+        fn deref(&self) -> &::std::vec::Vec<PlanSubscription> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PlanSubscriptionList> for ::std::vec::Vec<PlanSubscription> {
+        fn from(value: PlanSubscriptionList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<PlanSubscription>> for PlanSubscriptionList {
+        fn from(value: ::std::vec::Vec<PlanSubscription>) -> Self {
+            Self(value)
+        }
+    }
+    /// What to buy for a sub account: the billing contact, the base plan, optional add-ons
+    /// and contract options. Zoom writes this as `allOf` of two objects; here it is one
+    /// closed object (two closed objects under `allOf` would reject every body).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct PlanSubscriptionRequest {
+        pub contact: BillingContact,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio: ::std::option::Option<AudioPlanInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio_us_ca: ::std::option::Option<PlanSeatsInput>,
+        pub plan_base: BasePlanInput,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_bundle: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_large_meeting: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_mesh: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_partner_premier_support: ::std::option::Option<PlanCodeInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_phone: ::std::option::Option<PhonePlansInput>,
+        /// Cloud-recording plan code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording: ::std::option::Option<PlanSubscriptionRequestPlanRecording>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_room_connector: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_sdk_cmr: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_visitor_management: ::std::option::Option<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_webinar: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard_plus: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_workforce_management: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zcc: ::std::option::Option<ContactCenterSubscriptionInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_znode: ::std::option::Option<NodePlansInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_clips_plus: ::std::option::Option<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_zoom_events: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_iq: ::std::option::Option<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_zoom_one: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_zoom_one_edu_premier: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_zoom_one_edu_school_campus_plus: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_student: ::std::option::Option<PlanSeatsInput>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub plan_zoom_one_premier: ::std::vec::Vec<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_rooms: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zsched: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ztransl: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zwr: ::std::option::Option<PlanSeatsInput>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_options: ::std::option::Option<SubscriptionOptions>,
+    }
+    impl PlanSubscriptionRequest {
+        pub fn builder() -> builder::PlanSubscriptionRequest {
+            Default::default()
+        }
+    }
+    /// Cloud-recording plan code.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PlanSubscriptionRequestPlanRecording(::std::string::String);
+    impl ::std::ops::Deref for PlanSubscriptionRequestPlanRecording {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PlanSubscriptionRequestPlanRecording> for ::std::string::String {
+        fn from(value: PlanSubscriptionRequestPlanRecording) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PlanSubscriptionRequestPlanRecording {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PlanSubscriptionRequestPlanRecording {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PlanSubscriptionRequestPlanRecording {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanSubscriptionRequestPlanRecording {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The plans bought by a subscription, with partner SKUs and discounts.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PlanSubscriptionResult {
+        /// Audio conferencing: toll-free, premium and call-out numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio: ::std::option::Option<DiscountedAudioPlan>,
+        /// Audio plan for the United States and Canada.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_audio_us_ca: ::std::option::Option<DiscountedPlan>,
+        /// The base Meetings plan.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_base: ::std::option::Option<BasePlanPurchase>,
+        /// A partner bundle of several plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_bundle: ::std::option::Option<crate::OneOrMany<crate::types::DiscountedPlan>>,
+        /// Cloud recording (no licence count).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_cloud_recording: ::std::option::Option<DiscountedPlan>,
+        /// Large-meeting add-ons, one entry per meeting size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_large_meeting: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom Mesh.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_mesh: ::std::option::Option<DiscountedPlan>,
+        /// Premier support bought through a partner (no licence count).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_partner_premier_support: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Phone plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_phone: ::std::option::Option<PhonePlansPurchase>,
+        /// Cloud-recording plan code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_recording: ::std::option::Option<::std::string::String>,
+        /// H.323/SIP room connectors.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_room_connector: ::std::option::Option<DiscountedPlan>,
+        /// Cloud recording for the Video SDK.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_sdk_cmr: ::std::option::Option<DiscountedPlan>,
+        /// Visitor Management.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_visitor_management: ::std::option::Option<DiscountedPlan>,
+        /// Webinar add-ons, one entry per audience size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_webinar: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom Whiteboard.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Whiteboard Plus.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_whiteboard_plus: ::std::option::Option<DiscountedPlan>,
+        /// Workforce Management.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_workforce_management: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Contact Center plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zcc: ::std::option::Option<ContactCenterPlansPurchase>,
+        /// Zoom Node plans.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_znode: ::std::option::Option<NodePlans>,
+        /// Zoom Clips Plus.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_clips_plus: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Events licences, one entry per audience size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_events: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom IQ licences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_iq: ::std::option::Option<DiscountedPlan>,
+        /// Zoom One bundles.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom One for education, premier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_premier: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom One for education, school and campus plus.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_school_campus_plus: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom One for education, student licences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_edu_student: ::std::option::Option<DiscountedPlan>,
+        /// Zoom One Enterprise Premier bundles.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_premier: ::std::option::Option<DiscountedPlanList>,
+        /// Zoom Rooms.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_rooms: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Scheduler.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zsched: ::std::option::Option<DiscountedPlan>,
+        /// Translated captions.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ztransl: ::std::option::Option<DiscountedPlan>,
+        /// Zoom Workspace Reservation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zwr: ::std::option::Option<DiscountedPlan>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PlanSubscriptionResult {
+        pub fn builder() -> builder::PlanSubscriptionResult {
+            Default::default()
         }
     }
     /// Licences of one plan and how many are in use.
@@ -1166,6 +3013,70 @@ pub mod types {
             Self(value)
         }
     }
+    /// Contract terms of a subscription.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct SubscriptionOptions {
+        /// Contract length in months.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_term: ::std::option::Option<SubscriptionOptionsContractTerm>,
+        /// The partner's deal registration id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deal_registration_id: ::std::option::Option<::std::string::String>,
+        /// First paid day (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paid_period_start_date: ::std::option::Option<::std::string::String>,
+        /// The buyer's purchase order number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub purchase_order_number: ::std::option::Option<::std::string::String>,
+        /// First day of service (`yyyy-mm-dd`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub service_effective_date: ::std::option::Option<::std::string::String>,
+    }
+    impl SubscriptionOptions {
+        pub fn builder() -> builder::SubscriptionOptions {
+            Default::default()
+        }
+    }
+    /// Contract length in months.
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SubscriptionOptionsContractTerm(i64);
+    impl ::std::ops::Deref for SubscriptionOptionsContractTerm {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SubscriptionOptionsContractTerm> for i64 {
+        fn from(value: SubscriptionOptionsContractTerm) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::TryFrom<i64> for SubscriptionOptionsContractTerm {
+        type Error = self::error::ConversionError;
+        fn try_from(value: i64) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![
+                1_i64, 12_i64, 24_i64, 36_i64, 48_i64, 60_i64, 72_i64, 84_i64, 96_i64, 108_i64,
+                120_i64,
+            ]
+            .contains(&value)
+            {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SubscriptionOptionsContractTerm {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i64>::deserialize(deserializer)?)
+                .map_err(|e| <D::Error as ::serde::de::Error>::custom(e.to_string()))
+        }
+    }
     /// Usage of a Zoom United bundle, which also carries its display name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UnitedPlanUsage {
@@ -1235,6 +3146,647 @@ pub mod types {
     }
     ///  Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AccountPlans {
+            plan_audio: ::std::result::Result<
+                ::std::option::Option<super::AudioPlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_audio_us_ca: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_base: ::std::result::Result<
+                ::std::option::Option<super::BasePlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_large_meeting: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_mesh: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_partner_premier_support: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_phone: ::std::result::Result<
+                ::std::option::Option<super::PhonePlanSubscriptions>,
+                ::std::string::String,
+            >,
+            plan_qss: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_recording: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            plan_recording_next_invoice_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            plan_recording_service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            plan_recording_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            plan_room_connector: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_sdk_cmr: ::std::result::Result<
+                ::std::option::Option<super::PlanCode>,
+                ::std::string::String,
+            >,
+            plan_visitor_management: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_webinar: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_whiteboard: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_whiteboard_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_workforce_management: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zcc: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterPlanSubscriptions>,
+                ::std::string::String,
+            >,
+            plan_znode: ::std::result::Result<
+                ::std::option::Option<super::NodePlanSubscriptions>,
+                ::std::string::String,
+            >,
+            plan_zoom_clips_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zoom_events: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zoom_iq: ::std::result::Result<
+                ::std::option::Option<super::PlanSeats>,
+                ::std::string::String,
+            >,
+            plan_zoom_one: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_premier: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_school_campus_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_student: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_premier: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zoom_rooms: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zoom_sessions: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_zsched: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_ztransl: ::std::result::Result<
+                ::std::option::Option<super::PlanSeats>,
+                ::std::string::String,
+            >,
+            plan_zwr: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AccountPlans {
+            fn default() -> Self {
+                Self {
+                    plan_audio: Ok(Default::default()),
+                    plan_audio_us_ca: Ok(Default::default()),
+                    plan_base: Ok(Default::default()),
+                    plan_large_meeting: Ok(Default::default()),
+                    plan_mesh: Ok(Default::default()),
+                    plan_partner_premier_support: Ok(Default::default()),
+                    plan_phone: Ok(Default::default()),
+                    plan_qss: Ok(Default::default()),
+                    plan_recording: Ok(Default::default()),
+                    plan_recording_next_invoice_date: Ok(Default::default()),
+                    plan_recording_service_effective_date: Ok(Default::default()),
+                    plan_recording_status: Ok(Default::default()),
+                    plan_room_connector: Ok(Default::default()),
+                    plan_sdk_cmr: Ok(Default::default()),
+                    plan_visitor_management: Ok(Default::default()),
+                    plan_webinar: Ok(Default::default()),
+                    plan_whiteboard: Ok(Default::default()),
+                    plan_whiteboard_plus: Ok(Default::default()),
+                    plan_workforce_management: Ok(Default::default()),
+                    plan_zcc: Ok(Default::default()),
+                    plan_znode: Ok(Default::default()),
+                    plan_zoom_clips_plus: Ok(Default::default()),
+                    plan_zoom_events: Ok(Default::default()),
+                    plan_zoom_iq: Ok(Default::default()),
+                    plan_zoom_one: Ok(Default::default()),
+                    plan_zoom_one_edu_premier: Ok(Default::default()),
+                    plan_zoom_one_edu_school_campus_plus: Ok(Default::default()),
+                    plan_zoom_one_edu_student: Ok(Default::default()),
+                    plan_zoom_one_premier: Ok(Default::default()),
+                    plan_zoom_rooms: Ok(Default::default()),
+                    plan_zoom_sessions: Ok(Default::default()),
+                    plan_zsched: Ok(Default::default()),
+                    plan_ztransl: Ok(Default::default()),
+                    plan_zwr: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AccountPlans {
+            pub fn plan_audio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AudioPlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_audio: {e}"));
+                self
+            }
+            pub fn plan_audio_us_ca<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio_us_ca = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_audio_us_ca: {e}")
+                });
+                self
+            }
+            pub fn plan_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BasePlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_base = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_base: {e}"));
+                self
+            }
+            pub fn plan_large_meeting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_large_meeting = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_large_meeting: {e}")
+                });
+                self
+            }
+            pub fn plan_mesh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_mesh = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_mesh: {e}"));
+                self
+            }
+            pub fn plan_partner_premier_support<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_partner_premier_support = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_partner_premier_support: {e}")
+                });
+                self
+            }
+            pub fn plan_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PhonePlanSubscriptions>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_phone: {e}"));
+                self
+            }
+            pub fn plan_qss<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_qss = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_qss: {e}"));
+                self
+            }
+            pub fn plan_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_recording_next_invoice_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording_next_invoice_date = value.try_into().map_err(|e| {
+                    format!(
+                        "error converting supplied value for plan_recording_next_invoice_date: {e}"
+                    )
+                });
+                self
+            }
+            pub fn plan_recording_service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording_service_effective_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_recording_service_effective_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn plan_recording_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording_status = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording_status: {e}")
+                });
+                self
+            }
+            pub fn plan_room_connector<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_room_connector = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_room_connector: {e}")
+                });
+                self
+            }
+            pub fn plan_sdk_cmr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanCode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_sdk_cmr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_sdk_cmr: {e}"));
+                self
+            }
+            pub fn plan_visitor_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_visitor_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_visitor_management: {e}")
+                });
+                self
+            }
+            pub fn plan_webinar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_webinar = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_webinar: {e}"));
+                self
+            }
+            pub fn plan_whiteboard<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard: {e}")
+                });
+                self
+            }
+            pub fn plan_whiteboard_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_workforce_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_workforce_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_workforce_management: {e}")
+                });
+                self
+            }
+            pub fn plan_zcc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ContactCenterPlanSubscriptions>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zcc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zcc: {e}"));
+                self
+            }
+            pub fn plan_znode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NodePlanSubscriptions>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_znode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_znode: {e}"));
+                self
+            }
+            pub fn plan_zoom_clips_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_clips_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_clips_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_events = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_events: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_iq<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeats>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_iq = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_iq: {e}"));
+                self
+            }
+            pub fn plan_zoom_one<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_one: {e}"));
+                self
+            }
+            pub fn plan_zoom_one_edu_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_edu_school_campus_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_school_campus_plus = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_zoom_one_edu_school_campus_plus: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn plan_zoom_one_edu_student<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_student = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_student: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_rooms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_rooms = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_rooms: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_sessions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_sessions = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_sessions: {e}")
+                });
+                self
+            }
+            pub fn plan_zsched<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zsched = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zsched: {e}"));
+                self
+            }
+            pub fn plan_ztransl<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeats>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ztransl = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_ztransl: {e}"));
+                self
+            }
+            pub fn plan_zwr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zwr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zwr: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AccountPlans> for super::AccountPlans {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AccountPlans,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_audio: value.plan_audio?,
+                    plan_audio_us_ca: value.plan_audio_us_ca?,
+                    plan_base: value.plan_base?,
+                    plan_large_meeting: value.plan_large_meeting?,
+                    plan_mesh: value.plan_mesh?,
+                    plan_partner_premier_support: value.plan_partner_premier_support?,
+                    plan_phone: value.plan_phone?,
+                    plan_qss: value.plan_qss?,
+                    plan_recording: value.plan_recording?,
+                    plan_recording_next_invoice_date: value.plan_recording_next_invoice_date?,
+                    plan_recording_service_effective_date: value
+                        .plan_recording_service_effective_date?,
+                    plan_recording_status: value.plan_recording_status?,
+                    plan_room_connector: value.plan_room_connector?,
+                    plan_sdk_cmr: value.plan_sdk_cmr?,
+                    plan_visitor_management: value.plan_visitor_management?,
+                    plan_webinar: value.plan_webinar?,
+                    plan_whiteboard: value.plan_whiteboard?,
+                    plan_whiteboard_plus: value.plan_whiteboard_plus?,
+                    plan_workforce_management: value.plan_workforce_management?,
+                    plan_zcc: value.plan_zcc?,
+                    plan_znode: value.plan_znode?,
+                    plan_zoom_clips_plus: value.plan_zoom_clips_plus?,
+                    plan_zoom_events: value.plan_zoom_events?,
+                    plan_zoom_iq: value.plan_zoom_iq?,
+                    plan_zoom_one: value.plan_zoom_one?,
+                    plan_zoom_one_edu_premier: value.plan_zoom_one_edu_premier?,
+                    plan_zoom_one_edu_school_campus_plus: value
+                        .plan_zoom_one_edu_school_campus_plus?,
+                    plan_zoom_one_edu_student: value.plan_zoom_one_edu_student?,
+                    plan_zoom_one_premier: value.plan_zoom_one_premier?,
+                    plan_zoom_rooms: value.plan_zoom_rooms?,
+                    plan_zoom_sessions: value.plan_zoom_sessions?,
+                    plan_zsched: value.plan_zsched?,
+                    plan_ztransl: value.plan_ztransl?,
+                    plan_zwr: value.plan_zwr?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AccountPlans> for AccountPlans {
+            fn from(value: super::AccountPlans) -> Self {
+                Self {
+                    plan_audio: Ok(value.plan_audio),
+                    plan_audio_us_ca: Ok(value.plan_audio_us_ca),
+                    plan_base: Ok(value.plan_base),
+                    plan_large_meeting: Ok(value.plan_large_meeting),
+                    plan_mesh: Ok(value.plan_mesh),
+                    plan_partner_premier_support: Ok(value.plan_partner_premier_support),
+                    plan_phone: Ok(value.plan_phone),
+                    plan_qss: Ok(value.plan_qss),
+                    plan_recording: Ok(value.plan_recording),
+                    plan_recording_next_invoice_date: Ok(value.plan_recording_next_invoice_date),
+                    plan_recording_service_effective_date: Ok(
+                        value.plan_recording_service_effective_date
+                    ),
+                    plan_recording_status: Ok(value.plan_recording_status),
+                    plan_room_connector: Ok(value.plan_room_connector),
+                    plan_sdk_cmr: Ok(value.plan_sdk_cmr),
+                    plan_visitor_management: Ok(value.plan_visitor_management),
+                    plan_webinar: Ok(value.plan_webinar),
+                    plan_whiteboard: Ok(value.plan_whiteboard),
+                    plan_whiteboard_plus: Ok(value.plan_whiteboard_plus),
+                    plan_workforce_management: Ok(value.plan_workforce_management),
+                    plan_zcc: Ok(value.plan_zcc),
+                    plan_znode: Ok(value.plan_znode),
+                    plan_zoom_clips_plus: Ok(value.plan_zoom_clips_plus),
+                    plan_zoom_events: Ok(value.plan_zoom_events),
+                    plan_zoom_iq: Ok(value.plan_zoom_iq),
+                    plan_zoom_one: Ok(value.plan_zoom_one),
+                    plan_zoom_one_edu_premier: Ok(value.plan_zoom_one_edu_premier),
+                    plan_zoom_one_edu_school_campus_plus: Ok(
+                        value.plan_zoom_one_edu_school_campus_plus
+                    ),
+                    plan_zoom_one_edu_student: Ok(value.plan_zoom_one_edu_student),
+                    plan_zoom_one_premier: Ok(value.plan_zoom_one_premier),
+                    plan_zoom_rooms: Ok(value.plan_zoom_rooms),
+                    plan_zoom_sessions: Ok(value.plan_zoom_sessions),
+                    plan_zsched: Ok(value.plan_zsched),
+                    plan_ztransl: Ok(value.plan_ztransl),
+                    plan_zwr: Ok(value.plan_zwr),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct AdditionalPlanResult {
             plan_audio: ::std::result::Result<
@@ -1657,6 +4209,182 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AddonPlanCancellation {
+            action: ::std::result::Result<super::CancelAction, ::std::string::String>,
+            comment: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<
+                ::std::option::Option<super::CancellationReason>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::AddonPlanCancellationType, ::std::string::String>,
+        }
+        impl ::std::default::Default for AddonPlanCancellation {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    comment: Ok(Default::default()),
+                    reason: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AddonPlanCancellation {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CancelAction>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for action: {e}"));
+                self
+            }
+            pub fn comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comment = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for comment: {e}"));
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CancellationReason>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for reason: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AddonPlanCancellationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddonPlanCancellation> for super::AddonPlanCancellation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddonPlanCancellation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    comment: value.comment?,
+                    reason: value.reason?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddonPlanCancellation> for AddonPlanCancellation {
+            fn from(value: super::AddonPlanCancellation) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    comment: Ok(value.comment),
+                    reason: Ok(value.reason),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AddonPlanUpdate {
+            hosts: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            paid_period_start_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::AddonPlanUpdateType, ::std::string::String>,
+        }
+        impl ::std::default::Default for AddonPlanUpdate {
+            fn default() -> Self {
+                Self {
+                    hosts: Err("no value supplied for hosts".to_string()),
+                    paid_period_start_date: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AddonPlanUpdate {
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn paid_period_start_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paid_period_start_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for paid_period_start_date: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AddonPlanUpdateType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddonPlanUpdate> for super::AddonPlanUpdate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddonPlanUpdate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    hosts: value.hosts?,
+                    paid_period_start_date: value.paid_period_start_date?,
+                    service_effective_date: value.service_effective_date?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddonPlanUpdate> for AddonPlanUpdate {
+            fn from(value: super::AddonPlanUpdate) -> Self {
+                Self {
+                    hosts: Ok(value.hosts),
+                    paid_period_start_date: Ok(value.paid_period_start_date),
+                    service_effective_date: Ok(value.service_effective_date),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct AddonRequestContactCenter {
             plan_zcc_details:
                 ::std::result::Result<super::ContactCenterPlansInput, ::std::string::String>,
@@ -2070,6 +4798,366 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AudioPlanInput {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ddi_numbers: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            premium_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tollfree_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::AudioPlanInputType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AudioPlanInput {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    ddi_numbers: Ok(Default::default()),
+                    premium_countries: Ok(Default::default()),
+                    tollfree_countries: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl AudioPlanInput {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn ddi_numbers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ddi_numbers = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ddi_numbers: {e}"));
+                self
+            }
+            pub fn premium_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.premium_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for premium_countries: {e}")
+                });
+                self
+            }
+            pub fn tollfree_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tollfree_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for tollfree_countries: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AudioPlanInputType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AudioPlanInput> for super::AudioPlanInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AudioPlanInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    ddi_numbers: value.ddi_numbers?,
+                    premium_countries: value.premium_countries?,
+                    tollfree_countries: value.tollfree_countries?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AudioPlanInput> for AudioPlanInput {
+            fn from(value: super::AudioPlanInput) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    ddi_numbers: Ok(value.ddi_numbers),
+                    premium_countries: Ok(value.premium_countries),
+                    tollfree_countries: Ok(value.tollfree_countries),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AudioPlanSubscription {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ddi_numbers: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            next_invoice_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            premium_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tollfree_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AudioPlanSubscription {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    ddi_numbers: Ok(Default::default()),
+                    next_invoice_date: Ok(Default::default()),
+                    premium_countries: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    tollfree_countries: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AudioPlanSubscription {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn ddi_numbers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ddi_numbers = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ddi_numbers: {e}"));
+                self
+            }
+            pub fn next_invoice_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for next_invoice_date: {e}")
+                });
+                self
+            }
+            pub fn premium_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.premium_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for premium_countries: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn tollfree_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tollfree_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for tollfree_countries: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AudioPlanSubscription> for super::AudioPlanSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AudioPlanSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    ddi_numbers: value.ddi_numbers?,
+                    next_invoice_date: value.next_invoice_date?,
+                    premium_countries: value.premium_countries?,
+                    service_effective_date: value.service_effective_date?,
+                    status: value.status?,
+                    tollfree_countries: value.tollfree_countries?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AudioPlanSubscription> for AudioPlanSubscription {
+            fn from(value: super::AudioPlanSubscription) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    ddi_numbers: Ok(value.ddi_numbers),
+                    next_invoice_date: Ok(value.next_invoice_date),
+                    premium_countries: Ok(value.premium_countries),
+                    service_effective_date: Ok(value.service_effective_date),
+                    status: Ok(value.status),
+                    tollfree_countries: Ok(value.tollfree_countries),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasePlanCancellation {
+            action: ::std::result::Result<super::CancelAction, ::std::string::String>,
+            comment: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<
+                ::std::option::Option<super::CancellationReason>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BasePlanCancellation {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    comment: Ok(Default::default()),
+                    reason: Ok(Default::default()),
+                }
+            }
+        }
+        impl BasePlanCancellation {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CancelAction>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for action: {e}"));
+                self
+            }
+            pub fn comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comment = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for comment: {e}"));
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CancellationReason>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for reason: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasePlanCancellation> for super::BasePlanCancellation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasePlanCancellation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    comment: value.comment?,
+                    reason: value.reason?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasePlanCancellation> for BasePlanCancellation {
+            fn from(value: super::BasePlanCancellation) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    comment: Ok(value.comment),
+                    reason: Ok(value.reason),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BasePlanChange {
             hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             increasing_hosts:
@@ -2157,6 +5245,526 @@ pub mod types {
                     increasing_hosts: Ok(value.increasing_hosts),
                     type_: Ok(value.type_),
                     extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasePlanInput {
+            active_hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::BasePlanInputType, ::std::string::String>,
+        }
+        impl ::std::default::Default for BasePlanInput {
+            fn default() -> Self {
+                Self {
+                    active_hosts: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl BasePlanInput {
+            pub fn active_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active_hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for active_hosts: {e}"));
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BasePlanInputType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasePlanInput> for super::BasePlanInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasePlanInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active_hosts: value.active_hosts?,
+                    hosts: value.hosts?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasePlanInput> for BasePlanInput {
+            fn from(value: super::BasePlanInput) -> Self {
+                Self {
+                    active_hosts: Ok(value.active_hosts),
+                    hosts: Ok(value.hosts),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasePlanPurchase {
+            active_hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            discount_percent:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            discount_rate: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            increasing_hosts:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            partner_sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BasePlanPurchase {
+            fn default() -> Self {
+                Self {
+                    active_hosts: Ok(Default::default()),
+                    discount_percent: Ok(Default::default()),
+                    discount_rate: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    increasing_hosts: Ok(Default::default()),
+                    partner_sku: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl BasePlanPurchase {
+            pub fn active_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active_hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for active_hosts: {e}"));
+                self
+            }
+            pub fn discount_percent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_percent = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for discount_percent: {e}")
+                });
+                self
+            }
+            pub fn discount_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_rate = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for discount_rate: {e}"));
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn increasing_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.increasing_hosts = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for increasing_hosts: {e}")
+                });
+                self
+            }
+            pub fn partner_sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_sku = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for partner_sku: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasePlanPurchase> for super::BasePlanPurchase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasePlanPurchase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active_hosts: value.active_hosts?,
+                    discount_percent: value.discount_percent?,
+                    discount_rate: value.discount_rate?,
+                    hosts: value.hosts?,
+                    increasing_hosts: value.increasing_hosts?,
+                    partner_sku: value.partner_sku?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasePlanPurchase> for BasePlanPurchase {
+            fn from(value: super::BasePlanPurchase) -> Self {
+                Self {
+                    active_hosts: Ok(value.active_hosts),
+                    discount_percent: Ok(value.discount_percent),
+                    discount_rate: Ok(value.discount_rate),
+                    hosts: Ok(value.hosts),
+                    increasing_hosts: Ok(value.increasing_hosts),
+                    partner_sku: Ok(value.partner_sku),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasePlanSubscription {
+            active_hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            included_minutes:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            next_invoice_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            overage_price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BasePlanSubscription {
+            fn default() -> Self {
+                Self {
+                    active_hosts: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    included_minutes: Ok(Default::default()),
+                    next_invoice_date: Ok(Default::default()),
+                    overage_price: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl BasePlanSubscription {
+            pub fn active_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active_hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for active_hosts: {e}"));
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn included_minutes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.included_minutes = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for included_minutes: {e}")
+                });
+                self
+            }
+            pub fn next_invoice_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for next_invoice_date: {e}")
+                });
+                self
+            }
+            pub fn overage_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.overage_price = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for overage_price: {e}"));
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasePlanSubscription> for super::BasePlanSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasePlanSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active_hosts: value.active_hosts?,
+                    hosts: value.hosts?,
+                    included_minutes: value.included_minutes?,
+                    next_invoice_date: value.next_invoice_date?,
+                    overage_price: value.overage_price?,
+                    service_effective_date: value.service_effective_date?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasePlanSubscription> for BasePlanSubscription {
+            fn from(value: super::BasePlanSubscription) -> Self {
+                Self {
+                    active_hosts: Ok(value.active_hosts),
+                    hosts: Ok(value.hosts),
+                    included_minutes: Ok(value.included_minutes),
+                    next_invoice_date: Ok(value.next_invoice_date),
+                    overage_price: Ok(value.overage_price),
+                    service_effective_date: Ok(value.service_effective_date),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasePlanUpdate {
+            active_hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            increasing_hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            paid_period_start_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::BasePlanUpdateType, ::std::string::String>,
+        }
+        impl ::std::default::Default for BasePlanUpdate {
+            fn default() -> Self {
+                Self {
+                    active_hosts: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    increasing_hosts: Ok(Default::default()),
+                    paid_period_start_date: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl BasePlanUpdate {
+            pub fn active_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active_hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for active_hosts: {e}"));
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn increasing_hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.increasing_hosts = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for increasing_hosts: {e}")
+                });
+                self
+            }
+            pub fn paid_period_start_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paid_period_start_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for paid_period_start_date: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BasePlanUpdateType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasePlanUpdate> for super::BasePlanUpdate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasePlanUpdate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active_hosts: value.active_hosts?,
+                    hosts: value.hosts?,
+                    increasing_hosts: value.increasing_hosts?,
+                    paid_period_start_date: value.paid_period_start_date?,
+                    service_effective_date: value.service_effective_date?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasePlanUpdate> for BasePlanUpdate {
+            fn from(value: super::BasePlanUpdate) -> Self {
+                Self {
+                    active_hosts: Ok(value.active_hosts),
+                    hosts: Ok(value.hosts),
+                    increasing_hosts: Ok(value.increasing_hosts),
+                    paid_period_start_date: Ok(value.paid_period_start_date),
+                    service_effective_date: Ok(value.service_effective_date),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -2274,6 +5882,407 @@ pub mod types {
                     pending: Ok(value.pending),
                     type_: Ok(value.type_),
                     usage: Ok(value.usage),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BillingContact {
+            address: ::std::result::Result<super::BillingContactAddress, ::std::string::String>,
+            apt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<super::BillingContactCity, ::std::string::String>,
+            country: ::std::result::Result<super::BillingContactCountry, ::std::string::String>,
+            email: ::std::result::Result<super::BillingContactEmail, ::std::string::String>,
+            employee_count: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name:
+                ::std::result::Result<super::BillingContactFirstName, ::std::string::String>,
+            last_name: ::std::result::Result<super::BillingContactLastName, ::std::string::String>,
+            phone_number:
+                ::std::result::Result<super::BillingContactPhoneNumber, ::std::string::String>,
+            state: ::std::result::Result<super::BillingContactState, ::std::string::String>,
+            zip: ::std::result::Result<super::BillingContactZip, ::std::string::String>,
+        }
+        impl ::std::default::Default for BillingContact {
+            fn default() -> Self {
+                Self {
+                    address: Err("no value supplied for address".to_string()),
+                    apt: Ok(Default::default()),
+                    city: Err("no value supplied for city".to_string()),
+                    country: Err("no value supplied for country".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    employee_count: Ok(Default::default()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    phone_number: Err("no value supplied for phone_number".to_string()),
+                    state: Err("no value supplied for state".to_string()),
+                    zip: Err("no value supplied for zip".to_string()),
+                }
+            }
+        }
+        impl BillingContact {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactAddress>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                self
+            }
+            pub fn apt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.apt = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for apt: {e}"));
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactCity>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for city: {e}"));
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactCountry>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for country: {e}"));
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactEmail>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for email: {e}"));
+                self
+            }
+            pub fn employee_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.employee_count = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for employee_count: {e}")
+                });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactFirstName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_name: {e}"));
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactLastName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_name: {e}"));
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactPhoneNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for phone_number: {e}"));
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactState>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for state: {e}"));
+                self
+            }
+            pub fn zip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContactZip>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zip = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for zip: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingContact> for super::BillingContact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingContact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    apt: value.apt?,
+                    city: value.city?,
+                    country: value.country?,
+                    email: value.email?,
+                    employee_count: value.employee_count?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    phone_number: value.phone_number?,
+                    state: value.state?,
+                    zip: value.zip?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingContact> for BillingContact {
+            fn from(value: super::BillingContact) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    apt: Ok(value.apt),
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    email: Ok(value.email),
+                    employee_count: Ok(value.employee_count),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    phone_number: Ok(value.phone_number),
+                    state: Ok(value.state),
+                    zip: Ok(value.zip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCenterPackageInput {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            hosts: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterPackageInputType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterPackageInput {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCenterPackageInput {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ContactCenterPackageInputType>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterPackageInput> for super::ContactCenterPackageInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterPackageInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    hosts: value.hosts?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterPackageInput> for ContactCenterPackageInput {
+            fn from(value: super::ContactCenterPackageInput) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    hosts: Ok(value.hosts),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCenterPlanSubscriptions {
+            plan_ai_expert_assist: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_package: ::std::result::Result<
+                ::std::option::Option<super::CountriesPlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_package_lists: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_phone_number: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_usage: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterPlanSubscriptions {
+            fn default() -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(Default::default()),
+                    plan_package: Ok(Default::default()),
+                    plan_package_lists: Ok(Default::default()),
+                    plan_phone_number: Ok(Default::default()),
+                    plan_usage: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ContactCenterPlanSubscriptions {
+            pub fn plan_ai_expert_assist<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ai_expert_assist = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_ai_expert_assist: {e}")
+                });
+                self
+            }
+            pub fn plan_package<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CountriesPlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_package: {e}"));
+                self
+            }
+            pub fn plan_package_lists<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package_lists = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_package_lists: {e}")
+                });
+                self
+            }
+            pub fn plan_phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone_number = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_phone_number: {e}")
+                });
+                self
+            }
+            pub fn plan_usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_usage = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_usage: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterPlanSubscriptions>
+            for super::ContactCenterPlanSubscriptions
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterPlanSubscriptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_ai_expert_assist: value.plan_ai_expert_assist?,
+                    plan_package: value.plan_package?,
+                    plan_package_lists: value.plan_package_lists?,
+                    plan_phone_number: value.plan_phone_number?,
+                    plan_usage: value.plan_usage?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterPlanSubscriptions>
+            for ContactCenterPlanSubscriptions
+        {
+            fn from(value: super::ContactCenterPlanSubscriptions) -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(value.plan_ai_expert_assist),
+                    plan_package: Ok(value.plan_package),
+                    plan_package_lists: Ok(value.plan_package_lists),
+                    plan_phone_number: Ok(value.plan_phone_number),
+                    plan_usage: Ok(value.plan_usage),
                     extra: Ok(value.extra),
                 }
             }
@@ -2488,6 +6497,502 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ContactCenterPlansPurchase {
+            plan_ai_expert_assist: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_package: ::std::result::Result<
+                ::std::option::Option<super::DiscountedCountriesPlan>,
+                ::std::string::String,
+            >,
+            plan_package_list: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_phone_number: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_recording: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterRecordingPlan>,
+                ::std::string::String,
+            >,
+            plan_usage: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterUsagePlan>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterPlansPurchase {
+            fn default() -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(Default::default()),
+                    plan_package: Ok(Default::default()),
+                    plan_package_list: Ok(Default::default()),
+                    plan_phone_number: Ok(Default::default()),
+                    plan_recording: Ok(Default::default()),
+                    plan_usage: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ContactCenterPlansPurchase {
+            pub fn plan_ai_expert_assist<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ai_expert_assist = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_ai_expert_assist: {e}")
+                });
+                self
+            }
+            pub fn plan_package<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedCountriesPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_package: {e}"));
+                self
+            }
+            pub fn plan_package_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package_list = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_package_list: {e}")
+                });
+                self
+            }
+            pub fn plan_phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone_number = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_phone_number: {e}")
+                });
+                self
+            }
+            pub fn plan_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ContactCenterRecordingPlan>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ContactCenterUsagePlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_usage = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_usage: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterPlansPurchase> for super::ContactCenterPlansPurchase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterPlansPurchase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_ai_expert_assist: value.plan_ai_expert_assist?,
+                    plan_package: value.plan_package?,
+                    plan_package_list: value.plan_package_list?,
+                    plan_phone_number: value.plan_phone_number?,
+                    plan_recording: value.plan_recording?,
+                    plan_usage: value.plan_usage?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterPlansPurchase> for ContactCenterPlansPurchase {
+            fn from(value: super::ContactCenterPlansPurchase) -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(value.plan_ai_expert_assist),
+                    plan_package: Ok(value.plan_package),
+                    plan_package_list: Ok(value.plan_package_list),
+                    plan_phone_number: Ok(value.plan_phone_number),
+                    plan_recording: Ok(value.plan_recording),
+                    plan_usage: Ok(value.plan_usage),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCenterRecordingPlan {
+            host: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterRecordingPlan {
+            fn default() -> Self {
+                Self {
+                    host: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ContactCenterRecordingPlan {
+            pub fn host<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.host = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for host: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterRecordingPlan> for super::ContactCenterRecordingPlan {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterRecordingPlan,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    host: value.host?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterRecordingPlan> for ContactCenterRecordingPlan {
+            fn from(value: super::ContactCenterRecordingPlan) -> Self {
+                Self {
+                    host: Ok(value.host),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCenterSubscriptionInput {
+            plan_ai_expert_assist: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_package: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterPackageInput>,
+                ::std::string::String,
+            >,
+            plan_package_list: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_phone_number: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_recording: ::std::result::Result<
+                ::std::option::Option<super::PlanCodeInput>,
+                ::std::string::String,
+            >,
+            plan_usage: ::std::result::Result<
+                ::std::option::Option<super::CountriesPlanInput>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterSubscriptionInput {
+            fn default() -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(Default::default()),
+                    plan_package: Ok(Default::default()),
+                    plan_package_list: Ok(Default::default()),
+                    plan_phone_number: Ok(Default::default()),
+                    plan_recording: Ok(Default::default()),
+                    plan_usage: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCenterSubscriptionInput {
+            pub fn plan_ai_expert_assist<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ai_expert_assist = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_ai_expert_assist: {e}")
+                });
+                self
+            }
+            pub fn plan_package<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ContactCenterPackageInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_package: {e}"));
+                self
+            }
+            pub fn plan_package_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package_list = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_package_list: {e}")
+                });
+                self
+            }
+            pub fn plan_phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone_number = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_phone_number: {e}")
+                });
+                self
+            }
+            pub fn plan_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanCodeInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CountriesPlanInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_usage = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_usage: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterSubscriptionInput>
+            for super::ContactCenterSubscriptionInput
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterSubscriptionInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_ai_expert_assist: value.plan_ai_expert_assist?,
+                    plan_package: value.plan_package?,
+                    plan_package_list: value.plan_package_list?,
+                    plan_phone_number: value.plan_phone_number?,
+                    plan_recording: value.plan_recording?,
+                    plan_usage: value.plan_usage?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterSubscriptionInput>
+            for ContactCenterSubscriptionInput
+        {
+            fn from(value: super::ContactCenterSubscriptionInput) -> Self {
+                Self {
+                    plan_ai_expert_assist: Ok(value.plan_ai_expert_assist),
+                    plan_package: Ok(value.plan_package),
+                    plan_package_list: Ok(value.plan_package_list),
+                    plan_phone_number: Ok(value.plan_phone_number),
+                    plan_recording: Ok(value.plan_recording),
+                    plan_usage: Ok(value.plan_usage),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCenterUsagePlan {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discount_percent:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            discount_rate: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            host: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            partner_sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCenterUsagePlan {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    discount_percent: Ok(Default::default()),
+                    discount_rate: Ok(Default::default()),
+                    host: Ok(Default::default()),
+                    partner_sku: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ContactCenterUsagePlan {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn discount_percent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_percent = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for discount_percent: {e}")
+                });
+                self
+            }
+            pub fn discount_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_rate = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for discount_rate: {e}"));
+                self
+            }
+            pub fn host<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.host = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for host: {e}"));
+                self
+            }
+            pub fn partner_sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_sku = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for partner_sku: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCenterUsagePlan> for super::ContactCenterUsagePlan {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCenterUsagePlan,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    discount_percent: value.discount_percent?,
+                    discount_rate: value.discount_rate?,
+                    host: value.host?,
+                    partner_sku: value.partner_sku?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCenterUsagePlan> for ContactCenterUsagePlan {
+            fn from(value: super::ContactCenterUsagePlan) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    discount_percent: Ok(value.discount_percent),
+                    discount_rate: Ok(value.discount_rate),
+                    host: Ok(value.host),
+                    partner_sku: Ok(value.partner_sku),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CountriesPlanInput {
             callout_countries: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2544,6 +7049,448 @@ pub mod types {
                 Self {
                     callout_countries: Ok(value.callout_countries),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CountriesPlanSubscription {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            next_invoice_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CountriesPlanSubscription {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    next_invoice_date: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CountriesPlanSubscription {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn next_invoice_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for next_invoice_date: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CountriesPlanSubscription> for super::CountriesPlanSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CountriesPlanSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    next_invoice_date: value.next_invoice_date?,
+                    service_effective_date: value.service_effective_date?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CountriesPlanSubscription> for CountriesPlanSubscription {
+            fn from(value: super::CountriesPlanSubscription) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    next_invoice_date: Ok(value.next_invoice_date),
+                    service_effective_date: Ok(value.service_effective_date),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DiscountedAudioPlan {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ddi_numbers: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            discount_percent:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            discount_rate: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            partner_sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            premium_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tollfree_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DiscountedAudioPlan {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    ddi_numbers: Ok(Default::default()),
+                    discount_percent: Ok(Default::default()),
+                    discount_rate: Ok(Default::default()),
+                    partner_sku: Ok(Default::default()),
+                    premium_countries: Ok(Default::default()),
+                    tollfree_countries: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl DiscountedAudioPlan {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn ddi_numbers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ddi_numbers = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ddi_numbers: {e}"));
+                self
+            }
+            pub fn discount_percent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_percent = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for discount_percent: {e}")
+                });
+                self
+            }
+            pub fn discount_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_rate = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for discount_rate: {e}"));
+                self
+            }
+            pub fn partner_sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_sku = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for partner_sku: {e}"));
+                self
+            }
+            pub fn premium_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.premium_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for premium_countries: {e}")
+                });
+                self
+            }
+            pub fn tollfree_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tollfree_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for tollfree_countries: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DiscountedAudioPlan> for super::DiscountedAudioPlan {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DiscountedAudioPlan,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    ddi_numbers: value.ddi_numbers?,
+                    discount_percent: value.discount_percent?,
+                    discount_rate: value.discount_rate?,
+                    partner_sku: value.partner_sku?,
+                    premium_countries: value.premium_countries?,
+                    tollfree_countries: value.tollfree_countries?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DiscountedAudioPlan> for DiscountedAudioPlan {
+            fn from(value: super::DiscountedAudioPlan) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    ddi_numbers: Ok(value.ddi_numbers),
+                    discount_percent: Ok(value.discount_percent),
+                    discount_rate: Ok(value.discount_rate),
+                    partner_sku: Ok(value.partner_sku),
+                    premium_countries: Ok(value.premium_countries),
+                    tollfree_countries: Ok(value.tollfree_countries),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DiscountedCountriesPlan {
+            callout_countries: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discount_percent:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            discount_rate: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            partner_sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DiscountedCountriesPlan {
+            fn default() -> Self {
+                Self {
+                    callout_countries: Ok(Default::default()),
+                    discount_percent: Ok(Default::default()),
+                    discount_rate: Ok(Default::default()),
+                    hosts: Ok(Default::default()),
+                    partner_sku: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl DiscountedCountriesPlan {
+            pub fn callout_countries<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callout_countries = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for callout_countries: {e}")
+                });
+                self
+            }
+            pub fn discount_percent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_percent = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for discount_percent: {e}")
+                });
+                self
+            }
+            pub fn discount_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_rate = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for discount_rate: {e}"));
+                self
+            }
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn partner_sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_sku = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for partner_sku: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DiscountedCountriesPlan> for super::DiscountedCountriesPlan {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DiscountedCountriesPlan,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callout_countries: value.callout_countries?,
+                    discount_percent: value.discount_percent?,
+                    discount_rate: value.discount_rate?,
+                    hosts: value.hosts?,
+                    partner_sku: value.partner_sku?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DiscountedCountriesPlan> for DiscountedCountriesPlan {
+            fn from(value: super::DiscountedCountriesPlan) -> Self {
+                Self {
+                    callout_countries: Ok(value.callout_countries),
+                    discount_percent: Ok(value.discount_percent),
+                    discount_rate: Ok(value.discount_rate),
+                    hosts: Ok(value.hosts),
+                    partner_sku: Ok(value.partner_sku),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2665,6 +7612,170 @@ pub mod types {
                     hosts: Ok(value.hosts),
                     partner_sku: Ok(value.partner_sku),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NodePlanSubscriptions {
+            plan_cmrhybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_mchybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_rchybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_tchybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zmhybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_znode_base: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_zphybrid: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscription>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NodePlanSubscriptions {
+            fn default() -> Self {
+                Self {
+                    plan_cmrhybrid: Ok(Default::default()),
+                    plan_mchybrid: Ok(Default::default()),
+                    plan_rchybrid: Ok(Default::default()),
+                    plan_tchybrid: Ok(Default::default()),
+                    plan_zmhybrid: Ok(Default::default()),
+                    plan_znode_base: Ok(Default::default()),
+                    plan_zphybrid: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl NodePlanSubscriptions {
+            pub fn plan_cmrhybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_cmrhybrid = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_cmrhybrid: {e}")
+                });
+                self
+            }
+            pub fn plan_mchybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_mchybrid = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_mchybrid: {e}"));
+                self
+            }
+            pub fn plan_rchybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_rchybrid = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_rchybrid: {e}"));
+                self
+            }
+            pub fn plan_tchybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_tchybrid = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_tchybrid: {e}"));
+                self
+            }
+            pub fn plan_zmhybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zmhybrid = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zmhybrid: {e}"));
+                self
+            }
+            pub fn plan_znode_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_znode_base = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_znode_base: {e}")
+                });
+                self
+            }
+            pub fn plan_zphybrid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zphybrid = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zphybrid: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NodePlanSubscriptions> for super::NodePlanSubscriptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NodePlanSubscriptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_cmrhybrid: value.plan_cmrhybrid?,
+                    plan_mchybrid: value.plan_mchybrid?,
+                    plan_rchybrid: value.plan_rchybrid?,
+                    plan_tchybrid: value.plan_tchybrid?,
+                    plan_zmhybrid: value.plan_zmhybrid?,
+                    plan_znode_base: value.plan_znode_base?,
+                    plan_zphybrid: value.plan_zphybrid?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NodePlanSubscriptions> for NodePlanSubscriptions {
+            fn from(value: super::NodePlanSubscriptions) -> Self {
+                Self {
+                    plan_cmrhybrid: Ok(value.plan_cmrhybrid),
+                    plan_mchybrid: Ok(value.plan_mchybrid),
+                    plan_rchybrid: Ok(value.plan_rchybrid),
+                    plan_tchybrid: Ok(value.plan_tchybrid),
+                    plan_zmhybrid: Ok(value.plan_zmhybrid),
+                    plan_znode_base: Ok(value.plan_znode_base),
+                    plan_zphybrid: Ok(value.plan_zphybrid),
                     extra: Ok(value.extra),
                 }
             }
@@ -3058,6 +8169,102 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PhonePlanSubscriptions {
+            plan_base: ::std::result::Result<
+                ::std::option::Option<super::CountriesPlanSubscription>,
+                ::std::string::String,
+            >,
+            plan_calling: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            plan_number: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionList>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PhonePlanSubscriptions {
+            fn default() -> Self {
+                Self {
+                    plan_base: Ok(Default::default()),
+                    plan_calling: Ok(Default::default()),
+                    plan_number: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PhonePlanSubscriptions {
+            pub fn plan_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CountriesPlanSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_base = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_base: {e}"));
+                self
+            }
+            pub fn plan_calling<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_calling = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_calling: {e}"));
+                self
+            }
+            pub fn plan_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscriptionList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_number = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_number: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PhonePlanSubscriptions> for super::PhonePlanSubscriptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PhonePlanSubscriptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_base: value.plan_base?,
+                    plan_calling: value.plan_calling?,
+                    plan_number: value.plan_number?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PhonePlanSubscriptions> for PhonePlanSubscriptions {
+            fn from(value: super::PhonePlanSubscriptions) -> Self {
+                Self {
+                    plan_base: Ok(value.plan_base),
+                    plan_calling: Ok(value.plan_calling),
+                    plan_number: Ok(value.plan_number),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PhonePlans {
             plan_base: ::std::result::Result<
                 ::std::option::Option<super::PhoneBasePlan>,
@@ -3265,6 +8472,181 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PhonePlansPurchase {
+            plan_base: ::std::result::Result<
+                ::std::option::Option<super::DiscountedCountriesPlan>,
+                ::std::string::String,
+            >,
+            plan_calling: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_calling_addons: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_number: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PhonePlansPurchase {
+            fn default() -> Self {
+                Self {
+                    plan_base: Ok(Default::default()),
+                    plan_calling: Ok(Default::default()),
+                    plan_calling_addons: Ok(Default::default()),
+                    plan_number: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PhonePlansPurchase {
+            pub fn plan_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedCountriesPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_base = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_base: {e}"));
+                self
+            }
+            pub fn plan_calling<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_calling = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_calling: {e}"));
+                self
+            }
+            pub fn plan_calling_addons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_calling_addons = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_calling_addons: {e}")
+                });
+                self
+            }
+            pub fn plan_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_number = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_number: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PhonePlansPurchase> for super::PhonePlansPurchase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PhonePlansPurchase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_base: value.plan_base?,
+                    plan_calling: value.plan_calling?,
+                    plan_calling_addons: value.plan_calling_addons?,
+                    plan_number: value.plan_number?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PhonePlansPurchase> for PhonePlansPurchase {
+            fn from(value: super::PhonePlansPurchase) -> Self {
+                Self {
+                    plan_base: Ok(value.plan_base),
+                    plan_calling: Ok(value.plan_calling),
+                    plan_calling_addons: Ok(value.plan_calling_addons),
+                    plan_number: Ok(value.plan_number),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PlanCode {
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PlanCode {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PlanCode {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PlanCode> for super::PlanCode {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PlanCode,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PlanCode> for PlanCode {
+            fn from(value: super::PlanCode) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PlanCodeInput {
             type_: ::std::result::Result<
                 ::std::option::Option<super::PlanCodeInputType>,
@@ -3440,6 +8822,1291 @@ pub mod types {
                 Self {
                     hosts: Ok(value.hosts),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PlanSubscription {
+            hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            next_invoice_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PlanSubscription {
+            fn default() -> Self {
+                Self {
+                    hosts: Ok(Default::default()),
+                    next_invoice_date: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PlanSubscription {
+            pub fn hosts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hosts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for hosts: {e}"));
+                self
+            }
+            pub fn next_invoice_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for next_invoice_date: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PlanSubscription> for super::PlanSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PlanSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    hosts: value.hosts?,
+                    next_invoice_date: value.next_invoice_date?,
+                    service_effective_date: value.service_effective_date?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PlanSubscription> for PlanSubscription {
+            fn from(value: super::PlanSubscription) -> Self {
+                Self {
+                    hosts: Ok(value.hosts),
+                    next_invoice_date: Ok(value.next_invoice_date),
+                    service_effective_date: Ok(value.service_effective_date),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PlanSubscriptionRequest {
+            contact: ::std::result::Result<super::BillingContact, ::std::string::String>,
+            plan_audio: ::std::result::Result<
+                ::std::option::Option<super::AudioPlanInput>,
+                ::std::string::String,
+            >,
+            plan_audio_us_ca: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_base: ::std::result::Result<super::BasePlanInput, ::std::string::String>,
+            plan_bundle: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_large_meeting: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_mesh: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_partner_premier_support: ::std::result::Result<
+                ::std::option::Option<super::PlanCodeInput>,
+                ::std::string::String,
+            >,
+            plan_phone: ::std::result::Result<
+                ::std::option::Option<super::PhonePlansInput>,
+                ::std::string::String,
+            >,
+            plan_recording: ::std::result::Result<
+                ::std::option::Option<super::PlanSubscriptionRequestPlanRecording>,
+                ::std::string::String,
+            >,
+            plan_room_connector: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_sdk_cmr: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_visitor_management: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_webinar: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_whiteboard: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_whiteboard_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_workforce_management: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zcc: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterSubscriptionInput>,
+                ::std::string::String,
+            >,
+            plan_znode: ::std::result::Result<
+                ::std::option::Option<super::NodePlansInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_clips_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_events: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_iq: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_one: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_premier: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_school_campus_plus: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_student: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_premier: ::std::result::Result<
+                ::std::vec::Vec<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zoom_rooms: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zsched: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_ztransl: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            plan_zwr: ::std::result::Result<
+                ::std::option::Option<super::PlanSeatsInput>,
+                ::std::string::String,
+            >,
+            subscription_options: ::std::result::Result<
+                ::std::option::Option<super::SubscriptionOptions>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PlanSubscriptionRequest {
+            fn default() -> Self {
+                Self {
+                    contact: Err("no value supplied for contact".to_string()),
+                    plan_audio: Ok(Default::default()),
+                    plan_audio_us_ca: Ok(Default::default()),
+                    plan_base: Err("no value supplied for plan_base".to_string()),
+                    plan_bundle: Ok(Default::default()),
+                    plan_large_meeting: Ok(Default::default()),
+                    plan_mesh: Ok(Default::default()),
+                    plan_partner_premier_support: Ok(Default::default()),
+                    plan_phone: Ok(Default::default()),
+                    plan_recording: Ok(Default::default()),
+                    plan_room_connector: Ok(Default::default()),
+                    plan_sdk_cmr: Ok(Default::default()),
+                    plan_visitor_management: Ok(Default::default()),
+                    plan_webinar: Ok(Default::default()),
+                    plan_whiteboard: Ok(Default::default()),
+                    plan_whiteboard_plus: Ok(Default::default()),
+                    plan_workforce_management: Ok(Default::default()),
+                    plan_zcc: Ok(Default::default()),
+                    plan_znode: Ok(Default::default()),
+                    plan_zoom_clips_plus: Ok(Default::default()),
+                    plan_zoom_events: Ok(Default::default()),
+                    plan_zoom_iq: Ok(Default::default()),
+                    plan_zoom_one: Ok(Default::default()),
+                    plan_zoom_one_edu_premier: Ok(Default::default()),
+                    plan_zoom_one_edu_school_campus_plus: Ok(Default::default()),
+                    plan_zoom_one_edu_student: Ok(Default::default()),
+                    plan_zoom_one_premier: Ok(Default::default()),
+                    plan_zoom_rooms: Ok(Default::default()),
+                    plan_zsched: Ok(Default::default()),
+                    plan_ztransl: Ok(Default::default()),
+                    plan_zwr: Ok(Default::default()),
+                    subscription_options: Ok(Default::default()),
+                }
+            }
+        }
+        impl PlanSubscriptionRequest {
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BillingContact>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for contact: {e}"));
+                self
+            }
+            pub fn plan_audio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AudioPlanInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_audio: {e}"));
+                self
+            }
+            pub fn plan_audio_us_ca<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio_us_ca = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_audio_us_ca: {e}")
+                });
+                self
+            }
+            pub fn plan_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BasePlanInput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_base = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_base: {e}"));
+                self
+            }
+            pub fn plan_bundle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_bundle = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_bundle: {e}"));
+                self
+            }
+            pub fn plan_large_meeting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_large_meeting = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_large_meeting: {e}")
+                });
+                self
+            }
+            pub fn plan_mesh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_mesh = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_mesh: {e}"));
+                self
+            }
+            pub fn plan_partner_premier_support<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanCodeInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_partner_premier_support = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_partner_premier_support: {e}")
+                });
+                self
+            }
+            pub fn plan_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PhonePlansInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_phone: {e}"));
+                self
+            }
+            pub fn plan_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::PlanSubscriptionRequestPlanRecording>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_room_connector<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_room_connector = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_room_connector: {e}")
+                });
+                self
+            }
+            pub fn plan_sdk_cmr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_sdk_cmr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_sdk_cmr: {e}"));
+                self
+            }
+            pub fn plan_visitor_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_visitor_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_visitor_management: {e}")
+                });
+                self
+            }
+            pub fn plan_webinar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_webinar = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_webinar: {e}"));
+                self
+            }
+            pub fn plan_whiteboard<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard: {e}")
+                });
+                self
+            }
+            pub fn plan_whiteboard_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_workforce_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_workforce_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_workforce_management: {e}")
+                });
+                self
+            }
+            pub fn plan_zcc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ContactCenterSubscriptionInput>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zcc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zcc: {e}"));
+                self
+            }
+            pub fn plan_znode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NodePlansInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_znode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_znode: {e}"));
+                self
+            }
+            pub fn plan_zoom_clips_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_clips_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_clips_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_events = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_events: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_iq<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_iq = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_iq: {e}"));
+                self
+            }
+            pub fn plan_zoom_one<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_one: {e}"));
+                self
+            }
+            pub fn plan_zoom_one_edu_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_edu_school_campus_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_school_campus_plus = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_zoom_one_edu_school_campus_plus: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn plan_zoom_one_edu_student<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_student = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_student: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_rooms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_rooms = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_rooms: {e}")
+                });
+                self
+            }
+            pub fn plan_zsched<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zsched = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zsched: {e}"));
+                self
+            }
+            pub fn plan_ztransl<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ztransl = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_ztransl: {e}"));
+                self
+            }
+            pub fn plan_zwr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PlanSeatsInput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zwr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zwr: {e}"));
+                self
+            }
+            pub fn subscription_options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SubscriptionOptions>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_options = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for subscription_options: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PlanSubscriptionRequest> for super::PlanSubscriptionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PlanSubscriptionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contact: value.contact?,
+                    plan_audio: value.plan_audio?,
+                    plan_audio_us_ca: value.plan_audio_us_ca?,
+                    plan_base: value.plan_base?,
+                    plan_bundle: value.plan_bundle?,
+                    plan_large_meeting: value.plan_large_meeting?,
+                    plan_mesh: value.plan_mesh?,
+                    plan_partner_premier_support: value.plan_partner_premier_support?,
+                    plan_phone: value.plan_phone?,
+                    plan_recording: value.plan_recording?,
+                    plan_room_connector: value.plan_room_connector?,
+                    plan_sdk_cmr: value.plan_sdk_cmr?,
+                    plan_visitor_management: value.plan_visitor_management?,
+                    plan_webinar: value.plan_webinar?,
+                    plan_whiteboard: value.plan_whiteboard?,
+                    plan_whiteboard_plus: value.plan_whiteboard_plus?,
+                    plan_workforce_management: value.plan_workforce_management?,
+                    plan_zcc: value.plan_zcc?,
+                    plan_znode: value.plan_znode?,
+                    plan_zoom_clips_plus: value.plan_zoom_clips_plus?,
+                    plan_zoom_events: value.plan_zoom_events?,
+                    plan_zoom_iq: value.plan_zoom_iq?,
+                    plan_zoom_one: value.plan_zoom_one?,
+                    plan_zoom_one_edu_premier: value.plan_zoom_one_edu_premier?,
+                    plan_zoom_one_edu_school_campus_plus: value
+                        .plan_zoom_one_edu_school_campus_plus?,
+                    plan_zoom_one_edu_student: value.plan_zoom_one_edu_student?,
+                    plan_zoom_one_premier: value.plan_zoom_one_premier?,
+                    plan_zoom_rooms: value.plan_zoom_rooms?,
+                    plan_zsched: value.plan_zsched?,
+                    plan_ztransl: value.plan_ztransl?,
+                    plan_zwr: value.plan_zwr?,
+                    subscription_options: value.subscription_options?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PlanSubscriptionRequest> for PlanSubscriptionRequest {
+            fn from(value: super::PlanSubscriptionRequest) -> Self {
+                Self {
+                    contact: Ok(value.contact),
+                    plan_audio: Ok(value.plan_audio),
+                    plan_audio_us_ca: Ok(value.plan_audio_us_ca),
+                    plan_base: Ok(value.plan_base),
+                    plan_bundle: Ok(value.plan_bundle),
+                    plan_large_meeting: Ok(value.plan_large_meeting),
+                    plan_mesh: Ok(value.plan_mesh),
+                    plan_partner_premier_support: Ok(value.plan_partner_premier_support),
+                    plan_phone: Ok(value.plan_phone),
+                    plan_recording: Ok(value.plan_recording),
+                    plan_room_connector: Ok(value.plan_room_connector),
+                    plan_sdk_cmr: Ok(value.plan_sdk_cmr),
+                    plan_visitor_management: Ok(value.plan_visitor_management),
+                    plan_webinar: Ok(value.plan_webinar),
+                    plan_whiteboard: Ok(value.plan_whiteboard),
+                    plan_whiteboard_plus: Ok(value.plan_whiteboard_plus),
+                    plan_workforce_management: Ok(value.plan_workforce_management),
+                    plan_zcc: Ok(value.plan_zcc),
+                    plan_znode: Ok(value.plan_znode),
+                    plan_zoom_clips_plus: Ok(value.plan_zoom_clips_plus),
+                    plan_zoom_events: Ok(value.plan_zoom_events),
+                    plan_zoom_iq: Ok(value.plan_zoom_iq),
+                    plan_zoom_one: Ok(value.plan_zoom_one),
+                    plan_zoom_one_edu_premier: Ok(value.plan_zoom_one_edu_premier),
+                    plan_zoom_one_edu_school_campus_plus: Ok(
+                        value.plan_zoom_one_edu_school_campus_plus
+                    ),
+                    plan_zoom_one_edu_student: Ok(value.plan_zoom_one_edu_student),
+                    plan_zoom_one_premier: Ok(value.plan_zoom_one_premier),
+                    plan_zoom_rooms: Ok(value.plan_zoom_rooms),
+                    plan_zsched: Ok(value.plan_zsched),
+                    plan_ztransl: Ok(value.plan_ztransl),
+                    plan_zwr: Ok(value.plan_zwr),
+                    subscription_options: Ok(value.subscription_options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PlanSubscriptionResult {
+            plan_audio: ::std::result::Result<
+                ::std::option::Option<super::DiscountedAudioPlan>,
+                ::std::string::String,
+            >,
+            plan_audio_us_ca: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_base: ::std::result::Result<
+                ::std::option::Option<super::BasePlanPurchase>,
+                ::std::string::String,
+            >,
+            plan_bundle: ::std::result::Result<
+                ::std::option::Option<crate::OneOrMany<crate::types::DiscountedPlan>>,
+                ::std::string::String,
+            >,
+            plan_cloud_recording: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_large_meeting: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_mesh: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_partner_premier_support: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_phone: ::std::result::Result<
+                ::std::option::Option<super::PhonePlansPurchase>,
+                ::std::string::String,
+            >,
+            plan_recording: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            plan_room_connector: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_sdk_cmr: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_visitor_management: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_webinar: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_whiteboard: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_whiteboard_plus: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_workforce_management: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zcc: ::std::result::Result<
+                ::std::option::Option<super::ContactCenterPlansPurchase>,
+                ::std::string::String,
+            >,
+            plan_znode: ::std::result::Result<
+                ::std::option::Option<super::NodePlans>,
+                ::std::string::String,
+            >,
+            plan_zoom_clips_plus: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zoom_events: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_zoom_iq: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zoom_one: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_premier: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_school_campus_plus: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_edu_student: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_premier: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlanList>,
+                ::std::string::String,
+            >,
+            plan_zoom_rooms: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zsched: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_ztransl: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            plan_zwr: ::std::result::Result<
+                ::std::option::Option<super::DiscountedPlan>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PlanSubscriptionResult {
+            fn default() -> Self {
+                Self {
+                    plan_audio: Ok(Default::default()),
+                    plan_audio_us_ca: Ok(Default::default()),
+                    plan_base: Ok(Default::default()),
+                    plan_bundle: Ok(Default::default()),
+                    plan_cloud_recording: Ok(Default::default()),
+                    plan_large_meeting: Ok(Default::default()),
+                    plan_mesh: Ok(Default::default()),
+                    plan_partner_premier_support: Ok(Default::default()),
+                    plan_phone: Ok(Default::default()),
+                    plan_recording: Ok(Default::default()),
+                    plan_room_connector: Ok(Default::default()),
+                    plan_sdk_cmr: Ok(Default::default()),
+                    plan_visitor_management: Ok(Default::default()),
+                    plan_webinar: Ok(Default::default()),
+                    plan_whiteboard: Ok(Default::default()),
+                    plan_whiteboard_plus: Ok(Default::default()),
+                    plan_workforce_management: Ok(Default::default()),
+                    plan_zcc: Ok(Default::default()),
+                    plan_znode: Ok(Default::default()),
+                    plan_zoom_clips_plus: Ok(Default::default()),
+                    plan_zoom_events: Ok(Default::default()),
+                    plan_zoom_iq: Ok(Default::default()),
+                    plan_zoom_one: Ok(Default::default()),
+                    plan_zoom_one_edu_premier: Ok(Default::default()),
+                    plan_zoom_one_edu_school_campus_plus: Ok(Default::default()),
+                    plan_zoom_one_edu_student: Ok(Default::default()),
+                    plan_zoom_one_premier: Ok(Default::default()),
+                    plan_zoom_rooms: Ok(Default::default()),
+                    plan_zsched: Ok(Default::default()),
+                    plan_ztransl: Ok(Default::default()),
+                    plan_zwr: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PlanSubscriptionResult {
+            pub fn plan_audio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedAudioPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_audio: {e}"));
+                self
+            }
+            pub fn plan_audio_us_ca<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_audio_us_ca = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_audio_us_ca: {e}")
+                });
+                self
+            }
+            pub fn plan_base<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BasePlanPurchase>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_base = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_base: {e}"));
+                self
+            }
+            pub fn plan_bundle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<crate::OneOrMany<crate::types::DiscountedPlan>>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_bundle = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_bundle: {e}"));
+                self
+            }
+            pub fn plan_cloud_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_cloud_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_cloud_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_large_meeting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_large_meeting = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_large_meeting: {e}")
+                });
+                self
+            }
+            pub fn plan_mesh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_mesh = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_mesh: {e}"));
+                self
+            }
+            pub fn plan_partner_premier_support<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_partner_premier_support = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_partner_premier_support: {e}")
+                });
+                self
+            }
+            pub fn plan_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PhonePlansPurchase>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_phone = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_phone: {e}"));
+                self
+            }
+            pub fn plan_recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_recording = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_recording: {e}")
+                });
+                self
+            }
+            pub fn plan_room_connector<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_room_connector = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_room_connector: {e}")
+                });
+                self
+            }
+            pub fn plan_sdk_cmr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_sdk_cmr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_sdk_cmr: {e}"));
+                self
+            }
+            pub fn plan_visitor_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_visitor_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_visitor_management: {e}")
+                });
+                self
+            }
+            pub fn plan_webinar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_webinar = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_webinar: {e}"));
+                self
+            }
+            pub fn plan_whiteboard<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard: {e}")
+                });
+                self
+            }
+            pub fn plan_whiteboard_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_whiteboard_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_whiteboard_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_workforce_management<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_workforce_management = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_workforce_management: {e}")
+                });
+                self
+            }
+            pub fn plan_zcc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ContactCenterPlansPurchase>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zcc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zcc: {e}"));
+                self
+            }
+            pub fn plan_znode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NodePlans>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_znode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_znode: {e}"));
+                self
+            }
+            pub fn plan_zoom_clips_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_clips_plus = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_clips_plus: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_events = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_events: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_iq<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_iq = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_iq: {e}"));
+                self
+            }
+            pub fn plan_zoom_one<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zoom_one: {e}"));
+                self
+            }
+            pub fn plan_zoom_one_edu_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_edu_school_campus_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_school_campus_plus = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_zoom_one_edu_school_campus_plus: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn plan_zoom_one_edu_student<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_edu_student = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_edu_student: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_one_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlanList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_premier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_one_premier: {e}")
+                });
+                self
+            }
+            pub fn plan_zoom_rooms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_rooms = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for plan_zoom_rooms: {e}")
+                });
+                self
+            }
+            pub fn plan_zsched<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zsched = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zsched: {e}"));
+                self
+            }
+            pub fn plan_ztransl<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ztransl = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_ztransl: {e}"));
+                self
+            }
+            pub fn plan_zwr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DiscountedPlan>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zwr = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for plan_zwr: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PlanSubscriptionResult> for super::PlanSubscriptionResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PlanSubscriptionResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    plan_audio: value.plan_audio?,
+                    plan_audio_us_ca: value.plan_audio_us_ca?,
+                    plan_base: value.plan_base?,
+                    plan_bundle: value.plan_bundle?,
+                    plan_cloud_recording: value.plan_cloud_recording?,
+                    plan_large_meeting: value.plan_large_meeting?,
+                    plan_mesh: value.plan_mesh?,
+                    plan_partner_premier_support: value.plan_partner_premier_support?,
+                    plan_phone: value.plan_phone?,
+                    plan_recording: value.plan_recording?,
+                    plan_room_connector: value.plan_room_connector?,
+                    plan_sdk_cmr: value.plan_sdk_cmr?,
+                    plan_visitor_management: value.plan_visitor_management?,
+                    plan_webinar: value.plan_webinar?,
+                    plan_whiteboard: value.plan_whiteboard?,
+                    plan_whiteboard_plus: value.plan_whiteboard_plus?,
+                    plan_workforce_management: value.plan_workforce_management?,
+                    plan_zcc: value.plan_zcc?,
+                    plan_znode: value.plan_znode?,
+                    plan_zoom_clips_plus: value.plan_zoom_clips_plus?,
+                    plan_zoom_events: value.plan_zoom_events?,
+                    plan_zoom_iq: value.plan_zoom_iq?,
+                    plan_zoom_one: value.plan_zoom_one?,
+                    plan_zoom_one_edu_premier: value.plan_zoom_one_edu_premier?,
+                    plan_zoom_one_edu_school_campus_plus: value
+                        .plan_zoom_one_edu_school_campus_plus?,
+                    plan_zoom_one_edu_student: value.plan_zoom_one_edu_student?,
+                    plan_zoom_one_premier: value.plan_zoom_one_premier?,
+                    plan_zoom_rooms: value.plan_zoom_rooms?,
+                    plan_zsched: value.plan_zsched?,
+                    plan_ztransl: value.plan_ztransl?,
+                    plan_zwr: value.plan_zwr?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PlanSubscriptionResult> for PlanSubscriptionResult {
+            fn from(value: super::PlanSubscriptionResult) -> Self {
+                Self {
+                    plan_audio: Ok(value.plan_audio),
+                    plan_audio_us_ca: Ok(value.plan_audio_us_ca),
+                    plan_base: Ok(value.plan_base),
+                    plan_bundle: Ok(value.plan_bundle),
+                    plan_cloud_recording: Ok(value.plan_cloud_recording),
+                    plan_large_meeting: Ok(value.plan_large_meeting),
+                    plan_mesh: Ok(value.plan_mesh),
+                    plan_partner_premier_support: Ok(value.plan_partner_premier_support),
+                    plan_phone: Ok(value.plan_phone),
+                    plan_recording: Ok(value.plan_recording),
+                    plan_room_connector: Ok(value.plan_room_connector),
+                    plan_sdk_cmr: Ok(value.plan_sdk_cmr),
+                    plan_visitor_management: Ok(value.plan_visitor_management),
+                    plan_webinar: Ok(value.plan_webinar),
+                    plan_whiteboard: Ok(value.plan_whiteboard),
+                    plan_whiteboard_plus: Ok(value.plan_whiteboard_plus),
+                    plan_workforce_management: Ok(value.plan_workforce_management),
+                    plan_zcc: Ok(value.plan_zcc),
+                    plan_znode: Ok(value.plan_znode),
+                    plan_zoom_clips_plus: Ok(value.plan_zoom_clips_plus),
+                    plan_zoom_events: Ok(value.plan_zoom_events),
+                    plan_zoom_iq: Ok(value.plan_zoom_iq),
+                    plan_zoom_one: Ok(value.plan_zoom_one),
+                    plan_zoom_one_edu_premier: Ok(value.plan_zoom_one_edu_premier),
+                    plan_zoom_one_edu_school_campus_plus: Ok(
+                        value.plan_zoom_one_edu_school_campus_plus
+                    ),
+                    plan_zoom_one_edu_student: Ok(value.plan_zoom_one_edu_student),
+                    plan_zoom_one_premier: Ok(value.plan_zoom_one_premier),
+                    plan_zoom_rooms: Ok(value.plan_zoom_rooms),
+                    plan_zsched: Ok(value.plan_zsched),
+                    plan_ztransl: Ok(value.plan_ztransl),
+                    plan_zwr: Ok(value.plan_zwr),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4385,6 +11052,119 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SubscriptionOptions {
+            contract_term: ::std::result::Result<
+                ::std::option::Option<super::SubscriptionOptionsContractTerm>,
+                ::std::string::String,
+            >,
+            deal_registration_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paid_period_start_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            purchase_order_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            service_effective_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SubscriptionOptions {
+            fn default() -> Self {
+                Self {
+                    contract_term: Ok(Default::default()),
+                    deal_registration_id: Ok(Default::default()),
+                    paid_period_start_date: Ok(Default::default()),
+                    purchase_order_number: Ok(Default::default()),
+                    service_effective_date: Ok(Default::default()),
+                }
+            }
+        }
+        impl SubscriptionOptions {
+            pub fn contract_term<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::SubscriptionOptionsContractTerm>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contract_term = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for contract_term: {e}"));
+                self
+            }
+            pub fn deal_registration_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deal_registration_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for deal_registration_id: {e}")
+                });
+                self
+            }
+            pub fn paid_period_start_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paid_period_start_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for paid_period_start_date: {e}")
+                });
+                self
+            }
+            pub fn purchase_order_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.purchase_order_number = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for purchase_order_number: {e}")
+                });
+                self
+            }
+            pub fn service_effective_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_effective_date = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for service_effective_date: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SubscriptionOptions> for super::SubscriptionOptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SubscriptionOptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contract_term: value.contract_term?,
+                    deal_registration_id: value.deal_registration_id?,
+                    paid_period_start_date: value.paid_period_start_date?,
+                    purchase_order_number: value.purchase_order_number?,
+                    service_effective_date: value.service_effective_date?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SubscriptionOptions> for SubscriptionOptions {
+            fn from(value: super::SubscriptionOptions) -> Self {
+                Self {
+                    contract_term: Ok(value.contract_term),
+                    deal_registration_id: Ok(value.deal_registration_id),
+                    paid_period_start_date: Ok(value.paid_period_start_date),
+                    purchase_order_number: Ok(value.purchase_order_number),
+                    service_effective_date: Ok(value.service_effective_date),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UnitedPlanUsage {
             hosts: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             name: ::std::result::Result<
@@ -4708,8 +11488,9 @@ pub mod types {
 #[derive(Clone, Debug)]
 /// Client for Zoom Billing - account plans
 ///
-/// The plan endpoints of Zoom's master-account Billing API: what an account has bought and
-/// how much of it is in use, and subscribing to add-on plans.
+/// The plan endpoints of Zoom's master-account Billing API: what an account has bought, how
+/// much of it is in use, and buying, changing and cancelling base and add-on plans of sub
+/// accounts. Access tokens come from Server-to-Server OAuth, described in `oauth.yaml`.
 ///
 /// Written by hand for this project from the sources listed in spec/README.md. Response
 /// schemas are deliberately lenient (every property optional, unknown keys kept, decimals as
@@ -4789,6 +11570,117 @@ impl Client {
     pub fn get_plan_usage(&self) -> builder::GetPlanUsage<'_> {
         builder::GetPlanUsage::new(self)
     }
+    /// Plans an account is subscribed to
+    ///
+    /// The account's base plan and add-ons with licence counts, status (`active`,
+    /// `cancelled`, `expired`) and billing dates. Use `me` for the master account's own plans
+    /// and a sub account's id for that sub account; reading a sub account's plans needs a
+    /// master account that pays for its sub accounts.
+    ///
+    ///
+    /// Sends a `GET` request to `/accounts/{accountId}/plans`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// ```ignore
+    /// let response = client.get_account_plan_information()
+    ///     .account_id(account_id)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn get_account_plan_information(&self) -> builder::GetAccountPlanInformation<'_> {
+        builder::GetAccountPlanInformation::new(self)
+    }
+    /// Subscribe a sub account to plans
+    ///
+    /// Buys a base plan (and optionally add-ons) for a sub account, with the billing contact.
+    /// Only for a master account that pays for its sub accounts, and only for approved Zoom
+    /// partners. This call costs money: clients must never retry it automatically.
+    ///
+    ///
+    /// Sends a `POST` request to `/accounts/{accountId}/plans`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.subscribe_account_to_a_plan()
+    ///     .account_id(account_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn subscribe_account_to_a_plan(&self) -> builder::SubscribeAccountToAPlan<'_> {
+        builder::SubscribeAccountToAPlan::new(self)
+    }
+    /// Change a sub account's base plan
+    ///
+    /// Switches the base plan or changes its licence count: give `hosts` for the new total or
+    /// `increasing_hosts` for licences to add. A future `paid_period_start_date` must equal
+    /// `service_effective_date`. Costs money: never retried automatically.
+    ///
+    ///
+    /// Sends a `PUT` request to `/accounts/{accountId}/plans/base`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_a_base_plan()
+    ///     .account_id(account_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn update_a_base_plan(&self) -> builder::UpdateABasePlan<'_> {
+        builder::UpdateABasePlan::new(self)
+    }
+    /// Cancel a sub account's base plan
+    ///
+    /// Cancels the base plan; add-on plans must be cancelled first. Zoom's current document
+    /// answers 200 and its older one 204, both without a body; both are accepted.
+    ///
+    ///
+    /// Sends a `PATCH` request to `/accounts/{accountId}/plans/base/status`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.cancel_a_base_plan()
+    ///     .account_id(account_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn cancel_a_base_plan(&self) -> builder::CancelABasePlan<'_> {
+        builder::CancelABasePlan::new(self)
+    }
+    /// Change a sub account's add-on plan
+    ///
+    /// Changes the licence count (or the plan code) of an add-on the account already has.
+    /// A future `paid_period_start_date` must equal `service_effective_date`. Zoom's
+    /// document answers 200 and its older one 204, both without a body. Costs money: never
+    /// retried automatically.
+    ///
+    ///
+    /// Sends a `PUT` request to `/accounts/{accountId}/plans/addons`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_an_accounts_additional_plan()
+    ///     .account_id(account_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn update_an_accounts_additional_plan(
+        &self,
+    ) -> builder::UpdateAnAccountsAdditionalPlan<'_> {
+        builder::UpdateAnAccountsAdditionalPlan::new(self)
+    }
     /// Subscribe an account to an add-on plan
     ///
     /// Adds an additional plan (webinar, large meeting, Zoom Phone, Contact Center, Zoom Node,
@@ -4813,6 +11705,28 @@ impl Client {
         &self,
     ) -> builder::SubscribeAccountToAnAdditionalPlan<'_> {
         builder::SubscribeAccountToAnAdditionalPlan::new(self)
+    }
+    /// Cancel a sub account's add-on plan
+    ///
+    /// Cancels one add-on, named by its plan code in `type` (for Zoom Phone, the phone plan
+    /// type cancels the phone base plan and its add-ons). Zoom's document answers 200 and its
+    /// older one 204, both without a body.
+    ///
+    ///
+    /// Sends a `PATCH` request to `/accounts/{accountId}/plans/addons/status`
+    ///
+    /// Arguments:
+    /// - `account_id`: The account to act on: a sub account's id, or `me` for the account that owns the token (the master account itself).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.cancel_additional_plans()
+    ///     .account_id(account_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn cancel_additional_plans(&self) -> builder::CancelAdditionalPlans<'_> {
+        builder::CancelAdditionalPlans::new(self)
     }
 }
 ///  Types for composing operation parameters.
@@ -4887,6 +11801,499 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::get_account_plan_information`]
+    ///
+    /// [`Client::get_account_plan_information`]: super::Client::get_account_plan_information
+    #[derive(Debug, Clone)]
+    pub struct GetAccountPlanInformation<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+    }
+    impl<'a> GetAccountPlanInformation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        /// Sends a `GET` request to `/accounts/{accountId}/plans`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AccountPlans>, Error<types::ZoomError>> {
+            let Self { client, account_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_account_plan_information",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::subscribe_account_to_a_plan`]
+    ///
+    /// [`Client::subscribe_account_to_a_plan`]: super::Client::subscribe_account_to_a_plan
+    #[derive(Debug, Clone)]
+    pub struct SubscribeAccountToAPlan<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+        body: Result<types::builder::PlanSubscriptionRequest, String>,
+    }
+    impl<'a> SubscribeAccountToAPlan<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PlanSubscriptionRequest>,
+            <V as std::convert::TryInto<types::PlanSubscriptionRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `PlanSubscriptionRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::PlanSubscriptionRequest,
+                ) -> types::builder::PlanSubscriptionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/accounts/{accountId}/plans`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PlanSubscriptionResult>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                account_id,
+                body,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PlanSubscriptionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "subscribe_account_to_a_plan",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::update_a_base_plan`]
+    ///
+    /// [`Client::update_a_base_plan`]: super::Client::update_a_base_plan
+    #[derive(Debug, Clone)]
+    pub struct UpdateABasePlan<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+        body: Result<types::builder::BasePlanUpdate, String>,
+    }
+    impl<'a> UpdateABasePlan<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BasePlanUpdate>,
+            <V as std::convert::TryInto<types::BasePlanUpdate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `BasePlanUpdate` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::BasePlanUpdate) -> types::builder::BasePlanUpdate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `PUT` request to `/accounts/{accountId}/plans/base`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                account_id,
+                body,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::BasePlanUpdate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans/base",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_a_base_plan",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::cancel_a_base_plan`]
+    ///
+    /// [`Client::cancel_a_base_plan`]: super::Client::cancel_a_base_plan
+    #[derive(Debug, Clone)]
+    pub struct CancelABasePlan<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+        body: Result<types::builder::BasePlanCancellation, String>,
+    }
+    impl<'a> CancelABasePlan<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BasePlanCancellation>,
+            <V as std::convert::TryInto<types::BasePlanCancellation>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `BasePlanCancellation` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::BasePlanCancellation,
+                ) -> types::builder::BasePlanCancellation,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `PATCH` request to `/accounts/{accountId}/plans/base/status`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                account_id,
+                body,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::BasePlanCancellation::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans/base/status",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_a_base_plan",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::update_an_accounts_additional_plan`]
+    ///
+    /// [`Client::update_an_accounts_additional_plan`]: super::Client::update_an_accounts_additional_plan
+    #[derive(Debug, Clone)]
+    pub struct UpdateAnAccountsAdditionalPlan<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+        body: Result<types::builder::AddonPlanUpdate, String>,
+    }
+    impl<'a> UpdateAnAccountsAdditionalPlan<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddonPlanUpdate>,
+            <V as std::convert::TryInto<types::AddonPlanUpdate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `AddonPlanUpdate` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::AddonPlanUpdate) -> types::builder::AddonPlanUpdate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `PUT` request to `/accounts/{accountId}/plans/addons`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                account_id,
+                body,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::AddonPlanUpdate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans/addons",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_an_accounts_additional_plan",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
@@ -4988,6 +12395,112 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::cancel_additional_plans`]
+    ///
+    /// [`Client::cancel_additional_plans`]: super::Client::cancel_additional_plans
+    #[derive(Debug, Clone)]
+    pub struct CancelAdditionalPlans<'a> {
+        client: &'a super::Client,
+        account_id: Result<types::AccountId, String>,
+        body: Result<types::builder::AddonPlanCancellation, String>,
+    }
+    impl<'a> CancelAdditionalPlans<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AccountId>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `AccountId` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddonPlanCancellation>,
+            <V as std::convert::TryInto<types::AddonPlanCancellation>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `AddonPlanCancellation` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::AddonPlanCancellation,
+                ) -> types::builder::AddonPlanCancellation,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `PATCH` request to `/accounts/{accountId}/plans/addons/status`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                account_id,
+                body,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::AddonPlanCancellation::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/accounts/{}/plans/addons/status",
+                client.baseurl,
+                encode_path(&account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_additional_plans",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 ///  Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -5018,8 +12531,10 @@ pub mod spec {
         pub summary: &'static str,
         /// The vendor's rate-limit label (`x-rate-limit`), if it has one.
         pub rate_limit: Option<&'static str>,
-        /// OAuth scopes that allow the call (`x-scopes`).
+        /// Granular OAuth scopes, any of which allows the call (`x-scopes`).
         pub scopes: &'static [&'static str],
+        /// Classic (coarse) OAuth scopes that allow the call (`x-classic-scopes`).
+        pub classic_scopes: &'static [&'static str],
         /// Documented success statuses.
         pub success_statuses: &'static [u16],
     }
@@ -5030,10 +12545,44 @@ pub mod spec {
     /// The spec's `info.version`.
     pub const VERSION: &str = "2";
     /// The spec's servers; the first is the default.
-    pub const SERVERS: &[Server] = &[Server {
-        url: "https://api.zoom.us/v2",
-        description: "Global endpoint; serves every account whatever its region.",
-    }];
+    pub const SERVERS: &[Server] = &[
+        Server {
+            url: "https://api.zoom.us/v2",
+            description: "Global endpoint; serves every account whatever its region.",
+        },
+        Server {
+            url: "https://api-us.zoom.us/v2",
+            description: "United States.",
+        },
+        Server {
+            url: "https://api-ca.zoom.us/v2",
+            description: "Canada.",
+        },
+        Server {
+            url: "https://api-eu.zoom.us/v2",
+            description: "European Union.",
+        },
+        Server {
+            url: "https://api-uk.zoom.us/v2",
+            description: "United Kingdom.",
+        },
+        Server {
+            url: "https://api-au.zoom.us/v2",
+            description: "Australia.",
+        },
+        Server {
+            url: "https://api-in.zoom.us/v2",
+            description: "India.",
+        },
+        Server {
+            url: "https://api-sg.zoom.us/v2",
+            description: "Singapore.",
+        },
+        Server {
+            url: "https://api-sa.zoom.us/v2",
+            description: "Saudi Arabia.",
+        },
+    ];
     /// Every operation, in spec order.
     pub const OPERATIONS: &[Operation] = &[
         Operation {
@@ -5046,7 +12595,61 @@ pub mod spec {
                 "billing:read:plan_usage:master",
                 "billing:read:plan_usage:admin",
             ],
+            classic_scopes: &["billing:master", "account:master", "account:read:admin"],
             success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "GetAccountPlanInformation",
+            method: "GET",
+            path: "/accounts/{accountId}/plans",
+            summary: "Plans an account is subscribed to",
+            rate_limit: Some("MEDIUM"),
+            scopes: &[
+                "billing:read:plan_information:master",
+                "billing:read:plan_information:admin",
+            ],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[200u16],
+        },
+        Operation {
+            operation_id: "SubscribeAccountToAPlan",
+            method: "POST",
+            path: "/accounts/{accountId}/plans",
+            summary: "Subscribe a sub account to plans",
+            rate_limit: Some("HEAVY"),
+            scopes: &["billing:write:subscribe_plan:master"],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[201u16],
+        },
+        Operation {
+            operation_id: "UpdateABasePlan",
+            method: "PUT",
+            path: "/accounts/{accountId}/plans/base",
+            summary: "Change a sub account's base plan",
+            rate_limit: Some("HEAVY"),
+            scopes: &["billing:update:plan:master"],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[204u16],
+        },
+        Operation {
+            operation_id: "CancelABasePlan",
+            method: "PATCH",
+            path: "/accounts/{accountId}/plans/base/status",
+            summary: "Cancel a sub account's base plan",
+            rate_limit: Some("HEAVY"),
+            scopes: &["billing:update:cancel_plan:master"],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[200u16, 204u16],
+        },
+        Operation {
+            operation_id: "UpdateAnAccountsAdditionalPlan",
+            method: "PUT",
+            path: "/accounts/{accountId}/plans/addons",
+            summary: "Change a sub account's add-on plan",
+            rate_limit: Some("HEAVY"),
+            scopes: &["billing:update:additional_plans:master"],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[200u16, 204u16],
         },
         Operation {
             operation_id: "SubscribeAccountToAnAdditionalPlan",
@@ -5055,7 +12658,207 @@ pub mod spec {
             summary: "Subscribe an account to an add-on plan",
             rate_limit: Some("HEAVY"),
             scopes: &["billing:write:subscribe_additional_plans:master"],
+            classic_scopes: &["billing:master"],
             success_statuses: &[201u16],
         },
+        Operation {
+            operation_id: "CancelAdditionalPlans",
+            method: "PATCH",
+            path: "/accounts/{accountId}/plans/addons/status",
+            summary: "Cancel a sub account's add-on plan",
+            rate_limit: Some("HEAVY"),
+            scopes: &["billing:update:cancel_additional_plans:master"],
+            classic_scopes: &["billing:master"],
+            success_statuses: &[200u16, 204u16],
+        },
     ];
+}
+
+/// Calls operations by their spec `operationId`, with arguments and answers as JSON.
+///
+/// For spec-driven tools and tests: each argument is decoded into the type the generated
+/// builder takes, the request goes through the typed client, and the typed answer is
+/// re-encoded. Application code should call the typed methods of `Client` instead.
+pub mod dispatch {
+    use super::{Client, Error, ResponseValue, types};
+    /// The arguments of one call.
+    #[derive(Clone, Debug, Default)]
+    pub struct Args {
+        /// Path, query and header parameters, by their name in the spec.
+        pub params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// The request body, if the operation has one.
+        pub body: ::std::option::Option<::serde_json::Value>,
+    }
+    /// What a call returned.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Outcome {
+        /// A documented success status, with the decoded body re-encoded (`null` when
+        /// the operation returns no body).
+        Success {
+            /// HTTP status.
+            status: u16,
+            /// The body.
+            body: ::serde_json::Value,
+        },
+        /// A documented error status, with the vendor's error body decoded and
+        /// re-encoded.
+        VendorError {
+            /// HTTP status.
+            status: u16,
+            /// The error body.
+            body: ::serde_json::Value,
+        },
+    }
+    /// Why a call produced no [`Outcome`].
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum DispatchError {
+        /// No operation has this id.
+        UnknownOperation(::std::string::String),
+        /// An argument does not decode into the type the builder takes.
+        InvalidArgument {
+            /// The parameter name (or `body`).
+            name: ::std::string::String,
+            /// Why it does not decode.
+            message: ::std::string::String,
+        },
+        /// The client failed: transport error, undocumented status, or a body that
+        /// does not decode (the client error's message).
+        Client(::std::string::String),
+    }
+    impl ::std::fmt::Display for DispatchError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                DispatchError::UnknownOperation(id) => write!(f, "no operation `{id}`"),
+                DispatchError::InvalidArgument { name, message } => {
+                    write!(f, "argument `{name}`: {message}")
+                }
+                DispatchError::Client(message) => f.write_str(message),
+            }
+        }
+    }
+    impl ::std::error::Error for DispatchError {}
+    /// The operation ids [`call`] knows, in spec order.
+    pub const OPERATION_IDS: &[&str] = &[
+        "GetPlanUsage",
+        "GetAccountPlanInformation",
+        "SubscribeAccountToAPlan",
+        "UpdateABasePlan",
+        "CancelABasePlan",
+        "UpdateAnAccountsAdditionalPlan",
+        "SubscribeAccountToAnAdditionalPlan",
+        "CancelAdditionalPlans",
+    ];
+    /// Calls the operation `operation_id` with `args`.
+    pub async fn call(
+        client: &Client,
+        operation_id: &str,
+        args: &Args,
+    ) -> ::std::result::Result<Outcome, DispatchError> {
+        match operation_id {
+            "GetPlanUsage" => {
+                let mut request = client.get_plan_usage();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                finish(request.send().await)
+            }
+            "GetAccountPlanInformation" => {
+                let mut request = client.get_account_plan_information();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                finish(request.send().await)
+            }
+            "SubscribeAccountToAPlan" => {
+                let mut request = client.subscribe_account_to_a_plan();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request =
+                        request.body(decode::<types::PlanSubscriptionRequest>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "UpdateABasePlan" => {
+                let mut request = client.update_a_base_plan();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::BasePlanUpdate>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "CancelABasePlan" => {
+                let mut request = client.cancel_a_base_plan();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::BasePlanCancellation>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "UpdateAnAccountsAdditionalPlan" => {
+                let mut request = client.update_an_accounts_additional_plan();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::AddonPlanUpdate>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "SubscribeAccountToAnAdditionalPlan" => {
+                let mut request = client.subscribe_account_to_an_additional_plan();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::AdditionalPlanRequest>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            "CancelAdditionalPlans" => {
+                let mut request = client.cancel_additional_plans();
+                if let Some(value) = args.params.get("accountId") {
+                    request = request.account_id(decode::<types::AccountId>("accountId", value)?);
+                }
+                if let Some(value) = args.body.as_ref() {
+                    request = request.body(decode::<types::AddonPlanCancellation>("body", value)?);
+                }
+                finish(request.send().await)
+            }
+            other => Err(DispatchError::UnknownOperation(other.to_owned())),
+        }
+    }
+    #[allow(dead_code, reason = "unused when no operation takes arguments")]
+    fn decode<T: ::serde::de::DeserializeOwned>(
+        name: &str,
+        value: &::serde_json::Value,
+    ) -> ::std::result::Result<T, DispatchError> {
+        T::deserialize(value).map_err(|err| DispatchError::InvalidArgument {
+            name: name.to_owned(),
+            message: err.to_string(),
+        })
+    }
+    fn finish<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
+        result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+    ) -> ::std::result::Result<Outcome, DispatchError> {
+        let encode = |value: ::std::result::Result<::serde_json::Value, ::serde_json::Error>| {
+            value.map_err(|err| DispatchError::Client(err.to_string()))
+        };
+        match result {
+            Ok(response) => Ok(Outcome::Success {
+                status: response.status().as_u16(),
+                body: encode(::serde_json::to_value(response.into_inner()))?,
+            }),
+            Err(Error::ErrorResponse(response)) => Ok(Outcome::VendorError {
+                status: response.status().as_u16(),
+                body: encode(::serde_json::to_value(response.into_inner()))?,
+            }),
+            Err(other) => Err(DispatchError::Client(other.to_string())),
+        }
+    }
 }

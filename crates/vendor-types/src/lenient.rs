@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// to the same JSON.
 ///
 /// ```
-/// use huawei_meeting::Lenient;
+/// use vendor_types::Lenient;
 ///
 /// let n: Lenient<i64> = serde_json::from_str("\"45\"").unwrap();
 /// assert_eq!(n.get(), 45);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// values with `to_string()`, so `Display` has to. Never format a `Secret` with `{}` into a log.
 ///
 /// ```
-/// use huawei_meeting::Secret;
+/// use vendor_types::Secret;
 ///
 /// let token = Secret::from("stbH9kUr7lHzdsf");
 /// assert_eq!(format!("{token:?}"), "Secret(***)");

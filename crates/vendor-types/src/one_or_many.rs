@@ -1,23 +1,29 @@
-//! Plan keys that Zoom sends either as one object or as an array of them.
+//! Values a vendor sends either as one object or as an array of them.
 
 use serde::{Deserialize, Serialize};
 
-/// One plan entry or a list of them.
+/// One entry or a list of them.
 ///
 /// Zoom documents some plan keys as arrays (`plan_room_connector` and `plan_zwr` in the usage
-/// report, `plan_bundle` in add-on results) but has been seen returning a single object for
-/// them. The spec models those keys as "object or array" (`*OneOrMany` schemas) and the
-/// generated code uses this type, so both forms decode and re-encode unchanged.
+/// report, `plan_bundle` in subscription results) but has been seen returning a single object
+/// for them. The spec models those keys as "object or array" (`*OneOrMany` schemas) and the
+/// generated code uses this type, so both forms decode, iterate the same way, and re-encode in
+/// the form they arrived in.
 ///
 /// ```
-/// use zoom_billing::OneOrMany;
-/// use zoom_billing::types::RoomPlanUsage;
+/// use serde::Deserialize;
+/// use vendor_types::OneOrMany;
 ///
-/// let one: OneOrMany<RoomPlanUsage> = serde_json::from_str(r#"{"hosts": 5, "usage": 3}"#).unwrap();
-/// let many: OneOrMany<RoomPlanUsage> = serde_json::from_str(r#"[{"hosts": 2}, {"hosts": 3}]"#).unwrap();
-/// assert_eq!(one.iter().filter_map(|p| p.hosts).sum::<i64>(), 5);
-/// assert_eq!(many.iter().filter_map(|p| p.hosts).sum::<i64>(), 5);
-/// assert!(serde_json::from_str::<OneOrMany<RoomPlanUsage>>("7").is_err());
+/// #[derive(Deserialize)]
+/// struct Plan {
+///     hosts: i64,
+/// }
+///
+/// let one: OneOrMany<Plan> = serde_json::from_str(r#"{"hosts": 5}"#).unwrap();
+/// let many: OneOrMany<Plan> = serde_json::from_str(r#"[{"hosts": 2}, {"hosts": 3}]"#).unwrap();
+/// assert_eq!(one.iter().map(|p| p.hosts).sum::<i64>(), 5);
+/// assert_eq!(many.iter().map(|p| p.hosts).sum::<i64>(), 5);
+/// assert!(serde_json::from_str::<OneOrMany<Plan>>("7").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, expecting = "a plan object or an array of plan objects")]
