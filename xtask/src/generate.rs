@@ -38,6 +38,9 @@ pub enum RunError {
     /// `rustfmt` is missing or failed on generated code.
     #[error("rustfmt: {0}")]
     Rustfmt(String),
+    /// A spec given on the command line cannot be read.
+    #[error("cannot read {0}")]
+    Unreadable(std::io::Error),
     /// An output file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -72,17 +75,12 @@ pub fn render_loaded(
     if !diagnostics.is_empty() {
         return Ok(Err(diagnostics));
     }
-    let code = match progenitor_code(entry, loaded) {
-        Ok(code) => code,
+    let parts = match generate_code(entry, loaded) {
+        Ok(parts) => parts,
         Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
     };
-    let dispatch = match dispatch::module(loaded, &code) {
-        Ok(dispatch) => dispatch,
-        Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
-    };
-    let facts = spec_facts::module(loaded);
     let mut content = header(entry);
-    for part in [&code, &facts, &dispatch] {
+    for part in &parts {
         content.push_str(&prettyplease::unparse(part));
         content.push('\n');
     }
@@ -109,6 +107,19 @@ fn header(entry: &SpecEntry) -> String {
     header
 }
 
+/// Everything generated from a spec, before formatting: progenitor's client, the `spec` facts
+/// module and the `dispatch` module. `validate`'s dry run runs exactly this, so a spec that
+/// validates always generates.
+pub fn generate_code(
+    entry: &SpecEntry,
+    loaded: &LoadedSpec,
+) -> Result<[syn::File; 3], Box<Diagnostic>> {
+    let code = progenitor_code(entry, loaded)?;
+    let dispatch = dispatch::module(loaded, &code)?;
+    let facts = spec_facts::module(loaded);
+    Ok([code, facts, dispatch])
+}
+
 /// Runs progenitor on a loaded spec; panics and errors become a diagnostic naming the spec.
 pub fn progenitor_code(
     entry: &SpecEntry,
@@ -118,7 +129,7 @@ pub fn progenitor_code(
     let settings = entry.settings();
     let outcome = catch_panic(|| {
         let mut generator = progenitor::Generator::new(&settings);
-        generator.generate_tokens(&api)
+        generator.generate_tokens(api)
     });
     let tokens = match outcome {
         Ok(Ok(tokens)) => tokens,

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod diagnostics;
 pub mod dispatch;
 pub mod generate;
+pub mod report;
 pub mod spec_facts;
 pub mod validate;
 

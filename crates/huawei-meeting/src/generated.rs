@@ -534,51 +534,6 @@ pub mod types {
             Default::default()
         }
     }
-    /// A token for a proxy deployment, when there is one.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct ProxyToken {
-        #[serde(
-            rename = "accessToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub access_token: ::std::option::Option<crate::Secret>,
-        /// Whether traffic is rerouted through the proxy.
-        #[serde(
-            rename = "enableRerouting",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub enable_rerouting: ::std::option::Option<bool>,
-        #[serde(
-            rename = "longAccessToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub long_access_token: ::std::option::Option<crate::Secret>,
-        /// Proxy address inside the deployment.
-        #[serde(
-            rename = "middleEndInnerUrl",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub middle_end_inner_url: ::std::option::Option<::std::string::String>,
-        /// Proxy address.
-        #[serde(
-            rename = "middleEndUrl",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub middle_end_url: ::std::option::Option<::std::string::String>,
-        /// Lifetime in seconds.
-        #[serde(
-            rename = "validPeriod",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub valid_period: ::std::option::Option<i64>,
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl ProxyToken {
-        pub fn builder() -> builder::ProxyToken {
-            Default::default()
-        }
-    }
     /// A request id for tracing.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -881,7 +836,7 @@ pub mod types {
             rename = "proxyToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub proxy_token: ::std::option::Option<ProxyToken>,
+        pub proxy_token: ::std::option::Option<TokenInfoProxyToken>,
         /// Whether the password has expired.
         #[serde(
             rename = "pwdExpired",
@@ -924,9 +879,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub token_type: ::std::option::Option<i32>,
-        /// The authenticated user.
+        /// The authenticated user. Huawei sends `null` for many of these fields.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user: ::std::option::Option<UserInfo>,
+        pub user: ::std::option::Option<TokenInfoUser>,
         /// Access-token lifetime in seconds.
         #[serde(
             rename = "validPeriod",
@@ -941,30 +896,54 @@ pub mod types {
             Default::default()
         }
     }
-    /// The token to check.
+    /// A token for a proxy deployment; usually `null`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(deny_unknown_fields)]
-    pub struct TokenValidationRequest {
-        /// Whether to include the user in the answer.
+    pub struct TokenInfoProxyToken {
         #[serde(
-            rename = "needAccountInfo",
+            rename = "accessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub need_account_info: ::std::option::Option<bool>,
-        /// Whether to issue a new token in the answer.
-        #[serde(rename = "needGenNewToken")]
-        pub need_gen_new_token: bool,
-        /// The access token to check.
-        pub token: crate::Secret,
+        pub access_token: ::std::option::Option<crate::Secret>,
+        /// Whether traffic is rerouted through the proxy.
+        #[serde(
+            rename = "enableRerouting",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_rerouting: ::std::option::Option<bool>,
+        #[serde(
+            rename = "longAccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub long_access_token: ::std::option::Option<crate::Secret>,
+        /// Proxy address inside the deployment.
+        #[serde(
+            rename = "middleEndInnerUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_end_inner_url: ::std::option::Option<::std::string::String>,
+        /// Proxy address.
+        #[serde(
+            rename = "middleEndUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_end_url: ::std::option::Option<::std::string::String>,
+        /// Lifetime in seconds.
+        #[serde(
+            rename = "validPeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub valid_period: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl TokenValidationRequest {
-        pub fn builder() -> builder::TokenValidationRequest {
+    impl TokenInfoProxyToken {
+        pub fn builder() -> builder::TokenInfoProxyToken {
             Default::default()
         }
     }
     /// The authenticated user. Huawei sends `null` for many of these fields.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct UserInfo {
+    pub struct TokenInfoUser {
         /// 0 default administrator, 1 administrator, 2 ordinary user.
         #[serde(
             rename = "adminType",
@@ -1067,8 +1046,29 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl UserInfo {
-        pub fn builder() -> builder::UserInfo {
+    impl TokenInfoUser {
+        pub fn builder() -> builder::TokenInfoUser {
+            Default::default()
+        }
+    }
+    /// The token to check.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(deny_unknown_fields)]
+    pub struct TokenValidationRequest {
+        /// Whether to include the user in the answer.
+        #[serde(
+            rename = "needAccountInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub need_account_info: ::std::option::Option<bool>,
+        /// Whether to issue a new token in the answer.
+        #[serde(rename = "needGenNewToken")]
+        pub need_gen_new_token: bool,
+        /// The access token to check.
+        pub token: crate::Secret,
+    }
+    impl TokenValidationRequest {
+        pub fn builder() -> builder::TokenValidationRequest {
             Default::default()
         }
     }
@@ -2210,144 +2210,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ProxyToken {
-            access_token:
-                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
-            enable_rerouting:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            long_access_token:
-                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
-            middle_end_inner_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            middle_end_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ProxyToken {
-            fn default() -> Self {
-                Self {
-                    access_token: Ok(Default::default()),
-                    enable_rerouting: Ok(Default::default()),
-                    long_access_token: Ok(Default::default()),
-                    middle_end_inner_url: Ok(Default::default()),
-                    middle_end_url: Ok(Default::default()),
-                    valid_period: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
-                }
-            }
-        }
-        impl ProxyToken {
-            pub fn access_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.access_token = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for access_token: {e}"));
-                self
-            }
-            pub fn enable_rerouting<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.enable_rerouting = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for enable_rerouting: {e}")
-                });
-                self
-            }
-            pub fn long_access_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.long_access_token = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for long_access_token: {e}")
-                });
-                self
-            }
-            pub fn middle_end_inner_url<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.middle_end_inner_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for middle_end_inner_url: {e}")
-                });
-                self
-            }
-            pub fn middle_end_url<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.middle_end_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for middle_end_url: {e}")
-                });
-                self
-            }
-            pub fn valid_period<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.valid_period = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for valid_period: {e}"));
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ProxyToken> for super::ProxyToken {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ProxyToken,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access_token: value.access_token?,
-                    enable_rerouting: value.enable_rerouting?,
-                    long_access_token: value.long_access_token?,
-                    middle_end_inner_url: value.middle_end_inner_url?,
-                    middle_end_url: value.middle_end_url?,
-                    valid_period: value.valid_period?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ProxyToken> for ProxyToken {
-            fn from(value: super::ProxyToken) -> Self {
-                Self {
-                    access_token: Ok(value.access_token),
-                    enable_rerouting: Ok(value.enable_rerouting),
-                    long_access_token: Ok(value.long_access_token),
-                    middle_end_inner_url: Ok(value.middle_end_inner_url),
-                    middle_end_url: Ok(value.middle_end_url),
-                    valid_period: Ok(value.valid_period),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct ResourceDetail {
             expired_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             expiring_count:
@@ -2477,7 +2339,7 @@ pub mod types {
             force_login_ind:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             proxy_token: ::std::result::Result<
-                ::std::option::Option<super::ProxyToken>,
+                ::std::option::Option<super::TokenInfoProxyToken>,
                 ::std::string::String,
             >,
             pwd_expired: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -2495,7 +2357,7 @@ pub mod types {
             >,
             token_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             user: ::std::result::Result<
-                ::std::option::Option<super::UserInfo>,
+                ::std::option::Option<super::TokenInfoUser>,
                 ::std::string::String,
             >,
             valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
@@ -2612,7 +2474,7 @@ pub mod types {
             }
             pub fn proxy_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ProxyToken>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::TokenInfoProxyToken>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.proxy_token = value
@@ -2692,7 +2554,7 @@ pub mod types {
             }
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UserInfo>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::TokenInfoUser>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
@@ -2777,76 +2639,145 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct TokenValidationRequest {
-            need_account_info:
+        pub struct TokenInfoProxyToken {
+            access_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            enable_rerouting:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            need_gen_new_token: ::std::result::Result<bool, ::std::string::String>,
-            token: ::std::result::Result<crate::Secret, ::std::string::String>,
+            long_access_token:
+                ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
+            middle_end_inner_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_end_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
-        impl ::std::default::Default for TokenValidationRequest {
+        impl ::std::default::Default for TokenInfoProxyToken {
             fn default() -> Self {
                 Self {
-                    need_account_info: Ok(Default::default()),
-                    need_gen_new_token: Err("no value supplied for need_gen_new_token".to_string()),
-                    token: Err("no value supplied for token".to_string()),
+                    access_token: Ok(Default::default()),
+                    enable_rerouting: Ok(Default::default()),
+                    long_access_token: Ok(Default::default()),
+                    middle_end_inner_url: Ok(Default::default()),
+                    middle_end_url: Ok(Default::default()),
+                    valid_period: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
-        impl TokenValidationRequest {
-            pub fn need_account_info<T>(mut self, value: T) -> Self
+        impl TokenInfoProxyToken {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for access_token: {e}"));
+                self
+            }
+            pub fn enable_rerouting<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.need_account_info = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for need_account_info: {e}")
+                self.enable_rerouting = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_rerouting: {e}")
                 });
                 self
             }
-            pub fn need_gen_new_token<T>(mut self, value: T) -> Self
+            pub fn long_access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<bool>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.need_gen_new_token = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for need_gen_new_token: {e}")
+                self.long_access_token = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for long_access_token: {e}")
                 });
                 self
             }
-            pub fn token<T>(mut self, value: T) -> Self
+            pub fn middle_end_inner_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::Secret>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.token = value
+                self.middle_end_inner_url = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for middle_end_inner_url: {e}")
+                });
+                self
+            }
+            pub fn middle_end_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_end_url = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for middle_end_url: {e}")
+                });
+                self
+            }
+            pub fn valid_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for token: {e}"));
+                    .map_err(|e| format!("error converting supplied value for valid_period: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
                 self
             }
         }
-        impl ::std::convert::TryFrom<TokenValidationRequest> for super::TokenValidationRequest {
+        impl ::std::convert::TryFrom<TokenInfoProxyToken> for super::TokenInfoProxyToken {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: TokenValidationRequest,
+                value: TokenInfoProxyToken,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    need_account_info: value.need_account_info?,
-                    need_gen_new_token: value.need_gen_new_token?,
-                    token: value.token?,
+                    access_token: value.access_token?,
+                    enable_rerouting: value.enable_rerouting?,
+                    long_access_token: value.long_access_token?,
+                    middle_end_inner_url: value.middle_end_inner_url?,
+                    middle_end_url: value.middle_end_url?,
+                    valid_period: value.valid_period?,
+                    extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<super::TokenValidationRequest> for TokenValidationRequest {
-            fn from(value: super::TokenValidationRequest) -> Self {
+        impl ::std::convert::From<super::TokenInfoProxyToken> for TokenInfoProxyToken {
+            fn from(value: super::TokenInfoProxyToken) -> Self {
                 Self {
-                    need_account_info: Ok(value.need_account_info),
-                    need_gen_new_token: Ok(value.need_gen_new_token),
-                    token: Ok(value.token),
+                    access_token: Ok(value.access_token),
+                    enable_rerouting: Ok(value.enable_rerouting),
+                    long_access_token: Ok(value.long_access_token),
+                    middle_end_inner_url: Ok(value.middle_end_inner_url),
+                    middle_end_url: Ok(value.middle_end_url),
+                    valid_period: Ok(value.valid_period),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UserInfo {
+        pub struct TokenInfoUser {
             admin_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             app_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2901,7 +2832,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for UserInfo {
+        impl ::std::default::Default for TokenInfoUser {
             fn default() -> Self {
                 Self {
                     admin_type: Ok(Default::default()),
@@ -2926,7 +2857,7 @@ pub mod types {
                 }
             }
         }
-        impl UserInfo {
+        impl TokenInfoUser {
             pub fn admin_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i32>>,
@@ -3120,10 +3051,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<UserInfo> for super::UserInfo {
+        impl ::std::convert::TryFrom<TokenInfoUser> for super::TokenInfoUser {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: UserInfo,
+                value: TokenInfoUser,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     admin_type: value.admin_type?,
@@ -3148,8 +3079,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::UserInfo> for UserInfo {
-            fn from(value: super::UserInfo) -> Self {
+        impl ::std::convert::From<super::TokenInfoUser> for TokenInfoUser {
+            fn from(value: super::TokenInfoUser) -> Self {
                 Self {
                     admin_type: Ok(value.admin_type),
                     app_id: Ok(value.app_id),
@@ -3170,6 +3101,75 @@ pub mod types {
                     user_type: Ok(value.user_type),
                     we_link_user: Ok(value.we_link_user),
                     extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TokenValidationRequest {
+            need_account_info:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            need_gen_new_token: ::std::result::Result<bool, ::std::string::String>,
+            token: ::std::result::Result<crate::Secret, ::std::string::String>,
+        }
+        impl ::std::default::Default for TokenValidationRequest {
+            fn default() -> Self {
+                Self {
+                    need_account_info: Ok(Default::default()),
+                    need_gen_new_token: Err("no value supplied for need_gen_new_token".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl TokenValidationRequest {
+            pub fn need_account_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.need_account_info = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for need_account_info: {e}")
+                });
+                self
+            }
+            pub fn need_gen_new_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.need_gen_new_token = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for need_gen_new_token: {e}")
+                });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Secret>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for token: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TokenValidationRequest> for super::TokenValidationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TokenValidationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    need_account_info: value.need_account_info?,
+                    need_gen_new_token: value.need_gen_new_token?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TokenValidationRequest> for TokenValidationRequest {
+            fn from(value: super::TokenValidationRequest) -> Self {
+                Self {
+                    need_account_info: Ok(value.need_account_info),
+                    need_gen_new_token: Ok(value.need_gen_new_token),
+                    token: Ok(value.token),
                 }
             }
         }

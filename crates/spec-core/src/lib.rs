@@ -3,6 +3,9 @@
 //! - [`yaml`] loads a YAML OpenAPI document into JSON and remembers the `line:col` of every
 //!   node, so every tool can point at the exact place of a problem.
 //! - [`mod@pointer`] builds and splits JSON pointers.
+//! - [`schema`] validates JSON values against OpenAPI 3.0 schemas (examples in `validate`,
+//!   requests in the sandbox), with messages that name the offending field.
 
 pub mod pointer;
+pub mod schema;
 pub mod yaml;

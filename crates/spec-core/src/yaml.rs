@@ -101,6 +101,11 @@ impl Document {
         }
     }
 
+    /// Where the key introducing the entry at `pointer` is written, if it is a mapping entry.
+    pub fn key_position(&self, pointer: &str) -> Option<Position> {
+        self.key_positions.get(pointer).copied()
+    }
+
     fn position_of(&self, pointer: &str) -> Option<Position> {
         let is_container = self
             .value

@@ -309,7 +309,8 @@ fn open_responses(spec: &LoadedSpec, root: &Value, starts: &[String], found: &mu
     }
 }
 
-/// Group 5: generate the client in memory and parse the result.
+/// Group 5: generate the client in memory (the same pipeline as `generate`, minus formatting
+/// and writing) and parse the result.
 pub(super) fn dry_run(spec: &LoadedSpec) -> Vec<Diagnostic> {
     let entry =
         crate::catalogue::by_spec(&spec.file)
@@ -320,7 +321,7 @@ pub(super) fn dry_run(spec: &LoadedSpec) -> Vec<Diagnostic> {
                 crate_name: "",
                 replacements: &[],
             });
-    match crate::generate::progenitor_code(&entry, spec) {
+    match crate::generate::generate_code(&entry, spec) {
         Ok(_) => Vec::new(),
         Err(diagnostic) => vec![*diagnostic],
     }

@@ -135,6 +135,18 @@ pub const RULES: &[Rule] = &[
         "every `$ref` is a local JSON pointer (`#/...`) to an existing node",
     ),
     rule(
+        "ref-target-kind",
+        Group::Semantics,
+        false,
+        "a `$ref` points to the kind of object its position needs (a schema position into `#/components/schemas/`, a parameter into `#/components/parameters/`, ...)",
+    ),
+    rule(
+        "nullable-needs-type",
+        Group::Semantics,
+        false,
+        "`nullable: true` stands next to a `type` (OpenAPI 3.0.3 as clarified: without one it has no effect, so null stays invalid)",
+    ),
+    rule(
         "operation-id-present",
         Group::Semantics,
         false,
@@ -256,6 +268,21 @@ pub const RULES: &[Rule] = &[
     ),
 ];
 
+/// The rules as a markdown table (what `cargo xtask rules` prints and RULES.md contains).
+pub fn rules_markdown() -> String {
+    let mut out = String::from("| id | group | waivable | what it enforces |\n|---|---|---|---|\n");
+    for rule in RULES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.id,
+            rule.group.name(),
+            if rule.waivable { "yes" } else { "no" },
+            rule.doc.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Looks a rule up by id.
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
@@ -268,6 +295,8 @@ pub struct LoadedSpec {
     pub file: String,
     /// The parsed document.
     pub doc: Document,
+    /// The generator's model of the document, built on first use.
+    model: std::sync::OnceLock<Result<openapiv3::OpenAPI, Diagnostic>>,
 }
 
 impl LoadedSpec {
@@ -293,6 +322,7 @@ impl LoadedSpec {
             Ok(doc) => Ok(LoadedSpec {
                 file: file.to_owned(),
                 doc,
+                model: std::sync::OnceLock::new(),
             }),
             Err(err) => Err(Diagnostics::from(vec![Diagnostic {
                 rule: "yaml-syntax",
@@ -324,17 +354,23 @@ impl LoadedSpec {
         }
     }
 
-    /// Deserializes the document into progenitor's OpenAPI model.
-    pub fn openapi(&self) -> Result<openapiv3::OpenAPI, Diagnostic> {
-        let deserializer = self.doc.value.clone();
-        serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(deserializer).map_err(|err| {
-            let pointer = path_to_pointer(err.path());
-            let message = format!(
-                "does not fit the OpenAPI 3.0 model: {}",
-                err.inner().to_string().trim()
-            );
-            self.diagnostic("openapi-structure", &pointer, message)
-        })
+    /// The document in progenitor's OpenAPI model (deserialized once, then cached).
+    pub fn openapi(&self) -> Result<&openapiv3::OpenAPI, Diagnostic> {
+        self.model
+            .get_or_init(|| {
+                serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&self.doc.value).map_err(
+                    |err| {
+                        let pointer = path_to_pointer(err.path());
+                        let message = format!(
+                            "does not fit the OpenAPI 3.0 model: {}",
+                            err.inner().to_string().trim()
+                        );
+                        self.diagnostic("openapi-structure", &pointer, message)
+                    },
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -354,6 +390,55 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
+/// Validates spec files with every group; the files are paths as given (relative to the
+/// current directory) or, when `files` is empty, every spec of the catalogue.
+///
+/// Returns `Err` only when a file cannot be read (the run is incomplete).
+pub fn run(root: &Path, files: &[String]) -> Result<(Diagnostics, usize), std::io::Error> {
+    let entries: Vec<(String, std::path::PathBuf, Option<&'static str>)> = if files.is_empty() {
+        crate::catalogue::SPECS
+            .iter()
+            .map(|e| (e.spec.to_owned(), root.join(e.spec), Some(e.crate_name)))
+            .collect()
+    } else {
+        files
+            .iter()
+            .map(|file| {
+                let path = std::path::PathBuf::from(file);
+                let crate_name = catalogue_entry(root, &path).map(|e| e.crate_name);
+                (file.clone(), path, crate_name)
+            })
+            .collect()
+    };
+    let count = entries.len();
+    let mut specs = Vec::new();
+    let mut crates = Vec::new();
+    let mut found = Diagnostics::default();
+    for (name, path, crate_name) in entries {
+        let source = std::fs::read_to_string(&path)
+            .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+        // Report catalogue specs under their catalogue name, so the dry run uses their settings.
+        let display = catalogue_entry(root, &path).map_or(name, |e| e.spec.to_owned());
+        match LoadedSpec::parse(&display, &source) {
+            Ok(spec) => {
+                specs.push(spec);
+                crates.push(crate_name);
+            }
+            Err(diagnostics) => found.extend(diagnostics),
+        }
+    }
+    found.extend(check_set(&specs, &crates, Group::ALL));
+    Ok((found, count))
+}
+
+/// The catalogue entry a path refers to, if any.
+fn catalogue_entry(root: &Path, path: &Path) -> Option<&'static crate::catalogue::SpecEntry> {
+    let canonical = path.canonicalize().ok()?;
+    crate::catalogue::SPECS
+        .iter()
+        .find(|e| root.join(e.spec).canonicalize().ok().as_ref() == Some(&canonical))
+}
+
 /// Runs the given groups of checks on one spec.
 pub fn check(spec: &LoadedSpec, groups: &[Group]) -> Diagnostics {
     check_set(std::slice::from_ref(spec), &[], groups)
@@ -364,16 +449,21 @@ pub fn check(spec: &LoadedSpec, groups: &[Group]) -> Diagnostics {
 /// `crates[i]` names the crate spec `i` is generated into, for checks that span specs sharing
 /// a crate (operation ids); specs without an entry are checked alone.
 pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]) -> Diagnostics {
+    let unique = if groups.contains(&Group::Semantics) {
+        semantics::unique_operation_ids(specs, crates)
+    } else {
+        Vec::new()
+    };
     let mut found = Vec::new();
     for spec in specs {
-        let mut own = Vec::new();
-        let structure_ok = if groups.contains(&Group::Structure) {
+        let mut own: Vec<Diagnostic> = unique
+            .iter()
+            .filter(|d| d.file == spec.file)
+            .cloned()
+            .collect();
+        if groups.contains(&Group::Structure) {
             own.extend(structure(spec));
-            !own.iter()
-                .any(|d: &Diagnostic| d.rule == "openapi-structure")
-        } else {
-            true
-        };
+        }
         if groups.contains(&Group::Semantics) {
             own.extend(semantics::check(spec));
         }
@@ -385,13 +475,10 @@ pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]
         }
         // The dry run needs a document the generator's model accepts, and is meaningless (and
         // noisy) when earlier groups already found what will break it.
-        if groups.contains(&Group::DryRun) && structure_ok && own.is_empty() {
+        if groups.contains(&Group::DryRun) && spec.openapi().is_ok() && own.is_empty() {
             own.extend(generator::dry_run(spec));
         }
-        found.extend(apply_waivers(spec, own, groups));
-    }
-    if groups.contains(&Group::Semantics) {
-        found.extend(semantics::unique_operation_ids(specs, crates));
+        found.extend(apply_waivers(spec, drop_schema_duplicates(own), groups));
     }
     Diagnostics::from(found)
 }
@@ -415,11 +502,39 @@ fn structure(spec: &LoadedSpec) -> Vec<Diagnostic> {
         diagnostic.col = issue.position.col;
         found.push(diagnostic);
     }
-    found.extend(meta_schema::check(spec));
-    if let Err(diagnostic) = spec.openapi() {
+    let schema_defects = meta_schema::check(spec);
+    // The generator's model rejects what the official schema rejects; report the defect once,
+    // from the official schema, whose location is precise.
+    if let Err(diagnostic) = spec.openapi()
+        && schema_defects.is_empty()
+    {
         found.push(diagnostic);
     }
+    found.extend(schema_defects);
     found
+}
+
+/// Drops `openapi-schema` findings that a more specific rule reports too: the same node, or a
+/// direct child of it (`path-param-required` at a parameter and the schema's complaint about
+/// its `required` field are one defect).
+fn drop_schema_duplicates(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let specific: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| rule_by_id(d.rule).is_some_and(|r| r.group == Group::Semantics))
+        .map(|d| d.pointer.clone())
+        .collect();
+    diagnostics
+        .into_iter()
+        .filter(|d| {
+            d.rule != "openapi-schema"
+                || !specific.iter().any(|p| {
+                    d.pointer == *p
+                        || d.pointer
+                            .strip_prefix(p.as_str())
+                            .is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/'))
+                })
+        })
+        .collect()
 }
 
 /// Drops diagnostics waived with `x-waive` and reports waivers that are malformed or unused.
@@ -429,10 +544,11 @@ fn apply_waivers(
     groups: &[Group],
 ) -> Vec<Diagnostic> {
     let waivers = walk::waivers(spec.value());
+    let structural = walk::structural_pointers(spec.value());
     let mut used = vec![false; waivers.len()];
     let mut kept = Vec::new();
     for diagnostic in diagnostics {
-        let holder = walk::nearest_object(spec.value(), &diagnostic.pointer);
+        let holder = walk::nearest_structural(&structural, &diagnostic.pointer);
         let waived = waivers.iter().position(|waiver| {
             waiver.holder == holder
                 && waiver.rule == diagnostic.rule
@@ -471,4 +587,44 @@ fn apply_waivers(
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `openapi-structure` is the fallback for documents the official schema accepts but the
+    /// generator's model does not; it must name the place, like every other rule.
+    #[test]
+    fn a_model_mismatch_names_its_pointer() {
+        let spec =
+            LoadedSpec::parse("t.yaml", "openapi: 3.0.3\npaths: {}\ninfo:\n  title: 7\n").unwrap();
+        let diagnostic = spec.openapi().unwrap_err();
+        assert_eq!(diagnostic.rule, "openapi-structure");
+        assert_eq!(diagnostic.pointer, "/info/title");
+        assert_eq!((diagnostic.line, diagnostic.col), (4, 10));
+        assert!(
+            diagnostic.message.contains("invalid type: integer `7`"),
+            "{}",
+            diagnostic.message
+        );
+    }
+
+    #[test]
+    fn waivers_need_a_reason_and_a_waivable_rule() {
+        let source = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      x-waive:\n        ref-resolves: because\n        open-response-objects: ''\n        no-such-rule: why\n";
+        let spec = LoadedSpec::parse("t.yaml", source).unwrap();
+        let found: Vec<String> = check(&spec, Group::ALL)
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "rule `ref-resolves` cannot be waived",
+                "a waiver must give its reason as a non-empty string",
+                "`no-such-rule` is not a rule id (see `cargo xtask rules`)",
+            ]
+        );
+    }
 }

@@ -18,6 +18,15 @@ pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
         operation_id(spec, &op, &mut found);
         path_parameters(spec, root, &op, &mut found);
     }
+    for (ptr, schema) in walk::schemas(root) {
+        if schema.get("nullable") == Some(&Value::Bool(true)) && schema.get("type").is_none() {
+            found.push(spec.diagnostic(
+                "nullable-needs-type",
+                &pointer::push(&ptr, "nullable"),
+                "`nullable: true` has no effect without a `type` in the same schema; add the type (e.g. `type: object` next to `allOf`)".into(),
+            ));
+        }
+    }
     found
 }
 
@@ -69,7 +78,54 @@ fn references(spec: &LoadedSpec, root: &Value, found: &mut Vec<Diagnostic>) {
                 &at,
                 format!("`{target}` does not resolve to anything in this document"),
             ));
+        } else {
+            let (kind, prefix) = expected_target(&holder);
+            if !target.starts_with(prefix) {
+                found.push(spec.diagnostic(
+                    "ref-target-kind",
+                    &at,
+                    format!("a {kind} is expected here, but `{target}` is not under `{prefix}`"),
+                ));
+            }
         }
+    }
+}
+
+/// What a `$ref` at `holder` must point to: (what, prefix of the target).
+fn expected_target(holder: &str) -> (&'static str, &'static str) {
+    const SCHEMA_CONTEXT: &[&str] = &[
+        "schema",
+        "schemas",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "additionalProperties",
+    ];
+    let tokens = pointer::tokens(holder);
+    if tokens.iter().any(|t| SCHEMA_CONTEXT.contains(&t.as_str())) {
+        return ("schema", "#/components/schemas/");
+    }
+    let last = tokens.last().map(String::as_str).unwrap_or("");
+    let parent = tokens
+        .len()
+        .checked_sub(2)
+        .map_or("", |i| tokens[i].as_str());
+    match (parent, last) {
+        ("paths", _) => ("path item", "#/paths/"),
+        ("responses", _) => ("response", "#/components/responses/"),
+        ("parameters", _) => ("parameter", "#/components/parameters/"),
+        (_, "requestBody") | ("requestBodies", _) => {
+            ("request body", "#/components/requestBodies/")
+        }
+        ("examples", _) => ("example", "#/components/examples/"),
+        ("headers", _) => ("header", "#/components/headers/"),
+        ("securitySchemes", _) => ("security scheme", "#/components/securitySchemes/"),
+        ("links", _) => ("link", "#/components/links/"),
+        ("callbacks", _) => ("callback", "#/components/callbacks/"),
+        _ => ("schema", "#/components/schemas/"),
     }
 }
 
@@ -226,6 +282,34 @@ mod tests {
         assert_eq!(super::snake_case("GetPlanUsage"), "get_plan_usage");
         assert_eq!(super::snake_case("getPlanUsage"), "get_plan_usage");
         assert_eq!(super::snake_case("get_plan_usage"), "get_plan_usage");
+    }
+
+    #[test]
+    fn ref_targets_by_position() {
+        assert_eq!(
+            super::expected_target("/paths/~1x/get/parameters/0").0,
+            "parameter"
+        );
+        assert_eq!(
+            super::expected_target("/paths/~1x/get/responses/200").0,
+            "response"
+        );
+        assert_eq!(
+            super::expected_target("/paths/~1x/get/responses/200/content/a~1json/schema").0,
+            "schema"
+        );
+        assert_eq!(
+            super::expected_target("/components/schemas/A/properties/parameters/items").0,
+            "schema"
+        );
+        assert_eq!(
+            super::expected_target("/paths/~1x/get/requestBody").0,
+            "request body"
+        );
+        assert_eq!(
+            super::expected_target("/paths/~1x/get/responses/200/content/a~1json/examples/e").0,
+            "example"
+        );
     }
 
     #[test]

@@ -34,8 +34,16 @@ const NAME_MAPS: &[&str] = &[
 const DATA_KEYS: &[&str] = &["example", "default", "enum", "value"];
 
 /// Calls `visit(pointer, object)` for every structural object in the document.
-pub fn structural_objects(root: &Value, mut visit: impl FnMut(&str, &Map<String, Value>)) {
-    fn go(value: &Value, ptr: &str, names: bool, visit: &mut dyn FnMut(&str, &Map<String, Value>)) {
+pub fn structural_objects<'a>(
+    root: &'a Value,
+    mut visit: impl FnMut(&str, &'a Map<String, Value>),
+) {
+    fn go<'a>(
+        value: &'a Value,
+        ptr: &str,
+        names: bool,
+        visit: &mut dyn FnMut(&str, &'a Map<String, Value>),
+    ) {
         match value {
             Value::Object(map) => {
                 if !names {
@@ -208,6 +216,69 @@ pub fn template_params(path: &str) -> Vec<&str> {
     names
 }
 
+/// Every Schema Object of the document, by pointer: `components/schemas` and every `schema` of
+/// a parameter, header or media type, with everything nested in them. `$ref`s are not followed
+/// (their targets are visited where they are defined).
+pub fn schemas(root: &Value) -> Vec<(String, &Value)> {
+    let mut roots = Vec::new();
+    if let Some(defined) = root
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in defined {
+            roots.push((
+                pointer::from_tokens(["components", "schemas", name]),
+                schema,
+            ));
+        }
+    }
+    structural_objects(root, |ptr, map| {
+        if let Some(schema) = map.get("schema") {
+            roots.push((pointer::push(ptr, "schema"), schema));
+        }
+    });
+    let mut found = Vec::new();
+    let mut stack = roots;
+    while let Some((ptr, schema)) = stack.pop() {
+        let Some(map) = schema.as_object() else {
+            continue;
+        };
+        if map.contains_key("$ref") {
+            continue;
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            if let Some(sub) = map.get(key).filter(|s| s.is_object()) {
+                stack.push((pointer::push(&ptr, key), sub));
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            for (i, sub) in map
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                stack.push((
+                    pointer::push(&pointer::push(&ptr, key), &i.to_string()),
+                    sub,
+                ));
+            }
+        }
+        for (name, sub) in map
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            stack.push((pointer::push(&pointer::push(&ptr, "properties"), name), sub));
+        }
+        found.push((ptr, schema));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
 /// One `x-waive` entry.
 #[derive(Debug, Clone)]
 pub struct Waiver {
@@ -236,15 +307,25 @@ pub fn waivers(root: &Value) -> Vec<Waiver> {
     found
 }
 
-/// The pointer of the nearest object at or above `ptr` (the place a waiver for it lives).
-pub fn nearest_object(root: &Value, ptr: &str) -> String {
+/// The pointer of the nearest structural object at or above `ptr`: the place a waiver for a
+/// diagnostic at `ptr` lives. Objects inside example data never qualify.
+pub fn nearest_structural(structural: &std::collections::HashSet<String>, ptr: &str) -> String {
     let mut current = ptr;
     loop {
-        if root.pointer(current).is_some_and(Value::is_object) || current.is_empty() {
+        if structural.contains(current) || current.is_empty() {
             return current.to_owned();
         }
         current = &current[..current.rfind('/').unwrap_or(0)];
     }
+}
+
+/// The pointers of every structural object.
+pub fn structural_pointers(root: &Value) -> std::collections::HashSet<String> {
+    let mut set = std::collections::HashSet::new();
+    structural_objects(root, |ptr, _| {
+        set.insert(ptr.to_owned());
+    });
+    set
 }
 
 #[cfg(test)]
