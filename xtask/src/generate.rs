@@ -236,12 +236,29 @@ fn doc_text(tokens: &TokenStream) -> Option<String> {
     }
 }
 
+thread_local! {
+    /// Whether this thread is inside [`catch_panic`] (its panics are reported, not printed).
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f`, turning a panic into its message without printing it.
+///
+/// Safe to call from several threads at once: one process-wide hook is installed once and
+/// stays silent only for threads currently inside `catch_panic`; every other panic is printed
+/// by the previous hook as usual.
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous);
+    CATCHING.with(|c| c.set(false));
     result.map_err(|payload| {
         payload
             .downcast_ref::<&str>()
@@ -437,6 +454,20 @@ components:
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn panics_are_caught_on_many_threads_at_once() {
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| scope.spawn(move || catch_panic(|| panic!("boom {i}"))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, result) in results.into_iter().enumerate() {
+            assert_eq!(result, Err(format!("boom {i}")));
+        }
+        assert_eq!(catch_panic(|| 7), Ok(7));
     }
 
     #[test]

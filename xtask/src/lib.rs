@@ -3,11 +3,13 @@
 //! The library half holds the logic so tests can call it directly; `main.rs` is the clap
 //! front end. See ARCHITECTURE.md for how the pieces fit.
 
+pub mod bench;
 pub mod catalogue;
 pub mod diagnostics;
 pub mod dispatch;
 pub mod generate;
 pub mod report;
+pub mod spec_diff;
 pub mod spec_facts;
 pub mod validate;
 

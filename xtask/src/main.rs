@@ -44,6 +44,46 @@ enum Task {
     },
     /// List the validation rules with their ids and what they enforce (a markdown table).
     Rules,
+    /// Compare the specs between two git revisions and classify each change as breaking for
+    /// clients or compatible. Exit 1 on breaking changes unless `--allow-breaking`.
+    Diff {
+        /// The old revision (any git revision: a tag, `main`, `HEAD~1`, a commit).
+        old: String,
+        /// The new revision (default: the working tree).
+        new: Option<String>,
+        /// Report breaking changes without failing.
+        #[arg(long)]
+        allow_breaking: bool,
+        /// Output format (`human` or `json`).
+        #[arg(long, value_enum, default_value_t)]
+        format: DiffFormat,
+    },
+    /// Benchmarks against a baseline in the same run (see xtask/src/bench.rs).
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
+}
+
+/// What `bench` measures.
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// `validate` on every spec against `redocly lint` on the same files (needs `npm ci`).
+    Validate {
+        /// Timed runs of each contender (after one warm-up run each).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
+}
+
+/// Output format of `diff`.
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+enum DiffFormat {
+    /// One line per change and a summary.
+    #[default]
+    Human,
+    /// A JSON array of changes.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +95,27 @@ fn main() -> ExitCode {
         Task::Rules => {
             print!("{}", xtask::validate::rules_markdown());
             Ok(ExitCode::SUCCESS)
+        }
+        Task::Diff {
+            old,
+            new,
+            allow_breaking,
+            format,
+        } => run_diff(&root, &old, new.as_deref(), allow_breaking, format),
+        Task::Bench { target } => {
+            let result = match target {
+                BenchTarget::Validate { runs } => xtask::bench::validate(&root, runs),
+            };
+            match result {
+                Ok(report) => {
+                    print!("{report}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
     };
     match result {
@@ -126,4 +187,48 @@ fn run_validate(root: &Path, specs: &[String], format: Format) -> Result<ExitCod
     } else {
         ExitCode::from(1)
     })
+}
+
+fn run_diff(
+    root: &Path,
+    old: &str,
+    new: Option<&str>,
+    allow_breaking: bool,
+    format: DiffFormat,
+) -> Result<ExitCode, RunError> {
+    use xtask::spec_diff::{self, Severity};
+    let changes = match spec_diff::diff_revisions(root, old, new) {
+        Ok(changes) => changes,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let breaking = changes
+        .iter()
+        .filter(|c| c.severity == Severity::Breaking)
+        .count();
+    let new_name = new.unwrap_or("the working tree");
+    match format {
+        DiffFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&changes).expect("changes serialize")
+        ),
+        DiffFormat::Human => {
+            for change in &changes {
+                println!("{change}");
+            }
+            println!(
+                "{breaking} breaking, {} compatible change(s) between {old} and {new_name}",
+                changes.len() - breaking
+            );
+        }
+    }
+    if breaking > 0 && !allow_breaking {
+        eprintln!(
+            "error: {breaking} breaking change(s) for clients; bump the major version, or pass --allow-breaking"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -454,33 +454,49 @@ pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]
     } else {
         Vec::new()
     };
-    let mut found = Vec::new();
-    for spec in specs {
-        let mut own: Vec<Diagnostic> = unique
+    // Specs are independent from here on; check them in parallel (the dry run dominates).
+    let per_spec: Vec<Vec<Diagnostic>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = specs
             .iter()
-            .filter(|d| d.file == spec.file)
-            .cloned()
+            .map(|spec| {
+                let unique = &unique;
+                scope.spawn(move || check_one(spec, unique, groups))
+            })
             .collect();
-        if groups.contains(&Group::Structure) {
-            own.extend(structure(spec));
-        }
-        if groups.contains(&Group::Semantics) {
-            own.extend(semantics::check(spec));
-        }
-        if groups.contains(&Group::Generator) {
-            own.extend(generator::check(spec));
-        }
-        if groups.contains(&Group::Examples) {
-            own.extend(examples::check(spec));
-        }
-        // The dry run needs a document the generator's model accepts, and is meaningless (and
-        // noisy) when earlier groups already found what will break it.
-        if groups.contains(&Group::DryRun) && spec.openapi().is_ok() && own.is_empty() {
-            own.extend(generator::dry_run(spec));
-        }
-        found.extend(apply_waivers(spec, drop_schema_duplicates(own), groups));
-    }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a check panicked"))
+            .collect()
+    });
+    let found: Vec<Diagnostic> = per_spec.into_iter().flatten().collect();
     Diagnostics::from(found)
+}
+
+/// Every group but cross-spec uniqueness (already in `unique`) for one spec.
+fn check_one(spec: &LoadedSpec, unique: &[Diagnostic], groups: &[Group]) -> Vec<Diagnostic> {
+    let mut own: Vec<Diagnostic> = unique
+        .iter()
+        .filter(|d| d.file == spec.file)
+        .cloned()
+        .collect();
+    if groups.contains(&Group::Structure) {
+        own.extend(structure(spec));
+    }
+    if groups.contains(&Group::Semantics) {
+        own.extend(semantics::check(spec));
+    }
+    if groups.contains(&Group::Generator) {
+        own.extend(generator::check(spec));
+    }
+    if groups.contains(&Group::Examples) {
+        own.extend(examples::check(spec));
+    }
+    // The dry run needs a document the generator's model accepts, and is meaningless (and
+    // noisy) when earlier groups already found what will break it.
+    if groups.contains(&Group::DryRun) && spec.openapi().is_ok() && own.is_empty() {
+        own.extend(generator::dry_run(spec));
+    }
+    apply_waivers(spec, drop_schema_duplicates(own), groups)
 }
 
 /// Group 1: YAML keys, the official JSON Schema, and the generator's model.

@@ -1,0 +1,194 @@
+//! `cargo xtask diff`: spec pairs under `tests/fixtures/spec-diff/` (each `old.yaml`,
+//! `new.yaml` and the changes expected, one per line) and a run against a git repository.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask::spec_diff::{self, Severity};
+
+fn cases() -> Vec<PathBuf> {
+    let dir = xtask::workspace_root().join("tests/fixtures/spec-diff");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn load(path: &Path) -> serde_json::Value {
+    spec_core::yaml::parse(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .value
+}
+
+/// `breaking|compatible <location>: <message>`, breaking first.
+fn render(changes: &[spec_diff::Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| {
+            let severity = match c.severity {
+                Severity::Breaking => "breaking",
+                Severity::Compatible => "compatible",
+            };
+            format!("{severity} {}: {}", c.location, c.message)
+        })
+        .collect()
+}
+
+#[test]
+fn every_spec_pair_classifies_as_expected() {
+    let cases = cases();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let old = load(&case.join("old.yaml"));
+        let new = load(&case.join("new.yaml"));
+        let mut expected: Vec<String> = std::fs::read_to_string(case.join("expected.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let changes = spec_diff::diff_documents("spec.yaml", &old, &new);
+        let mut got = render(&changes);
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{}", case.display());
+    }
+}
+
+#[test]
+fn identical_specs_have_no_changes() {
+    for case in cases() {
+        let old = load(&case.join("old.yaml"));
+        assert!(spec_diff::diff_documents("spec.yaml", &old, &old).is_empty());
+    }
+}
+
+#[test]
+fn the_workspace_specs_compared_with_themselves_have_no_changes() {
+    for entry in xtask::catalogue::SPECS {
+        let doc = load(&xtask::workspace_root().join(entry.spec));
+        assert!(
+            spec_diff::diff_documents(entry.spec, &doc, &doc).is_empty(),
+            "{}",
+            entry.spec
+        );
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A repository with the workspace's specs at one commit, and `edit` applied to the
+/// working tree.
+fn repository(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in xtask::catalogue::SPECS {
+        let to = dir.path().join(entry.spec);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(xtask::workspace_root().join(entry.spec), &to).unwrap();
+    }
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "specs"]);
+    edit(dir.path());
+    dir
+}
+
+fn xtask_diff(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(root)
+        .arg("diff")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_breaking_change_in_the_working_tree_fails_unless_allowed() {
+    let repo = repository(|root| {
+        let path = root.join("spec/zoom/billing-plans.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let edited = text.replacen(
+            "        usage:\n          type: integer\n          format: int64\n          description: Licences assigned to users (can exceed `hosts`).\n",
+            "",
+            1,
+        );
+        assert_ne!(text, edited);
+        std::fs::write(&path, edited).unwrap();
+    });
+    let out = xtask_diff(repo.path(), &["HEAD"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("breaking   spec/zoom/billing-plans.yaml: GET /accounts/{accountId}/plans/usage: 200 response: field `plan_large_meeting[].usage` removed"),
+        "{stdout}"
+    );
+    // A shared schema's change is reported once, where it is first reached.
+    assert!(
+        stdout.contains("1 breaking, 0 compatible change(s) between HEAD and the working tree"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-breaking"));
+    assert_eq!(
+        xtask_diff(repo.path(), &["HEAD", "--allow-breaking"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let json = xtask_diff(
+        repo.path(),
+        &["HEAD", "--allow-breaking", "--format", "json"],
+    );
+    let changes: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["severity"] == "breaking")
+    );
+}
+
+#[test]
+fn compatible_changes_between_two_commits_pass() {
+    let repo = repository(|root| {
+        let path = root.join("spec/huawei/meeting.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen(
+                "        usedLiveCount:\n",
+                "        usedWebinarCount:\n          type: integer\n          description: Webinars today.\n        usedLiveCount:\n",
+                1,
+            ),
+        )
+        .unwrap();
+        git(root, &["commit", "-q", "-am", "add a field"]);
+    });
+    let out = xtask_diff(repo.path(), &["HEAD~1", "HEAD"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("compatible spec/huawei/meeting.yaml: GET /v1/mmc/management/orgRes: 200 response: field `usedWebinarCount` added"), "{stdout}");
+    assert!(
+        stdout.contains("0 breaking, 1 compatible change(s) between HEAD~1 and HEAD"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_revision_cannot_run() {
+    let repo = repository(|_| {});
+    let out = xtask_diff(repo.path(), &["no-such-tag"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision"));
+}
