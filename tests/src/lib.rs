@@ -287,6 +287,121 @@ fn examples_of(media: &Value) -> Vec<Example> {
     found
 }
 
+/// The result of calling an operation through a generated client, reduced to what tests
+/// compare.
+#[derive(Debug)]
+pub enum Answer {
+    /// A documented success status and the decoded body re-encoded (`null`: no body).
+    Success {
+        /// HTTP status.
+        status: u16,
+        /// Body.
+        body: Value,
+    },
+    /// A documented error status and the decoded vendor error re-encoded.
+    VendorError {
+        /// HTTP status.
+        status: u16,
+        /// Body.
+        body: Value,
+    },
+    /// The client failed (transport, undocumented status, undecodable body).
+    Failed(String),
+}
+
+macro_rules! answer {
+    ($module:path, $result:expr) => {{
+        use $module as dispatch;
+        match $result {
+            Ok(dispatch::Outcome::Success { status, body }) => Answer::Success { status, body },
+            Ok(dispatch::Outcome::VendorError { status, body }) => {
+                Answer::VendorError { status, body }
+            }
+            Err(err) => Answer::Failed(err.to_string()),
+        }
+    }};
+}
+
+/// Calls operation `id` of the spec `spec` (e.g. `zoom/oauth.yaml`) at `base_url` through its
+/// generated client and `dispatch` module. `headers` go on every request (credentials,
+/// `Prefer`, ...).
+pub async fn call(
+    spec: &str,
+    base_url: &str,
+    headers: reqwest::header::HeaderMap,
+    id: &str,
+    params: serde_json::Map<String, Value>,
+    body: Option<Value>,
+) -> Answer {
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client");
+    match spec {
+        "zoom/billing-plans.yaml" => {
+            let client = zoom_billing::Client::new_with_client(base_url, http);
+            let args = zoom_billing::dispatch::Args { params, body };
+            answer!(
+                zoom_billing::dispatch,
+                zoom_billing::dispatch::call(&client, id, &args).await
+            )
+        }
+        "zoom/oauth.yaml" => {
+            let client = zoom_billing::oauth::Client::new_with_client(base_url, http);
+            let args = zoom_billing::oauth::dispatch::Args { params, body };
+            answer!(
+                zoom_billing::oauth::dispatch,
+                zoom_billing::oauth::dispatch::call(&client, id, &args).await
+            )
+        }
+        "huawei/meeting.yaml" => {
+            let client = huawei_meeting::Client::new_with_client(base_url, http);
+            let args = huawei_meeting::dispatch::Args { params, body };
+            answer!(
+                huawei_meeting::dispatch,
+                huawei_meeting::dispatch::call(&client, id, &args).await
+            )
+        }
+        other => panic!("no generated client for {other}"),
+    }
+}
+
+/// Every spec with a generated client, as `call` names them.
+pub const SPECS: &[&str] = &[
+    "zoom/billing-plans.yaml",
+    "zoom/oauth.yaml",
+    "huawei/meeting.yaml",
+];
+
+/// Checks an answer against the example the server should have sent (`None`: no body).
+pub fn check_answer(context: &str, answer: Answer, status: u16, example: Option<&Value>) {
+    let (got_status, body, success) = match answer {
+        Answer::Success { status, body } => (status, body, true),
+        Answer::VendorError { status, body } => (status, body, false),
+        Answer::Failed(err) => panic!("{context}: {err}"),
+    };
+    assert_eq!(got_status, status, "{context}");
+    assert_eq!(
+        success,
+        (200..300).contains(&status),
+        "{context}: success vs typed vendor error"
+    );
+    match example {
+        Some(example) => {
+            let differences =
+                compare_json(example, &body).unwrap_or_else(|e| panic!("{context}: {e}"));
+            assert!(
+                differences.iter().all(|d| matches!(
+                    d,
+                    Representation::Number(_) | Representation::NullDropped(_)
+                )),
+                "{context}: {differences:?}"
+            );
+        }
+        None => assert_eq!(body, Value::Null, "{context}: no body expected"),
+    }
+}
+
 /// A difference between a JSON document and its re-encoding that loses no information.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Representation {

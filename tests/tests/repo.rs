@@ -60,3 +60,47 @@ fn xtask_alias_is_configured() {
         "{config}"
     );
 }
+
+/// Every spec file is served by the sandbox and exercised by the cross-client tests.
+#[test]
+fn every_spec_is_embedded_in_the_sandbox_and_tested() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let rel = path.strip_prefix(workspace_root()).unwrap();
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut on_disk = Vec::new();
+    walk(&workspace_root().join("spec"), &mut on_disk);
+    on_disk.sort();
+    let mut embedded: Vec<String> = spec_sandbox::specs::EMBEDDED
+        .iter()
+        .map(|s| s.file.to_owned())
+        .collect();
+    embedded.sort();
+    assert_eq!(
+        embedded, on_disk,
+        "embed every spec in crates/spec-sandbox/src/specs.rs"
+    );
+    let mut tested: Vec<String> = workspace_tests::SPECS
+        .iter()
+        .map(|s| format!("spec/{s}"))
+        .collect();
+    tested.sort();
+    assert_eq!(
+        tested, on_disk,
+        "add every spec to workspace_tests::SPECS (tests/src/lib.rs)"
+    );
+    let ci = read(".ci/run");
+    for spec in &on_disk {
+        assert!(
+            ci.contains(spec.as_str()),
+            ".ci/run must run schemathesis on {spec}"
+        );
+    }
+}

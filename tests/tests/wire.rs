@@ -7,102 +7,32 @@
 //! and the calls go through each crate's generated `dispatch` module, so an operation or
 //! example added to a spec is tested here without editing this file.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use base64::Engine as _;
-use serde_json::{Map, Value};
-use workspace_tests::{
-    Operation, Recorded, RecordingServer, Representation, Spec, compare_json, plain,
-};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde_json::Value;
+use workspace_tests::{Operation, Recorded, RecordingServer, Spec, call, check_answer, plain};
 
 const TOKEN: &str = "test-token-Zk8";
 const CLIENT_ID: &str = "test-client-id";
 const CLIENT_SECRET: &str = "test-client-secret";
 
-/// The result of one dispatched call, reduced to what the tests compare.
-#[derive(Debug)]
-enum Answer {
-    Success { status: u16, body: Value },
-    VendorError { status: u16, body: Value },
-    Failed(String),
-}
-
-type Call<'a> = Pin<Box<dyn Future<Output = Answer> + 'a>>;
-
-/// One spec: how to build its client against the recording server and how it authenticates.
+/// One spec: where its server URL puts it, and the credentials its client sends.
 struct Target {
     spec: &'static str,
     /// Path prefix of the spec's server URL (`/v2` for Zoom's API).
     prefix: &'static str,
     /// The `Authorization` header every request must carry, if the client adds one.
     authorization: Option<String>,
-    call: for<'a> fn(&'a RecordingServer, &'a str, Map<String, Value>, Option<Value>) -> Call<'a>,
 }
 
-macro_rules! answer {
-    ($module:path, $result:expr) => {{
-        use $module as dispatch;
-        match $result {
-            Ok(dispatch::Outcome::Success { status, body }) => Answer::Success { status, body },
-            Ok(dispatch::Outcome::VendorError { status, body }) => {
-                Answer::VendorError { status, body }
-            }
-            Err(err) => Answer::Failed(err.to_string()),
+impl Target {
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = &self.authorization {
+            headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         }
-    }};
-}
-
-fn zoom_billing<'a>(
-    server: &'a RecordingServer,
-    id: &'a str,
-    params: Map<String, Value>,
-    body: Option<Value>,
-) -> Call<'a> {
-    Box::pin(async move {
-        let http = zoom_billing::http_client_with_token(TOKEN).unwrap();
-        let client = zoom_billing::Client::new_with_client(&server.url("/v2"), http);
-        let args = zoom_billing::dispatch::Args { params, body };
-        answer!(
-            zoom_billing::dispatch,
-            zoom_billing::dispatch::call(&client, id, &args).await
-        )
-    })
-}
-
-fn zoom_oauth<'a>(
-    server: &'a RecordingServer,
-    id: &'a str,
-    params: Map<String, Value>,
-    body: Option<Value>,
-) -> Call<'a> {
-    Box::pin(async move {
-        let secret = zoom_billing::Secret::from(CLIENT_SECRET);
-        let http =
-            zoom_billing::oauth::http_client_with_client_credentials(CLIENT_ID, &secret).unwrap();
-        let client = zoom_billing::oauth::Client::new_with_client(&server.url(""), http);
-        let args = zoom_billing::oauth::dispatch::Args { params, body };
-        answer!(
-            zoom_billing::oauth::dispatch,
-            zoom_billing::oauth::dispatch::call(&client, id, &args).await
-        )
-    })
-}
-
-fn huawei<'a>(
-    server: &'a RecordingServer,
-    id: &'a str,
-    params: Map<String, Value>,
-    body: Option<Value>,
-) -> Call<'a> {
-    Box::pin(async move {
-        let client = huawei_meeting::Client::new(&server.url(""));
-        let args = huawei_meeting::dispatch::Args { params, body };
-        answer!(
-            huawei_meeting::dispatch,
-            huawei_meeting::dispatch::call(&client, id, &args).await
-        )
-    })
+        headers
+    }
 }
 
 fn targets() -> Vec<Target> {
@@ -113,19 +43,16 @@ fn targets() -> Vec<Target> {
             spec: "zoom/billing-plans.yaml",
             prefix: "/v2",
             authorization: Some(format!("Bearer {TOKEN}")),
-            call: zoom_billing,
         },
         Target {
             spec: "zoom/oauth.yaml",
             prefix: "",
             authorization: Some(format!("Basic {basic}")),
-            call: zoom_oauth,
         },
         Target {
             spec: "huawei/meeting.yaml",
             prefix: "",
             authorization: None,
-            call: huawei,
         },
     ]
 }
@@ -242,36 +169,6 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// Checks a decoded answer against the example the server sent.
-fn check_answer(context: &str, answer: Answer, status: u16, example: Option<&Value>) {
-    let (got_status, body, success) = match answer {
-        Answer::Success { status, body } => (status, body, true),
-        Answer::VendorError { status, body } => (status, body, false),
-        Answer::Failed(err) => panic!("{context}: {err}"),
-    };
-    assert_eq!(got_status, status, "{context}");
-    assert_eq!(
-        success,
-        (200..300).contains(&status),
-        "{context}: success vs typed vendor error"
-    );
-    match example {
-        Some(example) => {
-            let differences =
-                compare_json(example, &body).unwrap_or_else(|e| panic!("{context}: {e}"));
-            // Only lossless differences: number forms, and `null`s of nullable fields.
-            assert!(
-                differences.iter().all(|d| matches!(
-                    d,
-                    Representation::Number(_) | Representation::NullDropped(_)
-                )),
-                "{context}: {differences:?}"
-            );
-        }
-        None => assert_eq!(body, Value::Null, "{context}: no body expected"),
-    }
-}
-
 async fn exercise(target: &Target) -> usize {
     let spec = Spec::load(target.spec);
     let server = RecordingServer::start().await;
@@ -311,7 +208,16 @@ async fn exercise(target: &Target) -> usize {
                     Some(value) => server.reply(*status, value.clone()),
                     None => server.reply_empty(*status),
                 }
-                let answer = (target.call)(&server, &op.id, params.clone(), body.clone()).await;
+                let base = server.url(target.prefix);
+                let answer = call(
+                    target.spec,
+                    &base,
+                    target.headers(),
+                    &op.id,
+                    params.clone(),
+                    body.clone(),
+                )
+                .await;
                 let context = format!("{} {} {status}", target.spec, op.id);
                 check_answer(&context, answer, *status, example);
                 let requests = server.take_requests();

@@ -1,0 +1,1308 @@
+//! Answering one request: route, faults, credentials, validation, then the documented
+//! example (or a token for token operations), with the vendor's headers.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+use spec_core::schema::Direction;
+
+use crate::SandboxConfig;
+use crate::model::{Check, Location, Model, Op, Role, Segment, SpecModel};
+use crate::state::{
+    Fault, FaultKind, FaultQueue, LoggedRequest, RateWindows, RequestLog, TokenKind, TokenProblem,
+    TokenStore, unix_ms,
+};
+use crate::vendor::{FieldError, Problem, Vendor};
+
+/// The body type of every response.
+pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
+
+/// A request the sandbox answers by closing the connection (the `drop` fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by a sandbox fault")]
+pub struct Dropped;
+
+/// The header that injects a fault for this and following requests of the operation.
+pub const FAULT_HEADER: &str = "x-sandbox-fault";
+
+/// Window lengths of the rate-limit counters: Zoom's per-second limits, Huawei's per-second
+/// and per-minute ones.
+const WINDOWS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(60)];
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub struct App {
+    pub(crate) model: Model,
+    pub(crate) config: SandboxConfig,
+    pub(crate) tokens: TokenStore,
+    pub(crate) faults: FaultQueue,
+    pub(crate) log: RequestLog,
+    rates: Vec<RateWindows>,
+    /// Values the token-grant examples use for accounts and App IDs: the sandbox's test
+    /// accounts.
+    known_ids: HashSet<String>,
+}
+
+/// A response under construction.
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    body: ReplyBody,
+}
+
+enum ReplyBody {
+    Empty,
+    Json(Bytes),
+    Html(Bytes),
+    Truncated(Bytes),
+}
+
+impl App {
+    /// Builds the app and seeds the tokens that the specs' token examples show.
+    pub fn new(model: Model, config: SandboxConfig) -> App {
+        let ops = model.op_count();
+        let tokens = TokenStore::default();
+        let mut known_ids = HashSet::new();
+        for spec in &model.specs {
+            let fields = spec.vendor.token_fields();
+            for op in spec
+                .ops
+                .iter()
+                .filter(|op| op.role == Some(Role::TokenGrant))
+            {
+                for example in op.success().into_iter().flat_map(|r| &r.examples) {
+                    if let Some(token) = example.value.get(fields.access).and_then(Value::as_str) {
+                        tokens.insert(token, spec.vendor.family(), TokenKind::Access, None);
+                    }
+                    if let Some(token) = fields
+                        .refresh
+                        .and_then(|f| example.value.get(f))
+                        .and_then(Value::as_str)
+                    {
+                        tokens.insert(token, spec.vendor.family(), TokenKind::Refresh, None);
+                    }
+                }
+                for body in op.body.iter().flat_map(|b| &b.examples) {
+                    for key in ["account_id", "appId"] {
+                        if let Some(id) = body.get(key).and_then(Value::as_str) {
+                            known_ids.insert(id.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        App {
+            rates: WINDOWS.iter().map(|_| RateWindows::new(ops)).collect(),
+            log: RequestLog::new(ops),
+            faults: FaultQueue::default(),
+            tokens,
+            model,
+            config,
+            known_ids,
+        }
+    }
+
+    /// Answers one request. `Err` closes the connection without an answer.
+    pub async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<ResponseBody>, Dropped> {
+        let method = request.method().clone();
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let (status, op_index, operation, result) = match self.route(&request) {
+            Routed::Control => {
+                let reply = self.control(request).await;
+                (reply.status, None, None, Ok(reply))
+            }
+            Routed::Missing(spec, problem, allow) => {
+                let mut reply = self.problem(spec, problem, None, &[], request.uri().path());
+                if let Some(allow) = allow
+                    && let Ok(value) = HeaderValue::from_str(&allow)
+                {
+                    reply.headers.insert(header::ALLOW, value);
+                }
+                self.vendor_headers(spec, None, request.headers(), &mut reply);
+                (reply.status, None, None, Ok(reply))
+            }
+            Routed::Unknown => {
+                let mounts: Vec<&str> = self.model.specs.iter().map(|s| s.mount.as_str()).collect();
+                let body = json!({ "error": "not_found", "message": "no API is served here", "mounts": mounts });
+                (404, None, None, Ok(json_reply(404, &body)))
+            }
+            Routed::Op(spec, op, params) => {
+                let result = self.serve(spec, op, params, request).await;
+                let status = result.as_ref().map_or(0, |r| r.status);
+                (status, Some(op.index), Some(op.id.clone()), result)
+            }
+        };
+        self.log.record(
+            op_index,
+            LoggedRequest {
+                operation,
+                method: method.to_string(),
+                path: path_and_query,
+                status,
+                at_unix_ms: unix_ms(),
+            },
+        );
+        result.map(into_response)
+    }
+
+    fn route<'a>(&'a self, request: &Request<Incoming>) -> Routed<'a> {
+        let path = request.uri().path();
+        if path == "/__sandbox" || path.starts_with("/__sandbox/") {
+            return Routed::Control;
+        }
+        let mut vendor_spec = None;
+        let mut allowed: Vec<&Method> = Vec::new();
+        let mut best: Option<RouteMatch<'a>> = None;
+        for spec in &self.model.specs {
+            if !under(path, spec.prefix) {
+                continue;
+            }
+            vendor_spec.get_or_insert(spec);
+            if !under(path, &spec.mount) {
+                continue;
+            }
+            let rest: Vec<&str> = path[spec.mount.len()..]
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect();
+            for op in &spec.ops {
+                let Some((params, literals)) = match_segments(&op.segments, &rest) else {
+                    continue;
+                };
+                if op.method != request.method() {
+                    allowed.push(&op.method);
+                    continue;
+                }
+                if best.as_ref().is_none_or(|b| literals > b.literals) {
+                    best = Some(RouteMatch {
+                        spec,
+                        op,
+                        params,
+                        literals,
+                    });
+                }
+            }
+        }
+        match (best, vendor_spec) {
+            (Some(found), _) => Routed::Op(found.spec, found.op, found.params),
+            (None, Some(spec)) if !allowed.is_empty() => {
+                let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+                Routed::Missing(spec, Problem::MethodNotAllowed, Some(allow.join(", ")))
+            }
+            (None, Some(spec)) => Routed::Missing(spec, Problem::NotFound, None),
+            (None, None) => Routed::Unknown,
+        }
+    }
+
+    async fn serve(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        path_params: Vec<(String, String)>,
+        request: Request<Incoming>,
+    ) -> Result<Reply, Dropped> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        // A fault named in the request header is queued first, so it applies to this request.
+        if let Some(value) = parts.headers.get(FAULT_HEADER) {
+            match value
+                .to_str()
+                .map_err(|e| e.to_string())
+                .and_then(|v| Fault::from_header(v, &op.id))
+            {
+                Ok(fault) => self.faults.push(fault),
+                Err(message) => {
+                    let fields = [FieldError {
+                        field: FAULT_HEADER.into(),
+                        message,
+                    }];
+                    let mut reply = self.problem(spec, Problem::Invalid, Some(op), &fields, &path);
+                    self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
+                    return Ok(reply);
+                }
+            }
+        }
+        let mut truncate = false;
+        let mut not_json = false;
+        match self.faults.take(&op.id) {
+            Some(FaultKind::Drop) => return Err(Dropped),
+            Some(FaultKind::Delay { millis }) => {
+                tokio::time::sleep(Duration::from_millis(millis)).await
+            }
+            Some(FaultKind::Truncate) => truncate = true,
+            Some(FaultKind::NotJson) => not_json = true,
+            Some(FaultKind::Status {
+                status,
+                retry_after,
+            }) => {
+                let mut reply = self.fault_reply(spec, op, status, &path);
+                if matches!(status, 429 | 503) {
+                    let seconds = retry_after.unwrap_or(1).to_string();
+                    if let Ok(value) = HeaderValue::from_str(&seconds) {
+                        reply.headers.insert(header::RETRY_AFTER, value);
+                    }
+                    if spec.vendor == Vendor::Zoom && status == 429 {
+                        reply
+                            .headers
+                            .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
+                    }
+                }
+                self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
+                return Ok(reply);
+            }
+            None => {}
+        }
+        let mut reply = match self.read_body(spec, op, &parts.headers, body).await {
+            Err(reply) => *reply,
+            Ok(body) => self.answer(
+                spec,
+                op,
+                &parts.headers,
+                parts.uri.query(),
+                &path_params,
+                body,
+                &path,
+            ),
+        };
+        if truncate && let ReplyBody::Json(bytes) = reply.body {
+            reply.body = ReplyBody::Truncated(bytes);
+        }
+        if not_json {
+            reply.body = ReplyBody::Html(Bytes::from_static(
+                b"<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>",
+            ));
+        }
+        self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
+        Ok(reply)
+    }
+
+    /// Reads the body within the size limit; the reply on failure.
+    async fn read_body(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        headers: &HeaderMap,
+        body: Incoming,
+    ) -> Result<Bytes, Box<Reply>> {
+        let limit = self.config.max_body_bytes;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let too_large = |app: &App| {
+            let message = format!("is larger than {limit} bytes");
+            let fields = [FieldError {
+                field: "body".into(),
+                message,
+            }];
+            app.problem(spec, Problem::TooLarge, Some(op), &fields, &op.path)
+        };
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(Box::new(too_large(self)));
+        }
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err)
+                if err
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                Err(Box::new(too_large(self)))
+            }
+            Err(err) => {
+                let fields = [FieldError {
+                    field: "body".into(),
+                    message: format!("could not be read: {err}"),
+                }];
+                Err(Box::new(self.problem(
+                    spec,
+                    Problem::Invalid,
+                    Some(op),
+                    &fields,
+                    &op.path,
+                )))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        path_params: &[(String, String)],
+        raw_body: Bytes,
+        path: &str,
+    ) -> Reply {
+        // Credentials first, as the vendors do (a missing token is a 401, not a 400).
+        let body_json = parse_body(op, headers, &raw_body);
+        if let Err(reply) = self.authorize(spec, op, headers, body_json.as_ref().ok(), path) {
+            return *reply;
+        }
+        let mut fields = self.check_params(spec, op, headers, query, path_params);
+        let body = match (&op.body, body_json) {
+            (Some(_), Ok(body)) => {
+                fields.extend(self.check_body(spec, op, body.as_ref()));
+                body
+            }
+            (Some(_), Err(error)) => {
+                fields.push(error);
+                None
+            }
+            (None, _) => None,
+        };
+        if !fields.is_empty() {
+            return self.problem(spec, Problem::Invalid, Some(op), &fields, path);
+        }
+        let prefer = Prefer::parse(headers);
+        if prefer.is_empty()
+            && let Some(role) = op.role
+        {
+            return self.token_role(spec, op, role, headers, body.as_ref(), path);
+        }
+        self.example_reply(spec, op, &prefer, path)
+    }
+
+    /// The documented example chosen by `Prefer` (default: the first success example).
+    fn example_reply(&self, spec: &SpecModel, op: &Op, prefer: &Prefer, path: &str) -> Reply {
+        let response = match (prefer.code, prefer.example.as_deref()) {
+            (Some(code), _) => op.response(code),
+            (None, Some(name)) => op
+                .responses
+                .iter()
+                .find(|r| r.examples.iter().any(|e| e.name == name)),
+            (None, None) => op.success(),
+        };
+        let Some(response) = response else {
+            let documented: Vec<String> =
+                op.responses.iter().map(|r| r.status.to_string()).collect();
+            let wanted = prefer.code.map_or_else(
+                || format!("example={}", prefer.example.as_deref().unwrap_or("")),
+                |c| format!("code={c}"),
+            );
+            let message = format!(
+                "{wanted} is not documented for {} (responses: {})",
+                op.id,
+                documented.join(", ")
+            );
+            let fields = [FieldError {
+                field: "Prefer".into(),
+                message,
+            }];
+            return self.problem(spec, Problem::Invalid, Some(op), &fields, path);
+        };
+        let example = match prefer.example.as_deref() {
+            Some(name) => match response.examples.iter().find(|e| e.name == name) {
+                Some(example) => Some(example),
+                None => {
+                    let names: Vec<&str> =
+                        response.examples.iter().map(|e| e.name.as_str()).collect();
+                    let message = format!(
+                        "{} {} has no example `{name}` (examples: {})",
+                        op.id,
+                        response.status,
+                        names.join(", ")
+                    );
+                    let fields = [FieldError {
+                        field: "Prefer".into(),
+                        message,
+                    }];
+                    return self.problem(spec, Problem::Invalid, Some(op), &fields, path);
+                }
+            },
+            None => response.examples.first(),
+        };
+        let mut reply = Reply {
+            status: response.status,
+            headers: HeaderMap::new(),
+            body: match example {
+                Some(example) => ReplyBody::Json(example.bytes.clone()),
+                None => ReplyBody::Empty,
+            },
+        };
+        for (name, value) in &response.headers {
+            reply.headers.insert(name.clone(), value.clone());
+        }
+        reply
+    }
+
+    /// The body of a documented error response for a status, or the vendor's generic one.
+    fn fault_reply(&self, spec: &SpecModel, op: &Op, status: u16, path: &str) -> Reply {
+        if let Some(example) = op.response(status).and_then(|r| r.examples.first()) {
+            return Reply {
+                status,
+                headers: HeaderMap::new(),
+                body: ReplyBody::Json(example.bytes.clone()),
+            };
+        }
+        let problem = match status {
+            429 => Problem::TooManyRequests,
+            503 => Problem::Unavailable,
+            400..=499 => Problem::Invalid,
+            _ => Problem::ServerError,
+        };
+        let mut reply = self.problem(spec, problem, None, &[], path);
+        reply.status = status;
+        reply
+    }
+
+    /// A problem the sandbox reports, in the vendor's format. For a 401 the operation's
+    /// documented example is used when there is one.
+    fn problem(
+        &self,
+        spec: &SpecModel,
+        problem: Problem,
+        op: Option<&Op>,
+        fields: &[FieldError],
+        path: &str,
+    ) -> Reply {
+        let status = match problem {
+            Problem::NotFound => 404,
+            Problem::MethodNotAllowed => 405,
+            Problem::Invalid => 400,
+            Problem::Unauthorized => 401,
+            Problem::TooManyRequests => 429,
+            Problem::ServerError => 500,
+            Problem::Unavailable => 503,
+            Problem::TooLarge => 413,
+        };
+        let documented = (problem == Problem::Unauthorized)
+            .then(|| {
+                op.and_then(|op| op.response(401))
+                    .and_then(|r| r.examples.first())
+            })
+            .flatten();
+        let body = match (documented, fields.first()) {
+            (Some(example), None) => example.value.clone(),
+            (Some(example), Some(detail)) => {
+                let mut value = example.value.clone();
+                value[spec.vendor.message_field()] = Value::String(detail.message.clone());
+                value
+            }
+            (None, _) => {
+                spec.vendor
+                    .error_body(problem, spec.vendor.default_message(problem), fields, path)
+            }
+        };
+        json_reply(status, &body)
+    }
+
+    /// The credentials of the operation's security requirements.
+    fn authorize(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        headers: &HeaderMap,
+        body: Option<&Option<Value>>,
+        path: &str,
+    ) -> Result<(), Box<Reply>> {
+        if op.security.is_empty() {
+            return Ok(());
+        }
+        let mut reason = None;
+        for alternative in &op.security {
+            match alternative
+                .iter()
+                .try_for_each(|check| self.check(spec, op, check, headers, body))
+            {
+                Ok(()) => return Ok(()),
+                Err(why) => reason = reason.or(why),
+            }
+        }
+        let fields: Vec<FieldError> = reason
+            .into_iter()
+            .map(|message| FieldError {
+                field: "credentials".into(),
+                message,
+            })
+            .collect();
+        Err(Box::new(self.problem(
+            spec,
+            Problem::Unauthorized,
+            Some(op),
+            &fields,
+            path,
+        )))
+    }
+
+    /// One credential check; `Err(Some(reason))` says why when it is more than "missing or
+    /// unknown".
+    fn check(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        check: &Check,
+        headers: &HeaderMap,
+        body: Option<&Option<Value>>,
+    ) -> Result<(), Option<String>> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let kind = if op.role == Some(Role::TokenRefresh) {
+            TokenKind::Refresh
+        } else {
+            TokenKind::Access
+        };
+        let token = |value: Option<&str>| -> Result<(), Option<String>> {
+            let value = value.filter(|v| !v.is_empty()).ok_or(None)?;
+            match self.tokens.check(value, spec.vendor.family(), kind) {
+                Ok(()) => Ok(()),
+                Err(TokenProblem::Expired) => Err(Some("The token has expired.".into())),
+                Err(TokenProblem::Unknown) => Err(None),
+            }
+        };
+        match check {
+            Check::Bearer => token(header("authorization").and_then(|v| strip_scheme(v, "bearer"))),
+            Check::TokenHeader(name) => token(header(name)),
+            Check::Basic => {
+                let encoded = header("authorization")
+                    .and_then(|v| strip_scheme(v, "basic"))
+                    .ok_or(None)?;
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or(None)?;
+                let expected = format!(
+                    "{}:{}",
+                    self.config.zoom_client_id, self.config.zoom_client_secret
+                );
+                if decoded == expected {
+                    Ok(())
+                } else {
+                    Err(None)
+                }
+            }
+            Check::AppIdSignature(name) => {
+                let value = header(name).ok_or(None)?;
+                let body = body.and_then(Option::as_ref).ok_or(None)?;
+                self.verify_app_id_signature(value, body)
+            }
+        }
+    }
+
+    /// Checks Huawei's `HMAC-SHA256 signature=<hex>,access=<base64 appId>` against the body.
+    fn verify_app_id_signature(&self, header: &str, body: &Value) -> Result<(), Option<String>> {
+        let rest = header.strip_prefix("HMAC-SHA256 ").ok_or(Some(
+            "The Authorization header is not an HMAC-SHA256 signature.".to_owned(),
+        ))?;
+        let mut signature = None;
+        let mut access = None;
+        for part in rest.split(',') {
+            match part.trim().split_once('=') {
+                Some(("signature", v)) => signature = Some(v.trim()),
+                Some(("access", v)) => access = Some(v.trim()),
+                _ => {}
+            }
+        }
+        let signature = signature.ok_or(Some("The signature is missing.".to_owned()))?;
+        let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
+        let app_id = field("appId");
+        if let Some(access) = access {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(access)
+                .unwrap_or_default();
+            if decoded != app_id.as_bytes() {
+                return Err(Some(
+                    "`access` does not name the App ID of the body.".into(),
+                ));
+            }
+        }
+        if !self.known_ids.contains(app_id) {
+            return Err(Some("Unknown App ID.".into()));
+        }
+        let expire = body.get("expireTime").and_then(Value::as_i64).unwrap_or(-1);
+        let data = match body.get("corpId").and_then(Value::as_str) {
+            Some(corp) => format!(
+                "{app_id}:{corp}:{}:{expire}:{}",
+                field("userId"),
+                field("nonce")
+            ),
+            None => format!("{app_id}:{}:{expire}:{}", field("userId"), field("nonce")),
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.config.huawei_app_key.as_bytes())
+            .map_err(|_| None)?;
+        mac.update(data.as_bytes());
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !expected.eq_ignore_ascii_case(signature) {
+            return Err(Some(
+                "App ID authentication failed: the signature does not match.".into(),
+            ));
+        }
+        let now = (unix_ms() / 1000) as i64;
+        if expire != 0 && expire <= now {
+            return Err(Some(
+                "App ID authentication failed: the signature has expired.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_params(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        path_params: &[(String, String)],
+    ) -> Vec<FieldError> {
+        let pairs = query.map(form_pairs).unwrap_or_default();
+        let mut fields = Vec::new();
+        for param in &op.params {
+            let raw: Option<String> = match param.location {
+                Location::Path => path_params
+                    .iter()
+                    .find(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.clone()),
+                Location::Query => pairs
+                    .iter()
+                    .find(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.clone()),
+                Location::Header => headers
+                    .get(param.name.as_str())
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            };
+            let Some(raw) = raw else {
+                if param.required {
+                    fields.push(FieldError {
+                        field: param.name.clone(),
+                        message: "required parameter is missing".into(),
+                    });
+                }
+                continue;
+            };
+            let value = coerce(&spec.validator, &param.schema.1, &raw);
+            for violation in spec.validator.validate(
+                &param.schema.1,
+                &param.schema.0,
+                &value,
+                Direction::Request,
+            ) {
+                fields.push(FieldError {
+                    field: param.name.clone(),
+                    message: violation.message,
+                });
+            }
+        }
+        fields
+    }
+
+    fn check_body(&self, spec: &SpecModel, op: &Op, body: Option<&Value>) -> Vec<FieldError> {
+        let Some(declared) = &op.body else {
+            return Vec::new();
+        };
+        match body {
+            None if declared.required => vec![FieldError {
+                field: "body".into(),
+                message: "a request body is required".into(),
+            }],
+            None => Vec::new(),
+            Some(value) => spec
+                .validator
+                .validate(
+                    &declared.schema.1,
+                    &declared.schema.0,
+                    value,
+                    Direction::Request,
+                )
+                .into_iter()
+                .map(|v| FieldError {
+                    field: v.field(),
+                    message: v.message,
+                })
+                .collect(),
+        }
+    }
+
+    /// Token operations without `Prefer`: issue, validate or refresh for real.
+    fn token_role(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        role: Role,
+        headers: &HeaderMap,
+        body: Option<&Value>,
+        path: &str,
+    ) -> Reply {
+        let fields = spec.vendor.token_fields();
+        let Some(template) = op.success().and_then(|r| r.examples.first()) else {
+            return self.example_reply(spec, op, &Prefer::default(), path);
+        };
+        let status = op.success().map_or(200, |r| r.status);
+        let lifetime = self.config.token_lifetime;
+        let issue = |kind: TokenKind, lifetime: Duration| {
+            let value = random_token();
+            self.tokens
+                .insert(&value, spec.vendor.family(), kind, Some(lifetime));
+            value
+        };
+        let mut value = template.value.clone();
+        match role {
+            Role::TokenGrant => {
+                if let Some(account) = body
+                    .and_then(|b| b.get("account_id"))
+                    .and_then(Value::as_str)
+                    && !self.known_ids.contains(account)
+                {
+                    // An account the client has no app for: the credentials do not
+                    // authenticate for it, so a 401 like any other credential failure.
+                    let detail = [FieldError {
+                        field: "account_id".into(),
+                        message: "The account_id does not belong to this client.".into(),
+                    }];
+                    return self.problem(spec, Problem::Unauthorized, Some(op), &detail, path);
+                }
+                value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
+                if let Some(refresh) = fields.refresh {
+                    value[refresh] = Value::String(issue(TokenKind::Refresh, lifetime * 30));
+                }
+            }
+            Role::TokenValidation => {
+                let presented = fields
+                    .request_token
+                    .and_then(|f| body.and_then(|b| b.get(f)))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if let Err(problem) =
+                    self.tokens
+                        .check(presented, spec.vendor.family(), TokenKind::Access)
+                {
+                    let detail: Vec<FieldError> = (problem == TokenProblem::Expired)
+                        .then(|| FieldError {
+                            field: "token".into(),
+                            message: "The token has expired.".into(),
+                        })
+                        .into_iter()
+                        .collect();
+                    return self.problem(spec, Problem::Unauthorized, Some(op), &detail, path);
+                }
+                let renew = body.and_then(|b| b.get("needGenNewToken")) == Some(&Value::Bool(true));
+                value[fields.access] = Value::String(if renew {
+                    issue(TokenKind::Access, lifetime)
+                } else {
+                    presented.to_owned()
+                });
+            }
+            Role::TokenRefresh => {
+                value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
+                if let (Some(refresh), Some(presented)) = (
+                    fields.refresh,
+                    op.params.iter().find_map(|p| {
+                        (p.location == Location::Header)
+                            .then(|| headers.get(p.name.as_str()))
+                            .flatten()
+                    }),
+                ) {
+                    value[refresh] =
+                        Value::String(String::from_utf8_lossy(presented.as_bytes()).into_owned());
+                }
+            }
+        }
+        let now_ms = unix_ms();
+        if let Some(f) = fields.lifetime_seconds {
+            value[f] = json!(lifetime.as_secs());
+        }
+        if let Some(f) = fields.expires_unix {
+            value[f] = json!(now_ms / 1000 + lifetime.as_secs());
+        }
+        if let Some(f) = fields.created_unix_ms {
+            value[f] = json!(now_ms);
+        }
+        json_reply(status, &value)
+    }
+
+    /// Request id and rate-limit headers, as the vendor sends them.
+    fn vendor_headers(
+        &self,
+        spec: &SpecModel,
+        op: Option<&Op>,
+        request: &HeaderMap,
+        reply: &mut Reply,
+    ) {
+        let id = match spec.vendor {
+            Vendor::Huawei => request
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() <= 128)
+                .map_or_else(random_token, str::to_owned),
+            Vendor::Zoom | Vendor::ZoomOAuth => random_token(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            reply.headers.insert(spec.vendor.request_id_header(), value);
+        }
+        let Some(op) = op else { return };
+        match spec.vendor {
+            Vendor::Zoom => {
+                let (category, limit) = match op.rate_limit.as_deref() {
+                    Some("HEAVY") => ("Heavy", self.config.zoom_limits[0]),
+                    Some("MEDIUM") => ("Medium", self.config.zoom_limits[1]),
+                    _ => ("Light", self.config.zoom_limits[2]),
+                };
+                let used = self.rates[0].hit(op.index, WINDOWS[0]);
+                reply
+                    .headers
+                    .insert("x-ratelimit-category", HeaderValue::from_static(category));
+                reply
+                    .headers
+                    .insert("x-ratelimit-limit", HeaderValue::from(limit));
+                reply.headers.insert(
+                    "x-ratelimit-remaining",
+                    HeaderValue::from(limit.saturating_sub(used)),
+                );
+            }
+            Vendor::Huawei => {
+                let limits = [
+                    (
+                        "x-apig-ratelimit-api",
+                        self.config.huawei_api_limit,
+                        1usize,
+                        "1 minute",
+                    ),
+                    (
+                        "x-apig-ratelimit-api-allenv",
+                        self.config.huawei_allenv_limit,
+                        0usize,
+                        "1 second",
+                    ),
+                ];
+                for (name, limit, window, label) in limits {
+                    let used = self.rates[window].hit(op.index, WINDOWS[window]);
+                    let text = format!(
+                        "remain:{},limit:{limit},time:{label}",
+                        limit.saturating_sub(used)
+                    );
+                    if let Ok(value) = HeaderValue::from_str(&text) {
+                        reply.headers.insert(HeaderName::from_static(name), value);
+                    }
+                }
+            }
+            Vendor::ZoomOAuth => {}
+        }
+    }
+
+    /// `/__sandbox/...`: health, faults and the request log over HTTP.
+    async fn control(&self, request: Request<Incoming>) -> Reply {
+        let path = request.uri().path().trim_end_matches('/').to_owned();
+        let method = request.method().clone();
+        match (method, path.as_str()) {
+            (Method::GET, "/__sandbox/health") => {
+                let specs: Vec<Value> = self
+                    .model
+                    .specs
+                    .iter()
+                    .map(|s| json!({ "spec": s.file, "mount": s.mount, "operations": s.ops.len() }))
+                    .collect();
+                json_reply(200, &json!({ "status": "ok", "specs": specs }))
+            }
+            (Method::GET, "/__sandbox/requests") => {
+                let counts: Map<String, Value> = self
+                    .model
+                    .specs
+                    .iter()
+                    .flat_map(|s| &s.ops)
+                    .map(|op| (op.id.clone(), json!(self.log.count(op.index))))
+                    .collect();
+                json_reply(
+                    200,
+                    &json!({ "counts": counts, "requests": self.log.entries() }),
+                )
+            }
+            (Method::DELETE, "/__sandbox/requests") => {
+                self.log.clear();
+                Reply {
+                    status: 204,
+                    headers: HeaderMap::new(),
+                    body: ReplyBody::Empty,
+                }
+            }
+            (Method::POST, "/__sandbox/faults") => {
+                let body = Limited::new(request.into_body(), 64 * 1024).collect().await;
+                let fault = body.map_err(|e| e.to_string()).and_then(|b| {
+                    serde_json::from_slice::<Fault>(&b.to_bytes()).map_err(|e| e.to_string())
+                });
+                match fault {
+                    Ok(fault) => {
+                        self.faults.push(fault);
+                        Reply {
+                            status: 204,
+                            headers: HeaderMap::new(),
+                            body: ReplyBody::Empty,
+                        }
+                    }
+                    Err(message) => json_reply(
+                        400,
+                        &json!({ "error": "invalid_fault", "message": message }),
+                    ),
+                }
+            }
+            (Method::DELETE, "/__sandbox/faults") => {
+                self.faults.clear();
+                Reply {
+                    status: 204,
+                    headers: HeaderMap::new(),
+                    body: ReplyBody::Empty,
+                }
+            }
+            _ => json_reply(
+                404,
+                &json!({
+                    "error": "not_found",
+                    "message": "control endpoints: GET /__sandbox/health, GET|DELETE /__sandbox/requests, POST|DELETE /__sandbox/faults"
+                }),
+            ),
+        }
+    }
+}
+
+/// An operation whose template matches the path.
+struct RouteMatch<'a> {
+    spec: &'a SpecModel,
+    op: &'a Op,
+    params: Vec<(String, String)>,
+    /// Literal segments matched (more = more specific).
+    literals: usize,
+}
+
+enum Routed<'a> {
+    Control,
+    Op(&'a SpecModel, &'a Op, Vec<(String, String)>),
+    Missing(&'a SpecModel, Problem, Option<String>),
+    Unknown,
+}
+
+/// Whether `path` is `prefix` or below it (at a segment boundary).
+fn under(path: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Matches path segments against a template: the captured parameters and how many literal
+/// segments matched (more literals = more specific).
+fn match_segments(template: &[Segment], path: &[&str]) -> Option<(Vec<(String, String)>, usize)> {
+    if template.len() != path.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    let mut literals = 0;
+    for (segment, actual) in template.iter().zip(path) {
+        match segment {
+            Segment::Literal(text) if text == actual => literals += 1,
+            Segment::Literal(_) => return None,
+            Segment::Param(name) => params.push((name.clone(), percent_decode(actual))),
+        }
+    }
+    Some((params, literals))
+}
+
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// `Prefer: code=404, example=name` (also `;`-separated), as Prism's users write it.
+#[derive(Debug, Default)]
+struct Prefer {
+    code: Option<u16>,
+    example: Option<String>,
+}
+
+impl Prefer {
+    fn parse(headers: &HeaderMap) -> Prefer {
+        let mut prefer = Prefer::default();
+        for value in headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            for part in value.split([',', ';']).map(str::trim) {
+                match part.split_once('=') {
+                    Some(("code", v)) => prefer.code = v.trim_matches('"').parse().ok(),
+                    Some(("example", v)) => prefer.example = Some(v.trim_matches('"').to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        prefer
+    }
+
+    fn is_empty(&self) -> bool {
+        self.code.is_none() && self.example.is_none()
+    }
+}
+
+/// Decodes the body by its media type; `Ok(None)` for an empty body.
+fn parse_body(op: &Op, headers: &HeaderMap, raw: &Bytes) -> Result<Option<Value>, FieldError> {
+    let Some(declared) = &op.body else {
+        return Ok(None);
+    };
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let expected = declared
+        .media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if content_type != expected {
+        return Err(FieldError {
+            field: "body".into(),
+            message: format!("content type must be `{expected}`, not `{content_type}`"),
+        });
+    }
+    if expected == "application/x-www-form-urlencoded" {
+        let text = String::from_utf8_lossy(raw);
+        let map: Map<String, Value> = form_pairs(&text)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        return Ok(Some(Value::Object(map)));
+    }
+    serde_json::from_slice(raw)
+        .map(Some)
+        .map_err(|err| FieldError {
+            field: "body".into(),
+            message: format!("is not valid JSON: {err}"),
+        })
+}
+
+/// Turns a parameter's text into the JSON value its schema expects.
+fn coerce(validator: &spec_core::schema::SchemaValidator, schema: &Value, raw: &str) -> Value {
+    let mut schema = schema;
+    for _ in 0..8 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|t| t.strip_prefix('#'))
+        {
+            Some(target) => match validator.root().pointer(target) {
+                Some(next) => schema = next,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") => raw
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(raw.to_owned())),
+        Some("number") => raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(raw.to_owned()), Value::Number),
+        Some("boolean") => match raw {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(raw.to_owned()),
+        },
+        _ => Value::String(raw.to_owned()),
+    }
+}
+
+fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// 32 random hex characters (tokens and request ids).
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Not expected on supported platforms; fall back to the clock rather than panic.
+        bytes.copy_from_slice(&(unix_ms() as u128).to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn json_reply(status: u16, body: &Value) -> Reply {
+    Reply {
+        status,
+        headers: HeaderMap::new(),
+        body: ReplyBody::Json(Bytes::from(body.to_string())),
+    }
+}
+
+fn into_response(reply: Reply) -> Response<ResponseBody> {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (content_type, body): (Option<&'static str>, ResponseBody) = match reply.body {
+        ReplyBody::Empty => (None, Full::new(Bytes::new()).map_err(never).boxed()),
+        ReplyBody::Json(bytes) => (
+            Some("application/json"),
+            Full::new(bytes).map_err(never).boxed(),
+        ),
+        ReplyBody::Html(bytes) => (Some("text/html"), Full::new(bytes).map_err(never).boxed()),
+        ReplyBody::Truncated(bytes) => {
+            (Some("application/json"), TruncatedBody::new(bytes).boxed())
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = reply.headers;
+    if let Some(content_type) = content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+fn never(never: Infallible) -> std::io::Error {
+    match never {}
+}
+
+/// A body that announces its full length, sends the first half, then fails (the connection
+/// closes mid-body).
+struct TruncatedBody {
+    full_length: u64,
+    half: Option<Bytes>,
+}
+
+impl TruncatedBody {
+    fn new(bytes: Bytes) -> TruncatedBody {
+        let half = bytes.slice(..bytes.len() / 2);
+        TruncatedBody {
+            full_length: bytes.len() as u64,
+            half: Some(half),
+        }
+    }
+}
+
+impl HttpBody for TruncatedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.half.take() {
+            Some(half) => Poll::Ready(Some(Ok(Frame::data(half)))),
+            None => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "truncated by a sandbox fault",
+            )))),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.full_length)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_prefer_literal_segments() {
+        let template = crate::model::segments("/a/{id}/b");
+        assert_eq!(
+            match_segments(&template, &["a", "x%20y", "b"]),
+            Some((vec![("id".into(), "x y".into())], 2))
+        );
+        assert_eq!(match_segments(&template, &["a", "x"]), None);
+        assert!(under("/zoom/v2/accounts", "/zoom/v2"));
+        assert!(!under("/zoomx/v2", "/zoom"));
+        assert!(under("/zoom", "/zoom"));
+    }
+
+    #[test]
+    fn prefer_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "prefer",
+            HeaderValue::from_static("code=404, example=user-not-found"),
+        );
+        let prefer = Prefer::parse(&headers);
+        assert_eq!(
+            (prefer.code, prefer.example.as_deref()),
+            (Some(404), Some("user-not-found"))
+        );
+        assert!(Prefer::parse(&HeaderMap::new()).is_empty());
+    }
+
+    #[test]
+    fn forms_and_percent_encoding() {
+        assert_eq!(
+            form_pairs("grant_type=account_credentials&account_id=a%2Bb+c"),
+            [
+                ("grant_type".to_owned(), "account_credentials".to_owned()),
+                ("account_id".to_owned(), "a+b c".to_owned())
+            ]
+        );
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+}

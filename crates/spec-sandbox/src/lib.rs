@@ -1,0 +1,253 @@
+//! An embedded, spec-driven mock of the Zoom and Huawei APIs this workspace describes.
+//!
+//! The specs are compiled in. Every operation of every spec is served under its vendor prefix
+//! and the path of its first server URL:
+//!
+//! | spec | base URL |
+//! |---|---|
+//! | `spec/zoom/billing-plans.yaml` | `http://HOST:PORT/zoom/v2` |
+//! | `spec/zoom/oauth.yaml` | `http://HOST:PORT/zoom` (token at `/zoom/oauth/token`) |
+//! | `spec/huawei/meeting.yaml` | `http://HOST:PORT/huawei` |
+//!
+//! For each request the sandbox routes by path and method (unknown path 404, wrong method 405,
+//! in the vendor's error format), applies queued faults, checks credentials like the vendor,
+//! validates parameters and body against the spec (a 400 naming the field), and answers with
+//! the example of the operation's success status. `Prefer: code=404` or `Prefer:
+//! example=NAME` picks another documented response. Token operations (`x-sandbox-role`) issue,
+//! validate and refresh tokens for real. No code is specific to an endpoint: add an operation
+//! with examples to a spec and it is served.
+//!
+//! # Test credentials
+//!
+//! - Zoom OAuth: client id `sandbox-client-id`, secret `sandbox-client-secret`
+//!   ([`SandboxConfig`]), account id `kKPjoUQnTVGY0D8fXtmqUg` (the spec's example).
+//! - Huawei App ID: the spec's example App ID `fdb8e4699586458bbd10c834872dcc62` with app key
+//!   `test-app-key`; the spec's example `Authorization` header verifies.
+//! - The tokens in the token operations' examples are valid and never expire, so every spec
+//!   example works as is; tokens issued at run time expire after
+//!   [`SandboxConfig::token_lifetime`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use spec_sandbox::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0".parse()?).await?;
+//! let zoom = zoom_billing::Client::new_with_client(
+//!     &sandbox.base_url("spec/zoom/billing-plans.yaml"),
+//!     zoom_billing::http_client_with_token("eyJzdiI6IjAwMDAwMSIsImFsZyI6IkhTNTEyIn0.eyJhdWQiOiJodHRwczovL29hdXRoLnpvb20udXMifQ.c2lnbmF0dXJl")?,
+//! );
+//! let usage = zoom.get_plan_usage().account_id("me").send().await?;
+//! assert_eq!(usage.plan_base.as_ref().and_then(|b| b.hosts), Some(75));
+//! # Ok(()) }
+//! ```
+
+mod app;
+pub mod model;
+pub mod specs;
+pub mod state;
+pub mod vendor;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use app::FAULT_HEADER;
+pub use state::{Fault, FaultKind, LoggedRequest};
+
+/// Settings of a sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Zoom OAuth client id accepted by the token endpoint.
+    pub zoom_client_id: String,
+    /// Zoom OAuth client secret accepted by the token endpoint.
+    pub zoom_client_secret: String,
+    /// Secret key of the Huawei example App ID.
+    pub huawei_app_key: String,
+    /// Lifetime of tokens issued at run time (refresh tokens: 30 times this).
+    pub token_lifetime: Duration,
+    /// Largest request body accepted; larger ones get a 413.
+    pub max_body_bytes: usize,
+    /// Zoom per-second limits reported for Heavy, Medium and Light operations.
+    pub zoom_limits: [u64; 3],
+    /// Huawei per-minute limit of each API (`X-APIG-Ratelimit-Api`).
+    pub huawei_api_limit: u64,
+    /// Huawei per-second limit for all environments (`X-APIG-Ratelimit-Api-Allenv`).
+    pub huawei_allenv_limit: u64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            zoom_client_id: "sandbox-client-id".into(),
+            zoom_client_secret: "sandbox-client-secret".into(),
+            huawei_app_key: "test-app-key".into(),
+            token_lifetime: Duration::from_secs(3600),
+            max_body_bytes: 1024 * 1024,
+            // Zoom's published per-second limits of a Pro account.
+            zoom_limits: [10, 20, 30],
+            // The quotas of Huawei's documented orgRes example.
+            huawei_api_limit: 100,
+            huawei_allenv_limit: 200,
+        }
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// An embedded spec does not compile (a build with a broken spec).
+    #[error("{0}")]
+    Spec(#[from] model::ModelError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Starts sandboxes.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds `addr` (use `127.0.0.1:0` for a free port) and serves on the current tokio
+    /// runtime until the returned handle is dropped or shut down.
+    pub async fn start(
+        config: SandboxConfig,
+        addr: SocketAddr,
+    ) -> Result<RunningSandbox, StartError> {
+        let model = model::Model::compile(specs::EMBEDDED)?;
+        let app = Arc::new(app::App::new(model, config));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let (stop, mut stopped) = watch::channel(false);
+        let serving = app.clone();
+        tokio::spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(err) => {
+                            tracing::warn!("accept failed: {err}");
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    },
+                    _ = stopped.changed() => break,
+                };
+                let _ = stream.set_nodelay(true);
+                let app = serving.clone();
+                let mut stop_connection = stopped.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| app.clone().handle(request));
+                    let connection = http1::Builder::new()
+                        .max_buf_size(64 * 1024)
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(connection);
+                    tokio::select! {
+                        result = connection.as_mut() => {
+                            if let Err(err) = result {
+                                tracing::debug!("connection closed: {err}");
+                            }
+                        }
+                        _ = stop_connection.changed() => connection.as_mut().graceful_shutdown(),
+                    }
+                });
+            }
+        });
+        Ok(RunningSandbox { addr, app, stop })
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    app: Arc<app::App>,
+    stop: watch::Sender<bool>,
+}
+
+impl RunningSandbox {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL of a spec (`spec/zoom/billing-plans.yaml` → `http://127.0.0.1:PORT/zoom/v2`);
+    /// pass it to the generated client's `Client::new`.
+    ///
+    /// # Panics
+    ///
+    /// If the spec is not embedded.
+    pub fn base_url(&self, spec: &str) -> String {
+        let model = self
+            .app
+            .model
+            .specs
+            .iter()
+            .find(|s| s.file == spec)
+            .unwrap_or_else(|| panic!("the sandbox does not serve {spec}"));
+        format!("http://{}{}", self.addr, model.mount)
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.app.faults.push(fault);
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        self.app.faults.clear();
+    }
+
+    /// Requests that reached an operation (by `operationId`) since start or the last
+    /// [`clear_log`](Self::clear_log).
+    pub fn count(&self, operation_id: &str) -> u64 {
+        self.app
+            .model
+            .specs
+            .iter()
+            .flat_map(|s| &s.ops)
+            .find(|op| op.id == operation_id)
+            .map_or(0, |op| self.app.log.count(op.index))
+    }
+
+    /// The most recent requests (up to [`state::LOG_CAPACITY`]), oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.app.log.entries()
+    }
+
+    /// Forgets the request log and counts.
+    pub fn clear_log(&self) {
+        self.app.log.clear();
+    }
+
+    /// Makes every token issued so far expire now (the tokens of the specs' examples stay).
+    pub fn expire_issued_tokens(&self) {
+        self.app.tokens.expire_all_issued();
+    }
+
+    /// Stops accepting connections and lets open ones finish their current request.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

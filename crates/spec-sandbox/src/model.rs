@@ -1,0 +1,631 @@
+//! The specs compiled for serving: routes, parameters, body schemas, and every response
+//! example pre-serialized, so answering a request is a lookup.
+
+use bytes::Bytes;
+use hyper::Method;
+use hyper::header::{HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+use spec_core::pointer;
+use spec_core::schema::SchemaValidator;
+
+use crate::specs::EmbeddedSpec;
+use crate::vendor::Vendor;
+
+/// Why the embedded specs could not be compiled (a build with a broken spec).
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ModelError {
+    /// The spec file.
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// All served specs.
+#[derive(Debug)]
+pub struct Model {
+    /// The specs, in embedding order.
+    pub specs: Vec<SpecModel>,
+}
+
+/// One spec, ready to serve.
+#[derive(Debug)]
+pub struct SpecModel {
+    /// Spec path in the workspace.
+    pub file: &'static str,
+    /// Whose API it is.
+    pub vendor: Vendor,
+    /// Vendor prefix (`/zoom`).
+    pub prefix: &'static str,
+    /// Prefix plus the path of the first server URL (`/zoom/v2`).
+    pub mount: String,
+    /// Validator over the whole document.
+    pub validator: SchemaValidator,
+    /// Operations in spec order.
+    pub ops: Vec<Op>,
+}
+
+/// One path segment of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Must equal this text.
+    Literal(String),
+    /// Captures the named path parameter.
+    Param(String),
+}
+
+/// Where a parameter goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// In the path.
+    Path,
+    /// In the query string.
+    Query,
+    /// In a header.
+    Header,
+}
+
+/// A parameter of an operation.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Its name (headers compare case-insensitively).
+    pub name: String,
+    /// Where it goes.
+    pub location: Location,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Its schema and the schema's pointer.
+    pub schema: (String, Value),
+}
+
+/// A request body.
+#[derive(Clone, Debug)]
+pub struct Body {
+    /// The one documented media type.
+    pub media_type: String,
+    /// Whether the body must be present.
+    pub required: bool,
+    /// Its schema and the schema's pointer.
+    pub schema: (String, Value),
+    /// Request-body examples (for token checks that need known values).
+    pub examples: Vec<Value>,
+}
+
+/// An example of a response, pre-serialized.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// Its name in the spec (`example` for a lone `example`).
+    pub name: String,
+    /// The value.
+    pub value: Value,
+    /// The value as sent.
+    pub bytes: Bytes,
+}
+
+/// A documented response.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The status.
+    pub status: u16,
+    /// Its media type, if it has a body.
+    pub media_type: Option<String>,
+    /// Its examples (a body generated from the schema when there are none).
+    pub examples: Vec<Example>,
+    /// Documented response headers that have an example value.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// How a security scheme is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// `Authorization: Bearer <issued token>`.
+    Bearer,
+    /// `Authorization: Basic <client id:secret>`.
+    Basic,
+    /// An issued token in this header.
+    TokenHeader(String),
+    /// Huawei's App ID HMAC signature in this header.
+    AppIdSignature(String),
+}
+
+/// What a token operation does (the spec's `x-sandbox-role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Issues tokens to valid credentials.
+    TokenGrant,
+    /// Says whether a token in the body is valid.
+    TokenValidation,
+    /// Exchanges a refresh token for a new access token.
+    TokenRefresh,
+}
+
+/// One operation.
+#[derive(Clone, Debug)]
+pub struct Op {
+    /// Index across all specs (for counters).
+    pub index: usize,
+    /// The spec's `operationId`.
+    pub id: String,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template as written in the spec.
+    pub path: String,
+    /// The template split into segments, relative to the mount.
+    pub segments: Vec<Segment>,
+    /// Parameters (path item and operation level merged).
+    pub params: Vec<Param>,
+    /// The request body, if any.
+    pub body: Option<Body>,
+    /// Documented responses in spec order.
+    pub responses: Vec<Response>,
+    /// Alternatives of security requirements (any one must pass entirely); empty = public.
+    pub security: Vec<Vec<Check>>,
+    /// A token operation's role.
+    pub role: Option<Role>,
+    /// The vendor's rate-limit label (`x-rate-limit`).
+    pub rate_limit: Option<String>,
+}
+
+impl Op {
+    /// The default success response: the first 2xx in spec order.
+    pub fn success(&self) -> Option<&Response> {
+        self.responses
+            .iter()
+            .find(|r| (200..300).contains(&r.status))
+    }
+
+    /// The documented response of a status.
+    pub fn response(&self, status: u16) -> Option<&Response> {
+        self.responses.iter().find(|r| r.status == status)
+    }
+}
+
+impl Model {
+    /// Compiles the embedded specs.
+    pub fn compile(embedded: &[EmbeddedSpec]) -> Result<Model, ModelError> {
+        let mut specs = Vec::new();
+        let mut next_index = 0;
+        for spec in embedded {
+            let fail = |message: String| ModelError {
+                file: spec.file.to_owned(),
+                message,
+            };
+            let doc = spec_core::yaml::parse(spec.source)
+                .map_err(|err| fail(err.to_string()))?
+                .value;
+            let server_path = doc
+                .pointer("/servers/0/url")
+                .and_then(Value::as_str)
+                .map(url_path)
+                .unwrap_or_default();
+            let mount = format!("{}{}", spec.prefix, server_path.trim_end_matches('/'));
+            let ops = compile_ops(&doc, &mut next_index).map_err(fail)?;
+            specs.push(SpecModel {
+                file: spec.file,
+                vendor: spec.vendor,
+                prefix: spec.prefix,
+                mount,
+                validator: SchemaValidator::new(doc),
+                ops,
+            });
+        }
+        Ok(Model { specs })
+    }
+
+    /// Number of operations across all specs.
+    pub fn op_count(&self) -> usize {
+        self.specs.iter().map(|s| s.ops.len()).sum()
+    }
+}
+
+/// The path of a URL (`https://api.zoom.us/v2` → `/v2`).
+fn url_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find('/') {
+        Some(i) => rest[i..].to_owned(),
+        None => String::new(),
+    }
+}
+
+fn resolve<'a>(doc: &'a Value, ptr: &str, value: &'a Value) -> (String, &'a Value) {
+    let mut current = (ptr.to_owned(), value);
+    for _ in 0..32 {
+        match current
+            .1
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|t| t.strip_prefix('#').map(|p| (p, doc.pointer(p))))
+        {
+            Some((target, Some(next))) => current = (target.to_owned(), next),
+            _ => break,
+        }
+    }
+    current
+}
+
+const METHODS: &[(&str, Method)] = &[
+    ("get", Method::GET),
+    ("put", Method::PUT),
+    ("post", Method::POST),
+    ("delete", Method::DELETE),
+    ("patch", Method::PATCH),
+    ("head", Method::HEAD),
+    ("options", Method::OPTIONS),
+    ("trace", Method::TRACE),
+];
+
+fn compile_ops(doc: &Value, next_index: &mut usize) -> Result<Vec<Op>, String> {
+    let mut ops = Vec::new();
+    let empty = Map::new();
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let root_security = doc.get("security");
+    for (path, item) in paths {
+        if path.starts_with("x-") {
+            continue;
+        }
+        for (name, method) in METHODS {
+            let Some(op) = item.get(*name) else { continue };
+            let op_ptr = pointer::from_tokens(["paths", path, name]);
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{} {path} has no operationId", name.to_uppercase()))?
+                .to_owned();
+            let params = compile_params(doc, path, item, op)?;
+            let body = compile_body(doc, &op_ptr, op);
+            let responses = compile_responses(doc, &op_ptr, op)?;
+            let security = compile_security(doc, op.get("security").or(root_security));
+            let role = match op.get("x-sandbox-role").and_then(Value::as_str) {
+                Some("token-grant") => Some(Role::TokenGrant),
+                Some("token-validation") => Some(Role::TokenValidation),
+                Some("token-refresh") => Some(Role::TokenRefresh),
+                Some(other) => return Err(format!("{id}: unknown x-sandbox-role `{other}`")),
+                None => None,
+            };
+            ops.push(Op {
+                index: *next_index,
+                id,
+                method: method.clone(),
+                path: path.clone(),
+                segments: segments(path),
+                params,
+                body,
+                responses,
+                security,
+                role,
+                rate_limit: op
+                    .get("x-rate-limit")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+            *next_index += 1;
+        }
+    }
+    Ok(ops)
+}
+
+/// `/accounts/{accountId}/plans` → literal, param, literal.
+pub fn segments(path: &str) -> Vec<Segment> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param(name.to_owned()),
+                None => Segment::Literal(s.to_owned()),
+            },
+        )
+        .collect()
+}
+
+fn compile_params(doc: &Value, path: &str, item: &Value, op: &Value) -> Result<Vec<Param>, String> {
+    let mut params: Vec<Param> = Vec::new();
+    let item_ptr = pointer::from_tokens(["paths", path]);
+    for (holder, holder_ptr) in [(item, item_ptr.clone()), (op, String::new())] {
+        let Some(list) = holder.get("parameters").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, entry) in list.iter().enumerate() {
+            let (ptr, param) = resolve(
+                doc,
+                &pointer::push(&pointer::push(&holder_ptr, "parameters"), &i.to_string()),
+                entry,
+            );
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let location = match param.get("in").and_then(Value::as_str) {
+                Some("path") => Location::Path,
+                Some("query") => Location::Query,
+                Some("header") => Location::Header,
+                // Cookie parameters are refused by the validator; nothing to serve.
+                _ => continue,
+            };
+            let schema = param
+                .get("schema")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            let param = Param {
+                name,
+                location,
+                required: param.get("required") == Some(&Value::Bool(true)),
+                schema: (pointer::push(&ptr, "schema"), schema),
+            };
+            params.retain(|p| {
+                !(p.location == param.location && p.name.eq_ignore_ascii_case(&param.name))
+            });
+            params.push(param);
+        }
+    }
+    Ok(params)
+}
+
+fn compile_body(doc: &Value, op_ptr: &str, op: &Value) -> Option<Body> {
+    let (ptr, body) = resolve(
+        doc,
+        &pointer::push(op_ptr, "requestBody"),
+        op.get("requestBody")?,
+    );
+    let (media_type, media) = body.get("content")?.as_object()?.iter().next()?;
+    let schema = media
+        .get("schema")
+        .cloned()
+        .unwrap_or(Value::Object(Map::new()));
+    let schema_ptr = pointer::push(
+        &pointer::push(&pointer::push(&ptr, "content"), media_type),
+        "schema",
+    );
+    Some(Body {
+        media_type: media_type.clone(),
+        required: body.get("required") == Some(&Value::Bool(true)),
+        schema: (schema_ptr, schema),
+        examples: examples_of(doc, media)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+    })
+}
+
+/// The named examples of a media type (a lone `example` is named `example`).
+fn examples_of(doc: &Value, media: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    if let Some(value) = media.get("example") {
+        found.push(("example".to_owned(), value.clone()));
+    }
+    for (name, entry) in media
+        .get("examples")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let (_, example) = resolve(doc, "", entry);
+        if let Some(value) = example.get("value") {
+            found.push((name.clone(), value.clone()));
+        }
+    }
+    found
+}
+
+fn compile_responses(doc: &Value, op_ptr: &str, op: &Value) -> Result<Vec<Response>, String> {
+    let mut responses = Vec::new();
+    let empty = Map::new();
+    let listed = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    for (status, response) in listed {
+        let Ok(status) = status.parse::<u16>() else {
+            continue;
+        };
+        let (_, response) = resolve(doc, &pointer::push(op_ptr, "responses"), response);
+        let content = response.get("content").and_then(Value::as_object);
+        let (media_type, examples) = match content.and_then(|c| c.iter().next()) {
+            Some((media_type, media)) => {
+                let mut examples = examples_of(doc, media);
+                if examples.is_empty()
+                    && let Some(schema) = media.get("schema")
+                {
+                    examples.push(("generated".to_owned(), generate(doc, schema, 0)));
+                }
+                (Some(media_type.clone()), examples)
+            }
+            None => (None, Vec::new()),
+        };
+        let examples = examples
+            .into_iter()
+            .map(|(name, value)| {
+                let bytes = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+                Example { name, value, bytes }
+            })
+            .collect();
+        let mut headers = Vec::new();
+        for (name, header) in response
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let (_, header) = resolve(doc, "", header);
+            let example = header
+                .get("example")
+                .or_else(|| header.pointer("/schema/example"))
+                .and_then(|e| match e {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+                example.map(|e| HeaderValue::from_str(&e)),
+            ) {
+                headers.push((name, value));
+            }
+        }
+        responses.push(Response {
+            status,
+            media_type,
+            examples,
+            headers,
+        });
+    }
+    Ok(responses)
+}
+
+fn compile_security(doc: &Value, requirements: Option<&Value>) -> Vec<Vec<Check>> {
+    let mut alternatives = Vec::new();
+    for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+        let mut checks = Vec::new();
+        for name in requirement
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            let Some(scheme) = doc.pointer(&pointer::from_tokens([
+                "components",
+                "securitySchemes",
+                name,
+            ])) else {
+                continue;
+            };
+            let header = scheme
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let check = match (
+                scheme.get("type").and_then(Value::as_str),
+                scheme
+                    .get("scheme")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase),
+            ) {
+                (Some("http"), Some(s)) if s == "bearer" => Check::Bearer,
+                (Some("http"), Some(s)) if s == "basic" => Check::Basic,
+                (Some("apiKey"), _)
+                    if scheme.get("x-sandbox-check").and_then(Value::as_str)
+                        == Some("app-id-signature") =>
+                {
+                    Check::AppIdSignature(header)
+                }
+                (Some("apiKey"), _) => Check::TokenHeader(header),
+                _ => continue,
+            };
+            checks.push(check);
+        }
+        alternatives.push(checks);
+    }
+    // `security: [{}]` or `security: []` make an operation public.
+    if alternatives.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    alternatives
+}
+
+/// A value for a schema without examples: its `example`, else a minimal valid value.
+pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
+    if depth > 8 {
+        return Value::Null;
+    }
+    let (_, schema) = resolve(doc, "", schema);
+    if let Some(example) = schema.get("example") {
+        return example.clone();
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    if let Some(branch) = ["allOf", "oneOf", "anyOf"].iter().find_map(|k| {
+        schema
+            .get(*k)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+    }) {
+        return generate(doc, branch, depth + 1);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") | None if schema.get("properties").is_some() => {
+            let mut map = Map::new();
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for (name, prop) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if required.contains(&name.as_str()) {
+                    map.insert(name.clone(), generate(doc, prop, depth + 1));
+                }
+            }
+            Value::Object(map)
+        }
+        Some("object") => Value::Object(Map::new()),
+        Some("array") => Value::Array(Vec::new()),
+        Some("integer") => Value::from(schema.get("minimum").and_then(Value::as_i64).unwrap_or(0)),
+        Some("number") => Value::from(schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0)),
+        Some("boolean") => Value::Bool(false),
+        Some("string") => Value::String("string".into()),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::specs::EMBEDDED;
+
+    #[test]
+    fn every_embedded_spec_compiles() {
+        let model = Model::compile(EMBEDDED).unwrap();
+        let mounts: Vec<&str> = model.specs.iter().map(|s| s.mount.as_str()).collect();
+        assert_eq!(mounts, ["/zoom/v2", "/zoom", "/huawei"]);
+        assert_eq!(model.op_count(), 8 + 1 + 6);
+        let usage = &model.specs[0].ops[0];
+        assert_eq!(usage.id, "GetPlanUsage");
+        assert_eq!(usage.security, vec![vec![Check::Bearer]]);
+        assert_eq!(usage.success().unwrap().examples[0].name, "seed-000");
+        let grant = &model.specs[2]
+            .ops
+            .iter()
+            .find(|o| o.id == "CreateAppIdToken")
+            .unwrap();
+        assert_eq!(grant.role, Some(Role::TokenGrant));
+        assert_eq!(
+            grant.security,
+            vec![vec![Check::AppIdSignature("Authorization".into())]]
+        );
+        let validate = model.specs[2]
+            .ops
+            .iter()
+            .find(|o| o.id == "ValidateToken")
+            .unwrap();
+        assert!(validate.security.is_empty(), "security: [] is public");
+    }
+
+    #[test]
+    fn urls_and_templates() {
+        assert_eq!(url_path("https://api.zoom.us/v2"), "/v2");
+        assert_eq!(url_path("https://zoom.us"), "");
+        assert_eq!(
+            segments("/accounts/{accountId}/plans"),
+            [
+                Segment::Literal("accounts".into()),
+                Segment::Param("accountId".into()),
+                Segment::Literal("plans".into())
+            ]
+        );
+    }
+}

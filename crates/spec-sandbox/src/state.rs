@@ -1,0 +1,449 @@
+//! The sandbox's mutable state: issued tokens, queued faults, the request log and rate-limit
+//! windows. Everything here is shared by all connections.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::vendor::Family;
+
+/// What kind of token a value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Opens protected operations.
+    Access,
+    /// Buys a new access token.
+    Refresh,
+}
+
+#[derive(Clone, Debug)]
+struct Token {
+    family: Family,
+    kind: TokenKind,
+    expires: Option<Instant>,
+}
+
+/// Tokens the sandbox has issued (or was seeded with from the specs' examples).
+#[derive(Debug, Default)]
+pub struct TokenStore {
+    tokens: RwLock<HashMap<String, Token>>,
+}
+
+/// Why a presented token is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not issued by the sandbox (or of another vendor or kind).
+    Unknown,
+    /// Issued, but past its lifetime.
+    Expired,
+}
+
+impl TokenStore {
+    /// Registers a token; `None` lifetime never expires.
+    pub fn insert(&self, value: &str, family: Family, kind: TokenKind, lifetime: Option<Duration>) {
+        let token = Token {
+            family,
+            kind,
+            expires: lifetime.map(|l| Instant::now() + l),
+        };
+        self.tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(value.to_owned(), token);
+    }
+
+    /// Checks a presented token.
+    pub fn check(&self, value: &str, family: Family, kind: TokenKind) -> Result<(), TokenProblem> {
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        match tokens.get(value) {
+            Some(t) if t.family == family && t.kind == kind => match t.expires {
+                Some(expires) if Instant::now() >= expires => Err(TokenProblem::Expired),
+                _ => Ok(()),
+            },
+            _ => Err(TokenProblem::Unknown),
+        }
+    }
+
+    /// Forgets every token issued at run time; seeded tokens stay.
+    pub fn expire_all_issued(&self) {
+        let now = Instant::now();
+        for token in self
+            .tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values_mut()
+        {
+            if token.expires.is_some() {
+                token.expires = Some(now);
+            }
+        }
+    }
+}
+
+/// A fault to inject into responses of an operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FaultKind {
+    /// Answer with this status and the vendor's error body (429 adds `Retry-After`).
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// Seconds for `Retry-After` (429 and 503 only; 1 when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
+    },
+    /// Wait before answering normally.
+    Delay {
+        /// Milliseconds to wait.
+        millis: u64,
+    },
+    /// Close the connection without an answer.
+    Drop,
+    /// Send headers and half of the body, then close the connection.
+    Truncate,
+    /// Answer the success status with an HTML body instead of JSON.
+    NotJson,
+}
+
+/// A fault for the next requests of an operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    /// The `operationId` it applies to; `None`: every operation.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// What happens.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many requests it affects.
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    /// Parses the `X-Sandbox-Fault` header: `status=503`, `status=429; retry-after=2`,
+    /// `delay=250ms`, `drop`, `truncate` or `not-json`, each optionally with `; times=N`.
+    pub fn from_header(value: &str, operation: &str) -> Result<Fault, String> {
+        let mut kind = None;
+        let mut times = 1;
+        let mut retry_after = None;
+        for part in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, val) = part
+                .split_once('=')
+                .map_or((part, ""), |(k, v)| (k.trim(), v.trim()));
+            match key {
+                "status" => {
+                    let status = val
+                        .parse::<u16>()
+                        .map_err(|_| format!("bad status `{val}`"))?;
+                    if !(400..600).contains(&status) {
+                        return Err(format!("status {status} is not an error status"));
+                    }
+                    kind = Some(FaultKind::Status {
+                        status,
+                        retry_after: None,
+                    });
+                }
+                "retry-after" => {
+                    retry_after = Some(
+                        val.parse::<u64>()
+                            .map_err(|_| format!("bad retry-after `{val}`"))?,
+                    );
+                }
+                "delay" => {
+                    let millis = val
+                        .strip_suffix("ms")
+                        .unwrap_or(val)
+                        .parse::<u64>()
+                        .map_err(|_| format!("bad delay `{val}`"))?;
+                    kind = Some(FaultKind::Delay {
+                        millis: millis.min(60_000),
+                    });
+                }
+                "drop" => kind = Some(FaultKind::Drop),
+                "truncate" => kind = Some(FaultKind::Truncate),
+                "not-json" => kind = Some(FaultKind::NotJson),
+                "times" => {
+                    times = val
+                        .parse::<u32>()
+                        .map_err(|_| format!("bad times `{val}`"))?
+                        .max(1);
+                }
+                other => return Err(format!("unknown fault `{other}`")),
+            }
+        }
+        let kind = match (kind, retry_after) {
+            (Some(FaultKind::Status { status, .. }), retry_after) => FaultKind::Status {
+                status,
+                retry_after,
+            },
+            (Some(kind), _) => kind,
+            (None, _) => {
+                return Err("no fault named (status=, delay=, drop, truncate, not-json)".into());
+            }
+        };
+        Ok(Fault {
+            operation: Some(operation.to_owned()),
+            kind,
+            times,
+        })
+    }
+}
+
+/// Faults waiting to happen.
+#[derive(Debug, Default)]
+pub struct FaultQueue {
+    faults: Mutex<Vec<Fault>>,
+}
+
+impl FaultQueue {
+    /// Queues a fault.
+    pub fn push(&self, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(fault);
+    }
+
+    /// Removes every queued fault.
+    pub fn clear(&self) {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Takes one use of the first fault for this operation, if any.
+    pub fn take(&self, operation: &str) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = faults
+            .iter()
+            .position(|f| f.operation.as_deref().is_none_or(|op| op == operation))?;
+        let fault = &mut faults[index];
+        let kind = fault.kind.clone();
+        fault.times -= 1;
+        if fault.times == 0 {
+            faults.remove(index);
+        }
+        Some(kind)
+    }
+}
+
+/// One request as the sandbox saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoggedRequest {
+    /// The operation it matched, if any.
+    pub operation: Option<String>,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The status answered (0 when the connection was dropped).
+    pub status: u16,
+    /// Milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+}
+
+/// The most recent requests, and counts per operation that never wrap.
+#[derive(Debug)]
+pub struct RequestLog {
+    entries: Mutex<VecDeque<LoggedRequest>>,
+    counts: Vec<AtomicU64>,
+}
+
+/// How many requests the log keeps (counts are kept for all).
+pub const LOG_CAPACITY: usize = 10_000;
+
+impl RequestLog {
+    /// A log for `operations` operations.
+    pub fn new(operations: usize) -> RequestLog {
+        RequestLog {
+            entries: Mutex::new(VecDeque::new()),
+            counts: (0..operations).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Records a request.
+    pub fn record(&self, op_index: Option<usize>, entry: LoggedRequest) {
+        if let Some(counter) = op_index.and_then(|i| self.counts.get(i)) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() == LOG_CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    /// Requests that reached the operation with this index.
+    pub fn count(&self, op_index: usize) -> u64 {
+        self.counts
+            .get(op_index)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// A copy of the retained entries, oldest first.
+    pub fn entries(&self) -> Vec<LoggedRequest> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets entries and counts.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        for counter in &self.counts {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Fixed-window request counters per operation, for rate-limit headers.
+#[derive(Debug)]
+pub struct RateWindows {
+    windows: Vec<Mutex<(u64, u64)>>,
+}
+
+impl RateWindows {
+    /// Counters for `operations` operations.
+    pub fn new(operations: usize) -> RateWindows {
+        RateWindows {
+            windows: (0..operations).map(|_| Mutex::new((0, 0))).collect(),
+        }
+    }
+
+    /// Counts a request and returns how many fell into the current window of `length`.
+    pub fn hit(&self, op_index: usize, length: Duration) -> u64 {
+        let Some(window) = self.windows.get(op_index) else {
+            return 0;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let slot = now.as_millis() as u64 / length.as_millis().max(1) as u64;
+        let mut w = window.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.0 != slot {
+            *w = (slot, 0);
+        }
+        w.1 += 1;
+        w.1
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_headers() {
+        assert_eq!(
+            Fault::from_header("status=429; retry-after=2; times=3", "Op").unwrap(),
+            Fault {
+                operation: Some("Op".into()),
+                kind: FaultKind::Status {
+                    status: 429,
+                    retry_after: Some(2)
+                },
+                times: 3
+            }
+        );
+        assert_eq!(
+            Fault::from_header("delay=250ms", "Op").unwrap().kind,
+            FaultKind::Delay { millis: 250 }
+        );
+        assert_eq!(
+            Fault::from_header("drop", "Op").unwrap().kind,
+            FaultKind::Drop
+        );
+        assert!(Fault::from_header("status=200", "Op").is_err());
+        assert!(Fault::from_header("explode", "Op").is_err());
+        assert!(Fault::from_header("", "Op").is_err());
+    }
+
+    #[test]
+    fn faults_are_used_up_in_order() {
+        let queue = FaultQueue::default();
+        queue.push(Fault {
+            operation: Some("A".into()),
+            kind: FaultKind::Drop,
+            times: 2,
+        });
+        queue.push(Fault {
+            operation: None,
+            kind: FaultKind::Truncate,
+            times: 1,
+        });
+        assert_eq!(queue.take("B"), Some(FaultKind::Truncate));
+        assert_eq!(queue.take("B"), None);
+        assert_eq!(queue.take("A"), Some(FaultKind::Drop));
+        assert_eq!(queue.take("A"), Some(FaultKind::Drop));
+        assert_eq!(queue.take("A"), None);
+    }
+
+    #[test]
+    fn tokens_expire_and_stay_in_their_family() {
+        let store = TokenStore::default();
+        store.insert(
+            "t",
+            Family::Zoom,
+            TokenKind::Access,
+            Some(Duration::from_secs(60)),
+        );
+        assert_eq!(store.check("t", Family::Zoom, TokenKind::Access), Ok(()));
+        assert_eq!(
+            store.check("t", Family::Huawei, TokenKind::Access),
+            Err(TokenProblem::Unknown)
+        );
+        assert_eq!(
+            store.check("t", Family::Zoom, TokenKind::Refresh),
+            Err(TokenProblem::Unknown)
+        );
+        store.expire_all_issued();
+        assert_eq!(
+            store.check("t", Family::Zoom, TokenKind::Access),
+            Err(TokenProblem::Expired)
+        );
+        store.insert("seed", Family::Zoom, TokenKind::Access, None);
+        store.expire_all_issued();
+        assert_eq!(store.check("seed", Family::Zoom, TokenKind::Access), Ok(()));
+    }
+
+    #[test]
+    fn the_log_keeps_counts_beyond_its_capacity() {
+        let log = RequestLog::new(1);
+        for _ in 0..LOG_CAPACITY + 5 {
+            log.record(
+                Some(0),
+                LoggedRequest {
+                    operation: None,
+                    method: "GET".into(),
+                    path: "/".into(),
+                    status: 200,
+                    at_unix_ms: 0,
+                },
+            );
+        }
+        assert_eq!(log.entries().len(), LOG_CAPACITY);
+        assert_eq!(log.count(0), (LOG_CAPACITY + 5) as u64);
+    }
+}

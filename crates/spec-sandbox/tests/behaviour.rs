@@ -1,0 +1,724 @@
+//! The sandbox through the generated clients: vendor auth flows, request validation, faults,
+//! and the request log.
+
+use std::time::{Duration, Instant};
+
+use huawei_meeting::app_auth::{AppCredentials, SigningInput};
+use reqwest::header::{HeaderMap, HeaderValue};
+use spec_sandbox::{Fault, FaultKind, RunningSandbox, Sandbox, SandboxConfig};
+
+const ZOOM: &str = "spec/zoom/billing-plans.yaml";
+const OAUTH: &str = "spec/zoom/oauth.yaml";
+const HUAWEI: &str = "spec/huawei/meeting.yaml";
+/// The Huawei spec's example App ID, which the sandbox knows with its test key.
+const APP_ID: &str = "fdb8e4699586458bbd10c834872dcc62";
+const ACCOUNT: &str = "kKPjoUQnTVGY0D8fXtmqUg";
+
+async fn sandbox() -> RunningSandbox {
+    Sandbox::start(SandboxConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn zoom_token(
+    sandbox: &RunningSandbox,
+    secret: &str,
+) -> Result<String, zoom_billing::oauth::OAuthApiError> {
+    use zoom_billing::oauth::{
+        self, types::AccountCredentialsGrant, types::AccountCredentialsGrantGrantType,
+    };
+    let http = oauth::http_client_with_client_credentials(
+        "sandbox-client-id",
+        &zoom_billing::Secret::from(secret),
+    )
+    .unwrap();
+    let client = oauth::Client::new_with_client(&sandbox.base_url(OAUTH), http);
+    let grant = AccountCredentialsGrant::builder()
+        .grant_type(AccountCredentialsGrantGrantType::AccountCredentials)
+        .account_id(ACCOUNT);
+    let token = client.request_access_token().body(grant).send().await?;
+    Ok(token.access_token.as_ref().unwrap().expose().to_owned())
+}
+
+fn zoom_client(sandbox: &RunningSandbox, token: &str) -> zoom_billing::Client {
+    zoom_billing::Client::new_with_client(
+        &sandbox.base_url(ZOOM),
+        zoom_billing::http_client_with_token(token).unwrap(),
+    )
+}
+
+fn zoom_code(err: &zoom_billing::ZoomApiError) -> (u16, Option<i64>, String) {
+    match err {
+        zoom_billing::Error::ErrorResponse(r) => (
+            r.status().as_u16(),
+            r.code,
+            r.message.clone().unwrap_or_default(),
+        ),
+        other => panic!("expected a typed Zoom error, got {other:?}"),
+    }
+}
+
+fn huawei_code(err: &huawei_meeting::HuaweiApiError) -> (u16, String, String) {
+    match err {
+        huawei_meeting::Error::ErrorResponse(r) => (
+            r.status().as_u16(),
+            r.error_code.clone().unwrap_or_default(),
+            r.error_msg.clone().unwrap_or_default(),
+        ),
+        other => panic!("expected a typed Huawei error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn zoom_oauth_flow() {
+    let sandbox = sandbox().await;
+    let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
+    let usage = zoom_client(&sandbox, &token)
+        .get_plan_usage()
+        .account_id("me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.plan_base.as_ref().unwrap().hosts, Some(75));
+
+    // Wrong client secret: the token endpoint's 401 in OAuth format.
+    match zoom_token(&sandbox, "wrong").await.unwrap_err() {
+        zoom_billing::Error::ErrorResponse(r) => {
+            assert_eq!(r.status().as_u16(), 401);
+            assert_eq!(r.error.as_deref(), Some("invalid_request"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // No token, unknown token: Zoom's 401 with code 124.
+    let anonymous = zoom_billing::Client::new(&sandbox.base_url(ZOOM));
+    let err = anonymous
+        .get_plan_usage()
+        .account_id("me")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        zoom_code(&err),
+        (401, Some(124), "Invalid access token.".into())
+    );
+    let err = zoom_client(&sandbox, "made-up")
+        .get_plan_usage()
+        .account_id("me")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(zoom_code(&err).1, Some(124));
+    // Expired: still 124, and the message says why.
+    sandbox.expire_issued_tokens();
+    let err = zoom_client(&sandbox, &token)
+        .get_plan_usage()
+        .account_id("me")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        zoom_code(&err),
+        (401, Some(124), "The token has expired.".into())
+    );
+}
+
+#[tokio::test]
+async fn zoom_oauth_refuses_an_unknown_account() {
+    let sandbox = sandbox().await;
+    let mut headers = HeaderMap::new();
+    let basic = format!(
+        "Basic {}",
+        base64_encode("sandbox-client-id:sandbox-client-secret")
+    );
+    headers.insert("authorization", HeaderValue::from_str(&basic).unwrap());
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sandbox.base_url(OAUTH)))
+        .headers(headers)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=account_credentials&account_id=someone-else")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(
+        body["reason"],
+        "The account_id does not belong to this client."
+    );
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+async fn huawei_token(
+    sandbox: &RunningSandbox,
+    key: &str,
+    expire_time: i64,
+) -> Result<huawei_meeting::types::TokenInfo, huawei_meeting::HuaweiApiError> {
+    let app = AppCredentials::new(APP_ID, huawei_meeting::Secret::from(key));
+    let nonce = huawei_meeting::app_auth::new_nonce().unwrap();
+    let signed = app
+        .sign(&SigningInput {
+            user_id: None,
+            expire_time,
+            nonce: &nonce,
+        })
+        .unwrap();
+    huawei_meeting::Client::new(&sandbox.base_url(HUAWEI))
+        .create_app_id_token()
+        .authorization(signed.authorization)
+        .x_token_type("LongTicket")
+        .body(signed.body)
+        .send()
+        .await
+        .map(|r| r.into_inner())
+}
+
+fn in_ten_minutes() -> i64 {
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600) as i64
+}
+
+#[tokio::test]
+async fn huawei_app_id_flow() {
+    let sandbox = sandbox().await;
+    let client = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
+    let token = huawei_token(&sandbox, "test-app-key", in_ten_minutes())
+        .await
+        .unwrap();
+    let access = token.access_token.clone().unwrap();
+    assert_eq!(token.valid_period, Some(3600));
+    let usage = client
+        .show_org_res()
+        .x_access_token(access.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.conf_length.as_ref().map(|v| v.get()), Some(57));
+    let resources = client
+        .show_corp_resource()
+        .x_access_token(access.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resources.room_count.as_ref().and_then(|r| r.sum_count),
+        Some(15)
+    );
+
+    // The token validates; a made-up one does not (USG.000000004, as documented).
+    let check = |token: &str| {
+        huawei_meeting::types::TokenValidationRequest::builder()
+            .token(token)
+            .need_gen_new_token(false)
+    };
+    let valid = client
+        .validate_token()
+        .body(check(access.expose()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        valid.access_token.as_ref().map(|t| t.expose()),
+        Some(access.expose())
+    );
+    let err = client
+        .validate_token()
+        .body(check("made-up"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(huawei_code(&err).1, "USG.000000004");
+
+    // The refresh token buys a new access token that works.
+    let refreshed = client
+        .refresh_token()
+        .x_access_token(token.refresh_token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let new_access = refreshed.access_token.clone().unwrap();
+    assert_ne!(new_access.expose(), access.expose());
+    client
+        .show_org_res()
+        .x_access_token(new_access)
+        .send()
+        .await
+        .unwrap();
+    // An access token is not a refresh token.
+    let err = client
+        .refresh_token()
+        .x_access_token(access)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(huawei_code(&err).0, 401);
+}
+
+#[tokio::test]
+async fn huawei_refuses_bad_signatures_expiry_and_missing_tokens() {
+    let sandbox = sandbox().await;
+    let err = huawei_token(&sandbox, "wrong-key", in_ten_minutes())
+        .await
+        .unwrap_err();
+    let (status, code, message) = huawei_code(&err);
+    assert_eq!((status, code.as_str()), (401, "USG.000000005"));
+    assert!(message.contains("does not match"), "{message}");
+
+    let err = huawei_token(&sandbox, "test-app-key", 1_600_000_000)
+        .await
+        .unwrap_err();
+    let (status, _, message) = huawei_code(&err);
+    assert_eq!(status, 401);
+    assert!(message.contains("expired"), "{message}");
+
+    let response = reqwest::get(format!(
+        "{}/v1/mmc/management/orgRes",
+        sandbox.base_url(HUAWEI)
+    ))
+    .await
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], "MMC.118000001");
+}
+
+#[tokio::test]
+async fn invalid_requests_get_the_vendor_400_naming_the_field() {
+    let sandbox = sandbox().await;
+    let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let url = format!("{}/accounts/me/plans/addons", sandbox.base_url(ZOOM));
+
+    // `hosts` missing from the generic add-on shape.
+    let response = http
+        .post(&url)
+        .json(&serde_json::json!({"type": "webinar500_monthly"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], 300);
+    assert_eq!(body["errors"][0]["field"], "hosts", "{body}");
+
+    // Not JSON at all.
+    let response = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "body");
+
+    // Huawei: a correctly signed body whose nonce is too short gets the USG 400 naming it.
+    let nonce = "short";
+    let data = format!("{APP_ID}::0:{nonce}");
+    let signature = huawei_meeting::app_auth::hmac_sha256_hex("test-app-key", &data);
+    let authorization = format!(
+        "HMAC-SHA256 signature={signature},access={}",
+        base64_encode(APP_ID)
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}/v2/usg/acs/auth/appauth", sandbox.base_url(HUAWEI)))
+        .header("authorization", authorization)
+        .header("x-token-type", "LongTicket")
+        .json(&serde_json::json!({"appId": APP_ID, "clientType": 72, "expireTime": 0, "nonce": nonce}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], "USG.000000001");
+    assert!(
+        body["error_msg"].as_str().unwrap().contains("nonce"),
+        "{body}"
+    );
+
+    // A query parameter out of range.
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/usg/dcs/corp/resource-list?limit=0",
+            sandbox.base_url(HUAWEI)
+        ))
+        .header("x-access-token", "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], "USG.000000001");
+    assert!(
+        body["error_msg"].as_str().unwrap().contains("limit"),
+        "{body}"
+    );
+
+    // A valid body passes validation (the 204 of the spec comes back).
+    let ok = zoom_client(&sandbox, &token)
+        .update_a_base_plan()
+        .account_id("me")
+        .body(
+            serde_json::from_value::<zoom_billing::types::BasePlanUpdate>(
+                serde_json::json!({"type": "monthly"}),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await;
+    assert!(ok.is_ok(), "a valid body passes: {ok:?}");
+}
+
+#[tokio::test]
+async fn rate_limit_faults_then_success() {
+    let sandbox = sandbox().await;
+    let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
+    let client = zoom_client(&sandbox, &token);
+    sandbox.clear_log();
+    sandbox.inject(Fault {
+        operation: Some("GetPlanUsage".into()),
+        kind: FaultKind::Status {
+            status: 429,
+            retry_after: Some(2),
+        },
+        times: 2,
+    });
+    for _ in 0..2 {
+        let err = client
+            .get_plan_usage()
+            .account_id("me")
+            .send()
+            .await
+            .unwrap_err();
+        match &err {
+            zoom_billing::Error::ErrorResponse(r) => {
+                assert_eq!(r.status().as_u16(), 429);
+                assert_eq!(r.code, Some(429));
+                assert_eq!(r.headers().get("retry-after").unwrap(), "2");
+                assert_eq!(r.headers().get("x-ratelimit-type").unwrap(), "QPS");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.is_retryable());
+    }
+    client
+        .get_plan_usage()
+        .account_id("me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sandbox.count("GetPlanUsage"), 3);
+    let statuses: Vec<u16> = sandbox.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 429, 200]);
+}
+
+#[tokio::test]
+async fn server_error_unavailable_and_delay() {
+    let sandbox = sandbox().await;
+    let huawei = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
+    let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
+    sandbox.inject(Fault {
+        operation: Some("ShowOrgRes".into()),
+        kind: FaultKind::Status {
+            status: 500,
+            retry_after: None,
+        },
+        times: 1,
+    });
+    let err = huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    // The spec documents a 500 for orgRes: its example comes back, typed.
+    assert_eq!(
+        huawei_code(&err),
+        (500, "MMC.111070003".into(), "Processing failed.".into())
+    );
+
+    sandbox.inject(Fault {
+        operation: Some("ShowOrgRes".into()),
+        kind: FaultKind::Status {
+            status: 503,
+            retry_after: None,
+        },
+        times: 1,
+    });
+    match huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err()
+    {
+        // 503 is not documented: the client sees an unexpected response, which is retryable.
+        err @ huawei_meeting::Error::UnexpectedResponse(_) => {
+            assert_eq!(err.status().unwrap().as_u16(), 503);
+            assert!(err.is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+
+    sandbox.inject(Fault {
+        operation: Some("ShowOrgRes".into()),
+        kind: FaultKind::Delay { millis: 300 },
+        times: 1,
+    });
+    let started = Instant::now();
+    huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn dropped_truncated_and_non_json_responses() {
+    let sandbox = sandbox().await;
+    let huawei = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
+    let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
+    let inject = |kind| {
+        sandbox.inject(Fault {
+            operation: Some("ShowOrgRes".into()),
+            kind,
+            times: 1,
+        })
+    };
+
+    inject(FaultKind::Drop);
+    let err = huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, huawei_meeting::Error::CommunicationError(_)),
+        "{err:?}"
+    );
+
+    inject(FaultKind::Truncate);
+    let err = huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            huawei_meeting::Error::ResponseBodyError(_)
+                | huawei_meeting::Error::CommunicationError(_)
+        ),
+        "{err:?}"
+    );
+
+    inject(FaultKind::NotJson);
+    let err = huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, huawei_meeting::Error::InvalidResponsePayload(..)),
+        "{err:?}"
+    );
+
+    // The sandbox is still serving.
+    huawei
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sandbox.count("ShowOrgRes"), 4);
+}
+
+#[tokio::test]
+async fn faults_set_by_request_header_and_over_http() {
+    let sandbox = sandbox().await;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        spec_sandbox::FAULT_HEADER,
+        HeaderValue::from_static("status=500; times=2"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let faulty = huawei_meeting::Client::new_with_client(&sandbox.base_url(HUAWEI), http);
+    let plain = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
+    let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
+    // The header queues two 500s: this request and the next one of the operation.
+    assert_eq!(
+        huawei_code(
+            &faulty
+                .show_org_res()
+                .x_access_token(token)
+                .send()
+                .await
+                .unwrap_err()
+        )
+        .0,
+        500
+    );
+    sandbox.clear_faults();
+    plain
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap();
+
+    let control = format!("http://{}/__sandbox", sandbox.addr());
+    let http = reqwest::Client::new();
+    let fault = serde_json::json!({"operation": "ShowCorpResource", "kind": "status", "status": 429, "times": 1});
+    assert_eq!(
+        http.post(format!("{control}/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    let err = plain
+        .show_corp_resource()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 429);
+    assert!(err.to_string().contains("429"), "{err}");
+
+    let log: serde_json::Value = http
+        .get(format!("{control}/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["counts"]["ShowOrgRes"], 2);
+    assert_eq!(log["counts"]["ShowCorpResource"], 1);
+    let health: serde_json::Value = http
+        .get(format!("{control}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let bad = http
+        .post(format!("{control}/faults"))
+        .body("nonsense")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_vendor_format() {
+    let sandbox = sandbox().await;
+    let base = format!("http://{}", sandbox.addr());
+    let response = reqwest::get(format!("{base}/zoom/v2/accounts/me/nothing"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], 404);
+    assert!(body["message"].is_string());
+
+    let response = reqwest::Client::new()
+        .delete(format!("{base}/huawei/v1/mmc/management/orgRes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers().get("allow").unwrap(), "GET");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], "APIG.0101");
+
+    let response = reqwest::get(format!("{base}/elsewhere")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn vendor_headers_are_sent() {
+    let sandbox = sandbox().await;
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/mmc/management/orgRes",
+            sandbox.base_url(HUAWEI)
+        ))
+        .header("x-access-token", "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax")
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("x-request-id").unwrap(),
+        "trace-me-123"
+    );
+    let api = response
+        .headers()
+        .get("x-apig-ratelimit-api")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        api.starts_with("remain:") && api.ends_with(",limit:100,time:1 minute"),
+        "{api}"
+    );
+
+    let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/accounts/me/plans", sandbox.base_url(ZOOM)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("x-ratelimit-category").unwrap(),
+        "Medium"
+    );
+    assert_eq!(response.headers().get("x-ratelimit-limit").unwrap(), "20");
+    assert!(response.headers().get("x-zm-trackingid").is_some());
+}
+
+#[tokio::test]
+async fn it_listens_only_where_it_is_told() {
+    let sandbox = sandbox().await;
+    assert!(sandbox.addr().ip().is_loopback());
+    assert_ne!(sandbox.addr().port(), 0);
+    let addr = sandbox.addr();
+    sandbox.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
