@@ -69,15 +69,11 @@ impl Spec {
         Spec { doc }
     }
 
-    /// Follows a `$ref` if `value` is one.
+    /// Follows `$ref`s if `value` is one.
     pub fn deref<'a>(&'a self, value: &'a Value) -> &'a Value {
-        match value.get("$ref").and_then(Value::as_str) {
-            Some(target) => self
-                .doc
-                .pointer(target.trim_start_matches('#'))
-                .unwrap_or_else(|| panic!("unresolved {target}")),
-            None => value,
-        }
+        spec_core::pointer::follow_refs(&self.doc, "", value)
+            .unwrap_or_else(|| panic!("unresolved reference in {value}"))
+            .1
     }
 
     /// The operation object with this `operationId`.

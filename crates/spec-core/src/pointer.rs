@@ -45,3 +45,38 @@ pub fn tokens(pointer: &str) -> Vec<String> {
         .map(unescape)
         .collect()
 }
+
+/// Follows a chain of local `$ref`s (`{"$ref": "#/components/..."}`) from `value`, which sits
+/// at `ptr` in `root`. Returns the pointer and value finally reached; `None` when a reference
+/// does not resolve or the chain is longer than 32 (a cycle).
+///
+/// ```
+/// use serde_json::json;
+/// let doc = json!({"components": {"schemas": {
+///     "A": {"$ref": "#/components/schemas/B"},
+///     "B": {"type": "string"}
+/// }}});
+/// let start = json!({"$ref": "#/components/schemas/A"});
+/// let (ptr, value) = spec_core::pointer::follow_refs(&doc, "/x", &start).unwrap();
+/// assert_eq!(ptr, "/components/schemas/B");
+/// assert_eq!(value, &json!({"type": "string"}));
+/// assert!(spec_core::pointer::follow_refs(&doc, "/x", &json!({"$ref": "#/nowhere"})).is_none());
+/// ```
+pub fn follow_refs<'a>(
+    root: &'a serde_json::Value,
+    ptr: &str,
+    value: &'a serde_json::Value,
+) -> Option<(String, &'a serde_json::Value)> {
+    let mut current = (ptr.to_owned(), value);
+    for _ in 0..32 {
+        match current.1.get("$ref").and_then(serde_json::Value::as_str) {
+            Some(target) => {
+                let local = target.strip_prefix('#')?;
+                let next = root.pointer(local)?;
+                current = (local.to_owned(), next);
+            }
+            None => return Some(current),
+        }
+    }
+    None
+}

@@ -524,19 +524,7 @@ impl SchemaValidator {
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        let mut current = schema;
-        for _ in 0..32 {
-            match current
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|t| t.strip_prefix('#'))
-                .and_then(|p| self.root.pointer(p))
-            {
-                Some(next) => current = next,
-                None => return current,
-            }
-        }
-        current
+        pointer::follow_refs(&self.root, "", schema).map_or(schema, |(_, value)| value)
     }
 
     fn regex(&self, pattern: &str) -> Option<Arc<Regex>> {

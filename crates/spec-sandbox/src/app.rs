@@ -407,11 +407,7 @@ impl App {
                 op.id,
                 documented.join(", ")
             );
-            let fields = [FieldError {
-                field: "Prefer".into(),
-                message,
-            }];
-            return self.problem(spec, Problem::Invalid, Some(op), &fields, path);
+            return self.bad_prefer(spec, op, message, path);
         };
         let example = match prefer.example.as_deref() {
             Some(name) => match response.examples.iter().find(|e| e.name == name) {
@@ -425,11 +421,7 @@ impl App {
                         response.status,
                         names.join(", ")
                     );
-                    let fields = [FieldError {
-                        field: "Prefer".into(),
-                        message,
-                    }];
-                    return self.problem(spec, Problem::Invalid, Some(op), &fields, path);
+                    return self.bad_prefer(spec, op, message, path);
                 }
             },
             None => response.examples.first(),
@@ -446,6 +438,15 @@ impl App {
             reply.headers.insert(name.clone(), value.clone());
         }
         reply
+    }
+
+    /// A `Prefer` header asking for something the operation does not document.
+    fn bad_prefer(&self, spec: &SpecModel, op: &Op, message: String, path: &str) -> Reply {
+        let fields = [FieldError {
+            field: "Prefer".into(),
+            message,
+        }];
+        self.problem(spec, Problem::Invalid, Some(op), &fields, path)
     }
 
     /// The body of a documented error response for a status, or the vendor's generic one.
@@ -1111,20 +1112,8 @@ fn parse_body(op: &Op, headers: &HeaderMap, raw: &Bytes) -> Result<Option<Value>
 
 /// Turns a parameter's text into the JSON value its schema expects.
 fn coerce(validator: &spec_core::schema::SchemaValidator, schema: &Value, raw: &str) -> Value {
-    let mut schema = schema;
-    for _ in 0..8 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|t| t.strip_prefix('#'))
-        {
-            Some(target) => match validator.root().pointer(target) {
-                Some(next) => schema = next,
-                None => break,
-            },
-            None => break,
-        }
-    }
+    let schema =
+        spec_core::pointer::follow_refs(validator.root(), "", schema).map_or(schema, |(_, s)| s);
     match schema.get("type").and_then(Value::as_str) {
         Some("integer") => raw
             .parse::<i64>()
@@ -1144,37 +1133,18 @@ fn coerce(validator: &spec_core::schema::SchemaValidator, schema: &Value, raw: &
     }
 }
 
+/// `a=1&b=x+y` → pairs, `+` and `%XX` decoded.
 fn form_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
-        })
+    form_urlencoded::parse(text.as_bytes())
+        .into_owned()
         .collect()
 }
 
+/// `%XX` decoded; invalid UTF-8 becomes U+FFFD (a path segment that cannot match anyway).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// 32 random hex characters (tokens and request ids).

@@ -227,20 +227,9 @@ fn url_path(url: &str) -> String {
     }
 }
 
+/// Follows `$ref`s; an unresolvable one stays as it is (the validator reports it).
 fn resolve<'a>(doc: &'a Value, ptr: &str, value: &'a Value) -> (String, &'a Value) {
-    let mut current = (ptr.to_owned(), value);
-    for _ in 0..32 {
-        match current
-            .1
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|t| t.strip_prefix('#').map(|p| (p, doc.pointer(p))))
-        {
-            Some((target, Some(next))) => current = (target.to_owned(), next),
-            _ => break,
-        }
-    }
-    current
+    pointer::follow_refs(doc, ptr, value).unwrap_or_else(|| (ptr.to_owned(), value))
 }
 
 const METHODS: &[(&str, Method)] = &[

@@ -90,19 +90,10 @@ pub fn resolve<'a>(root: &'a Value, target: &str) -> Option<&'a Value> {
     root.pointer(local)
 }
 
-/// Follows `$ref` chains (at most 32 hops) and returns the pointer and value reached.
+/// Follows `$ref` chains and returns the pointer and value reached (see
+/// [`spec_core::pointer::follow_refs`]).
 pub fn deref<'a>(root: &'a Value, ptr: &str, value: &'a Value) -> Option<(String, &'a Value)> {
-    let mut current = (ptr.to_owned(), value);
-    for _ in 0..32 {
-        match current.1.get("$ref").and_then(Value::as_str) {
-            Some(target) => {
-                let next = resolve(root, target)?;
-                current = (target.trim_start_matches('#').to_owned(), next);
-            }
-            None => return Some(current),
-        }
-    }
-    None
+    pointer::follow_refs(root, ptr, value)
 }
 
 /// One operation of the document.
