@@ -225,7 +225,7 @@ fn start_prism(
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
-    let child = Command::new(&prism)
+    let mut child = Command::new(&prism)
         .args([
             "mock",
             "spec/zoom/billing-plans.yaml",
@@ -239,9 +239,7 @@ fn start_prism(
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start Prism: {e}"))?;
-    let addr: SocketAddr = format!("127.0.0.1:{port}")
-        .parse()
-        .map_err(|e| format!("{e}"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let probe = request_bytes("/accounts/me/plans/usage");
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -256,6 +254,9 @@ fn start_prism(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+    // Do not leave a server running behind us.
+    let _ = child.kill();
+    let _ = child.wait();
     Err("Prism did not answer within 60 s".into())
 }
 

@@ -22,8 +22,8 @@ use spec_core::schema::Direction;
 use crate::SandboxConfig;
 use crate::model::{Check, Location, Model, Op, Role, Segment, SpecModel};
 use crate::state::{
-    Fault, FaultKind, FaultQueue, LoggedRequest, RateWindows, RequestLog, TokenKind, TokenProblem,
-    TokenStore, unix_ms,
+    Fault, FaultKind, FaultQueue, InvalidFault, LoggedRequest, RateWindows, RequestLog, TokenKind,
+    TokenProblem, TokenStore, unix_ms,
 };
 use crate::vendor::{FieldError, Problem, Vendor};
 
@@ -38,6 +38,9 @@ pub struct Dropped;
 /// The header that injects a fault for this and following requests of the operation.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
 
+/// How long a client may take to send a request body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Window lengths of the rate-limit counters: Zoom's per-second limits, Huawei's per-second
 /// and per-minute ones.
 const WINDOWS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(60)];
@@ -50,10 +53,40 @@ pub struct App {
     pub(crate) tokens: TokenStore,
     pub(crate) faults: FaultQueue,
     pub(crate) log: RequestLog,
+    /// Requests whose handler panicked (answered with a 500); a bug whenever not zero.
+    pub(crate) panics: std::sync::atomic::AtomicU64,
     rates: Vec<RateWindows>,
     /// Values the token-grant examples use for accounts and App IDs: the sandbox's test
     /// accounts.
     known_ids: HashSet<String>,
+}
+
+/// Why credentials were refused, from least to most specific: the most specific reason of
+/// all security alternatives is reported.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Refusal {
+    /// Missing, malformed or unknown.
+    Missing,
+    /// Present but refused, with the reason to report.
+    Because(String),
+    /// Well-formed client credentials that are not the sandbox's (OAuth `invalid_client`).
+    WrongClient,
+}
+
+/// Polls a future and reports a panic during a poll as `Err(())`.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
 }
 
 /// A response under construction.
@@ -108,11 +141,53 @@ impl App {
             rates: WINDOWS.iter().map(|_| RateWindows::new(ops)).collect(),
             log: RequestLog::new(ops),
             faults: FaultQueue::default(),
+            panics: Default::default(),
             tokens,
             model,
             config,
             known_ids,
         }
+    }
+
+    /// Queues a fault after checking that the operation it names is served.
+    pub fn queue_fault(&self, fault: Fault) -> Result<(), InvalidFault> {
+        if let Some(name) = &fault.operation
+            && !self
+                .model
+                .specs
+                .iter()
+                .flat_map(|s| &s.ops)
+                .any(|op| &op.id == name)
+        {
+            return Err(InvalidFault(format!("no operation is named `{name}`")));
+        }
+        self.faults.push(fault)
+    }
+
+    /// Answers one request like [`handle`](Self::handle), turning a panic of the handler into
+    /// a 500 and a count in [`panics`](Self::panics) instead of a silently closed connection.
+    pub async fn handle_guarded(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<ResponseBody>, Dropped> {
+        let app = self.clone();
+        match CatchPanic(Box::pin(self.handle(request))).await {
+            Ok(result) => result,
+            Err(()) => {
+                app.panics
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!("the request handler panicked; answering 500");
+                Ok(into_response(json_reply(
+                    500,
+                    &json!({ "error": "sandbox_panic", "message": "the sandbox failed on this request; please report it" }),
+                )))
+            }
+        }
+    }
+
+    /// How many requests made the handler panic since start.
+    pub fn panics(&self) -> u64 {
+        self.panics.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Answers one request. `Err` closes the connection without an answer.
@@ -177,9 +252,16 @@ impl App {
             if !under(path, spec.prefix) {
                 continue;
             }
-            vendor_spec.get_or_insert(spec);
             if !under(path, &spec.mount) {
+                vendor_spec.get_or_insert(spec);
                 continue;
+            }
+            // 404 and 405 answer in the format of the spec whose base path is the longest
+            // prefix of the request path (Zoom OAuth under `/zoom`, not Zoom's REST API).
+            if vendor_spec.is_none_or(|v: &SpecModel| {
+                !under(path, &v.mount) || v.mount.len() < spec.mount.len()
+            }) {
+                vendor_spec = Some(spec);
             }
             let rest: Vec<&str> = path[spec.mount.len()..]
                 .split('/')
@@ -223,28 +305,42 @@ impl App {
     ) -> Result<Reply, Dropped> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path().to_owned();
-        // A fault named in the request header is queued first, so it applies to this request.
-        if let Some(value) = parts.headers.get(FAULT_HEADER) {
-            match value
-                .to_str()
-                .map_err(|e| e.to_string())
-                .and_then(|v| Fault::from_header(v, &op.id))
-            {
-                Ok(fault) => self.faults.push(fault),
-                Err(message) => {
-                    let fields = [FieldError {
-                        field: FAULT_HEADER.into(),
-                        message,
-                    }];
-                    let mut reply = self.problem(spec, Problem::Invalid, Some(op), &fields, &path);
-                    self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
-                    return Ok(reply);
+        // A fault named in the request header applies to this request; any further uses it
+        // asks for (`times=N`) are queued for the following requests of the operation.
+        let from_header = match parts.headers.get(FAULT_HEADER) {
+            None => None,
+            Some(value) => {
+                let parsed = value
+                    .to_str()
+                    .map_err(|e| InvalidFault(e.to_string()))
+                    .and_then(|v| Fault::from_header(v, &op.id))
+                    .and_then(|fault| {
+                        if fault.times > 1 {
+                            self.faults.push(Fault {
+                                times: fault.times - 1,
+                                ..fault.clone()
+                            })?;
+                        }
+                        Ok(fault.kind)
+                    });
+                match parsed {
+                    Ok(kind) => Some(kind),
+                    Err(InvalidFault(message)) => {
+                        let fields = [FieldError {
+                            field: FAULT_HEADER.into(),
+                            message,
+                        }];
+                        let mut reply =
+                            self.problem(spec, Problem::Invalid, Some(op), &fields, &path);
+                        self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
+                        return Ok(reply);
+                    }
                 }
             }
-        }
+        };
         let mut truncate = false;
         let mut not_json = false;
-        match self.faults.take(&op.id) {
+        match from_header.or_else(|| self.faults.take(&op.id)) {
             Some(FaultKind::Drop) => return Err(Dropped),
             Some(FaultKind::Delay { millis }) => {
                 tokio::time::sleep(Duration::from_millis(millis)).await
@@ -320,7 +416,28 @@ impl App {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(Box::new(too_large(self)));
         }
-        match Limited::new(body, limit).collect().await {
+        let collected = match tokio::time::timeout(
+            BODY_READ_TIMEOUT,
+            Limited::new(body, limit).collect(),
+        )
+        .await
+        {
+            Ok(collected) => collected,
+            Err(_) => {
+                let fields = [FieldError {
+                    field: "body".into(),
+                    message: format!("did not arrive within {} s", BODY_READ_TIMEOUT.as_secs()),
+                }];
+                return Err(Box::new(self.problem(
+                    spec,
+                    Problem::Timeout,
+                    Some(op),
+                    &fields,
+                    &op.path,
+                )));
+            }
+        };
+        match collected {
             Ok(collected) => Ok(collected.to_bytes()),
             Err(err)
                 if err
@@ -484,10 +601,12 @@ impl App {
             Problem::MethodNotAllowed => 405,
             Problem::Invalid => 400,
             Problem::Unauthorized => 401,
+            Problem::WrongClient => 400,
             Problem::TooManyRequests => 429,
             Problem::ServerError => 500,
             Problem::Unavailable => 503,
             Problem::TooLarge => 413,
+            Problem::Timeout => 408,
         };
         let documented = (problem == Problem::Unauthorized)
             .then(|| {
@@ -522,34 +641,37 @@ impl App {
         if op.security.is_empty() {
             return Ok(());
         }
-        let mut reason = None;
+        let mut refusal = Refusal::Missing;
         for alternative in &op.security {
             match alternative
                 .iter()
                 .try_for_each(|check| self.check(spec, op, check, headers, body))
             {
                 Ok(()) => return Ok(()),
-                Err(why) => reason = reason.or(why),
+                Err(why) => refusal = refusal.max(why),
             }
         }
-        let fields: Vec<FieldError> = reason
-            .into_iter()
-            .map(|message| FieldError {
-                field: "credentials".into(),
-                message,
-            })
-            .collect();
+        let (problem, fields) = match refusal {
+            Refusal::Missing => (Problem::Unauthorized, Vec::new()),
+            Refusal::Because(message) => (
+                Problem::Unauthorized,
+                vec![FieldError {
+                    field: "credentials".into(),
+                    message,
+                }],
+            ),
+            Refusal::WrongClient => (Problem::WrongClient, Vec::new()),
+        };
         Err(Box::new(self.problem(
             spec,
-            Problem::Unauthorized,
+            problem,
             Some(op),
             &fields,
             path,
         )))
     }
 
-    /// One credential check; `Err(Some(reason))` says why when it is more than "missing or
-    /// unknown".
+    /// One credential check.
     fn check(
         &self,
         spec: &SpecModel,
@@ -557,7 +679,7 @@ impl App {
         check: &Check,
         headers: &HeaderMap,
         body: Option<&Option<Value>>,
-    ) -> Result<(), Option<String>> {
+    ) -> Result<(), Refusal> {
         let header = |name: &str| {
             headers
                 .get(name)
@@ -569,12 +691,14 @@ impl App {
         } else {
             TokenKind::Access
         };
-        let token = |value: Option<&str>| -> Result<(), Option<String>> {
-            let value = value.filter(|v| !v.is_empty()).ok_or(None)?;
+        let token = |value: Option<&str>| -> Result<(), Refusal> {
+            let value = value.filter(|v| !v.is_empty()).ok_or(Refusal::Missing)?;
             match self.tokens.check(value, spec.vendor.family(), kind) {
                 Ok(()) => Ok(()),
-                Err(TokenProblem::Expired) => Err(Some("The token has expired.".into())),
-                Err(TokenProblem::Unknown) => Err(None),
+                Err(TokenProblem::Expired) => {
+                    Err(Refusal::Because("The token has expired.".into()))
+                }
+                Err(TokenProblem::Unknown) => Err(Refusal::Missing),
             }
         };
         match check {
@@ -583,12 +707,12 @@ impl App {
             Check::Basic => {
                 let encoded = header("authorization")
                     .and_then(|v| strip_scheme(v, "basic"))
-                    .ok_or(None)?;
+                    .ok_or(Refusal::Missing)?;
                 let decoded = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or(None)?;
+                    .ok_or(Refusal::Missing)?;
                 let expected = format!(
                     "{}:{}",
                     self.config.zoom_client_id, self.config.zoom_client_secret
@@ -596,21 +720,22 @@ impl App {
                 if decoded == expected {
                     Ok(())
                 } else {
-                    Err(None)
+                    Err(Refusal::WrongClient)
                 }
             }
             Check::AppIdSignature(name) => {
-                let value = header(name).ok_or(None)?;
-                let body = body.and_then(Option::as_ref).ok_or(None)?;
+                let value = header(name).ok_or(Refusal::Missing)?;
+                let body = body.and_then(Option::as_ref).ok_or(Refusal::Missing)?;
                 self.verify_app_id_signature(value, body)
             }
         }
     }
 
     /// Checks Huawei's `HMAC-SHA256 signature=<hex>,access=<base64 appId>` against the body.
-    fn verify_app_id_signature(&self, header: &str, body: &Value) -> Result<(), Option<String>> {
-        let rest = header.strip_prefix("HMAC-SHA256 ").ok_or(Some(
-            "The Authorization header is not an HMAC-SHA256 signature.".to_owned(),
+    fn verify_app_id_signature(&self, header: &str, body: &Value) -> Result<(), Refusal> {
+        let because = |message: &str| Refusal::Because(message.to_owned());
+        let rest = header.strip_prefix("HMAC-SHA256 ").ok_or(because(
+            "The Authorization header is not an HMAC-SHA256 signature.",
         ))?;
         let mut signature = None;
         let mut access = None;
@@ -621,21 +746,20 @@ impl App {
                 _ => {}
             }
         }
-        let signature = signature.ok_or(Some("The signature is missing.".to_owned()))?;
+        let signature = signature.ok_or(because("The signature is missing."))?;
+        let access = access.ok_or(because(
+            "`access=<Base64 of the App ID>` is missing after the signature.",
+        ))?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
         let app_id = field("appId");
-        if let Some(access) = access {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(access)
-                .unwrap_or_default();
-            if decoded != app_id.as_bytes() {
-                return Err(Some(
-                    "`access` does not name the App ID of the body.".into(),
-                ));
-            }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(access)
+            .unwrap_or_default();
+        if decoded != app_id.as_bytes() {
+            return Err(because("`access` does not name the App ID of the body."));
         }
         if !self.known_ids.contains(app_id) {
-            return Err(Some("Unknown App ID.".into()));
+            return Err(because("Unknown App ID."));
         }
         let expire = body.get("expireTime").and_then(Value::as_i64).unwrap_or(-1);
         let data = match body.get("corpId").and_then(Value::as_str) {
@@ -647,7 +771,7 @@ impl App {
             None => format!("{app_id}:{}:{expire}:{}", field("userId"), field("nonce")),
         };
         let mut mac = Hmac::<Sha256>::new_from_slice(self.config.huawei_app_key.as_bytes())
-            .map_err(|_| None)?;
+            .map_err(|_| Refusal::Missing)?;
         mac.update(data.as_bytes());
         let expected: String = mac
             .finalize()
@@ -655,15 +779,16 @@ impl App {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
+        // Hex case is not significant: Huawei's Python SDK sends upper case, the others lower.
         if !expected.eq_ignore_ascii_case(signature) {
-            return Err(Some(
-                "App ID authentication failed: the signature does not match.".into(),
+            return Err(because(
+                "App ID authentication failed: the signature does not match.",
             ));
         }
         let now = (unix_ms() / 1000) as i64;
         if expire != 0 && expire <= now {
-            return Err(Some(
-                "App ID authentication failed: the signature has expired.".into(),
+            return Err(because(
+                "App ID authentication failed: the signature has expired.",
             ));
         }
         Ok(())
@@ -775,13 +900,13 @@ impl App {
                     .and_then(Value::as_str)
                     && !self.known_ids.contains(account)
                 {
-                    // An account the client has no app for: the credentials do not
-                    // authenticate for it, so a 401 like any other credential failure.
+                    // An account the client has no app for: the grant is refused (the
+                    // spec's 400), not the client.
                     let detail = [FieldError {
                         field: "account_id".into(),
-                        message: "The account_id does not belong to this client.".into(),
+                        message: "does not belong to this client".into(),
                     }];
-                    return self.problem(spec, Problem::Unauthorized, Some(op), &detail, path);
+                    return self.problem(spec, Problem::Invalid, Some(op), &detail, path);
                 }
                 value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
                 if let Some(refresh) = fields.refresh {
@@ -816,14 +941,13 @@ impl App {
             }
             Role::TokenRefresh => {
                 value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
-                if let (Some(refresh), Some(presented)) = (
-                    fields.refresh,
-                    op.params.iter().find_map(|p| {
-                        (p.location == Location::Header)
-                            .then(|| headers.get(p.name.as_str()))
-                            .flatten()
-                    }),
-                ) {
+                // The refresh token stays the one presented, in the header the operation's
+                // security scheme names.
+                let presented = op.security.iter().flatten().find_map(|check| match check {
+                    Check::TokenHeader(name) => headers.get(name.as_str()),
+                    _ => None,
+                });
+                if let (Some(refresh), Some(presented)) = (fields.refresh, presented) {
                     value[refresh] =
                         Value::String(String::from_utf8_lossy(presented.as_bytes()).into_owned());
                 }
@@ -947,20 +1071,26 @@ impl App {
                 }
             }
             (Method::POST, "/__sandbox/faults") => {
-                let body = Limited::new(request.into_body(), 64 * 1024).collect().await;
-                let fault = body.map_err(|e| e.to_string()).and_then(|b| {
-                    serde_json::from_slice::<Fault>(&b.to_bytes()).map_err(|e| e.to_string())
-                });
-                match fault {
-                    Ok(fault) => {
-                        self.faults.push(fault);
-                        Reply {
-                            status: 204,
-                            headers: HeaderMap::new(),
-                            body: ReplyBody::Empty,
-                        }
-                    }
-                    Err(message) => json_reply(
+                let body = tokio::time::timeout(
+                    BODY_READ_TIMEOUT,
+                    Limited::new(request.into_body(), 64 * 1024).collect(),
+                )
+                .await
+                .map_err(|_| InvalidFault("the body did not arrive in time".into()));
+                let queued = body
+                    .and_then(|b| b.map_err(|e| InvalidFault(e.to_string())))
+                    .and_then(|b| {
+                        serde_json::from_slice::<Fault>(&b.to_bytes())
+                            .map_err(|e| InvalidFault(e.to_string()))
+                    })
+                    .and_then(|fault| self.queue_fault(fault));
+                match queued {
+                    Ok(()) => Reply {
+                        status: 204,
+                        headers: HeaderMap::new(),
+                        body: ReplyBody::Empty,
+                    },
+                    Err(InvalidFault(message)) => json_reply(
                         400,
                         &json!({ "error": "invalid_fault", "message": message }),
                     ),
@@ -1235,6 +1365,19 @@ impl HttpBody for TruncatedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_a_poll_becomes_an_error() {
+        let panicking = CatchPanic(Box::pin(async {
+            tokio::task::yield_now().await;
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            1
+        }));
+        assert_eq!(panicking.await, Err(()));
+        assert_eq!(CatchPanic(Box::pin(async { 7 })).await, Ok(7));
+    }
 
     #[test]
     fn routes_prefer_literal_segments() {

@@ -20,9 +20,13 @@
 //! # Test credentials
 //!
 //! - Zoom OAuth: client id `sandbox-client-id`, secret `sandbox-client-secret`
-//!   ([`SandboxConfig`]), account id `kKPjoUQnTVGY0D8fXtmqUg` (the spec's example).
+//!   ([`SandboxConfig`]), account id `kKPjoUQnTVGY0D8fXtmqUg` (the spec's example). As the spec
+//!   documents: missing or malformed Basic credentials get the 401 `invalid_request`, wrong
+//!   ones the 400 `invalid_client`, an account id without an app the 400 `invalid_request`.
 //! - Huawei App ID: the spec's example App ID `fdb8e4699586458bbd10c834872dcc62` with app key
-//!   `test-app-key`; the spec's example `Authorization` header verifies.
+//!   `test-app-key`; the spec's example `Authorization` header verifies. The header must carry
+//!   both `signature=<hex>` (either hex case: Huawei's Python SDK sends upper case) and
+//!   `access=<Base64 App ID>`.
 //! - The tokens in the token operations' examples are valid and never expire, so every spec
 //!   example works as is; tokens issued at run time expire after
 //!   [`SandboxConfig::token_lifetime`].
@@ -55,12 +59,15 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use app::FAULT_HEADER;
-pub use state::{Fault, FaultKind, LoggedRequest};
+pub use state::{Fault, FaultKind, InvalidFault, LoggedRequest};
+
+/// How long a client may take to send a request's headers before the connection is closed.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Settings of a sandbox.
 #[derive(Clone, Debug)]
@@ -136,7 +143,7 @@ impl Sandbox {
             .map_err(|source| StartError::Bind { addr, source })?;
         let (stop, mut stopped) = watch::channel(false);
         let serving = app.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 let stream = tokio::select! {
                     accepted = listener.accept() => match accepted {
@@ -153,23 +160,39 @@ impl Sandbox {
                 let app = serving.clone();
                 let mut stop_connection = stopped.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| app.clone().handle(request));
+                    let service = service_fn(move |request| app.clone().handle_guarded(request));
                     let connection = http1::Builder::new()
                         .max_buf_size(64 * 1024)
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(connection);
-                    tokio::select! {
-                        result = connection.as_mut() => {
-                            if let Err(err) = result {
-                                tracing::debug!("connection closed: {err}");
+                    let mut stopping = false;
+                    loop {
+                        tokio::select! {
+                            result = connection.as_mut() => {
+                                if let Err(err) = result {
+                                    tracing::debug!("connection closed: {err}");
+                                }
+                                break;
+                            }
+                            // Finish the request in flight, then close.
+                            _ = stop_connection.changed(), if !stopping => {
+                                stopping = true;
+                                connection.as_mut().graceful_shutdown();
                             }
                         }
-                        _ = stop_connection.changed() => connection.as_mut().graceful_shutdown(),
                     }
                 });
             }
+            // The listener is dropped here: no new connections from now on.
         });
-        Ok(RunningSandbox { addr, app, stop })
+        Ok(RunningSandbox {
+            addr,
+            app,
+            stop,
+            task: Some(task),
+        })
     }
 }
 
@@ -178,6 +201,7 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
     stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningSandbox {
@@ -204,8 +228,14 @@ impl RunningSandbox {
     }
 
     /// Queues a fault.
-    pub fn inject(&self, fault: Fault) {
-        self.app.faults.push(fault);
+    ///
+    /// # Errors
+    ///
+    /// When the fault names an operation the sandbox does not serve, asks for zero uses, a
+    /// status outside 400–599 or a delay above [`state::MAX_DELAY_MS`], or when
+    /// [`state::MAX_QUEUED_FAULTS`] faults are already queued.
+    pub fn inject(&self, fault: Fault) -> Result<(), InvalidFault> {
+        self.app.queue_fault(fault)
     }
 
     /// Removes every queued fault.
@@ -230,6 +260,12 @@ impl RunningSandbox {
         self.app.log.entries()
     }
 
+    /// How many requests made the sandbox panic (each was answered with a 500). Any value
+    /// other than zero is a sandbox bug; the robustness tests assert it stays zero.
+    pub fn panics(&self) -> u64 {
+        self.app.panics()
+    }
+
     /// Forgets the request log and counts.
     pub fn clear_log(&self) {
         self.app.log.clear();
@@ -240,9 +276,13 @@ impl RunningSandbox {
         self.app.tokens.expire_all_issued();
     }
 
-    /// Stops accepting connections and lets open ones finish their current request.
-    pub fn shutdown(self) {
-        drop(self);
+    /// Stops accepting connections, lets open ones finish their current request, and returns
+    /// once the listening socket is closed.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 

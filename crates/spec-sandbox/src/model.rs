@@ -263,10 +263,11 @@ fn compile_ops(doc: &Value, next_index: &mut usize) -> Result<Vec<Op>, String> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("{} {path} has no operationId", name.to_uppercase()))?
                 .to_owned();
-            let params = compile_params(doc, path, item, op)?;
+            let params = compile_params(doc, path, item, &op_ptr, op)?;
             let body = compile_body(doc, &op_ptr, op);
             let responses = compile_responses(doc, &op_ptr, op)?;
-            let security = compile_security(doc, op.get("security").or(root_security));
+            let security = compile_security(doc, op.get("security").or(root_security))
+                .map_err(|e| format!("{id}: {e}"))?;
             let role = match op.get("x-sandbox-role").and_then(Value::as_str) {
                 Some("token-grant") => Some(Role::TokenGrant),
                 Some("token-validation") => Some(Role::TokenValidation),
@@ -309,10 +310,16 @@ pub fn segments(path: &str) -> Vec<Segment> {
         .collect()
 }
 
-fn compile_params(doc: &Value, path: &str, item: &Value, op: &Value) -> Result<Vec<Param>, String> {
+fn compile_params(
+    doc: &Value,
+    path: &str,
+    item: &Value,
+    op_ptr: &str,
+    op: &Value,
+) -> Result<Vec<Param>, String> {
     let mut params: Vec<Param> = Vec::new();
     let item_ptr = pointer::from_tokens(["paths", path]);
-    for (holder, holder_ptr) in [(item, item_ptr.clone()), (op, String::new())] {
+    for (holder, holder_ptr) in [(item, item_ptr.clone()), (op, op_ptr.to_owned())] {
         let Some(list) = holder.get("parameters").and_then(Value::as_array) else {
             continue;
         };
@@ -464,7 +471,9 @@ fn compile_responses(doc: &Value, op_ptr: &str, op: &Value) -> Result<Vec<Respon
     Ok(responses)
 }
 
-fn compile_security(doc: &Value, requirements: Option<&Value>) -> Vec<Vec<Check>> {
+/// The checks of an operation's security requirements: one list per alternative. A scheme
+/// the sandbox cannot check is an error, so an operation never becomes public by accident.
+fn compile_security(doc: &Value, requirements: Option<&Value>) -> Result<Vec<Vec<Check>>, String> {
     let mut alternatives = Vec::new();
     for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
         let mut checks = Vec::new();
@@ -474,13 +483,18 @@ fn compile_security(doc: &Value, requirements: Option<&Value>) -> Vec<Vec<Check>
             .flatten()
             .map(|(k, _)| k)
         {
-            let Some(scheme) = doc.pointer(&pointer::from_tokens([
-                "components",
-                "securitySchemes",
-                name,
-            ])) else {
-                continue;
-            };
+            let (_, scheme) = doc
+                .pointer(&pointer::from_tokens([
+                    "components",
+                    "securitySchemes",
+                    name,
+                ]))
+                .map(|s| resolve(doc, "", s))
+                .ok_or_else(|| {
+                    format!(
+                        "security scheme `{name}` is not declared in components.securitySchemes"
+                    )
+                })?;
             let header = scheme
                 .get("name")
                 .and_then(Value::as_str)
@@ -492,17 +506,30 @@ fn compile_security(doc: &Value, requirements: Option<&Value>) -> Vec<Vec<Check>
                     .get("scheme")
                     .and_then(Value::as_str)
                     .map(str::to_ascii_lowercase),
+                scheme.get("in").and_then(Value::as_str),
             ) {
-                (Some("http"), Some(s)) if s == "bearer" => Check::Bearer,
-                (Some("http"), Some(s)) if s == "basic" => Check::Basic,
-                (Some("apiKey"), _)
+                (Some("http"), Some(s), _) if s == "bearer" => Check::Bearer,
+                (Some("http"), Some(s), _) if s == "basic" => Check::Basic,
+                (Some("apiKey"), _, Some("header")) if !header.is_empty() => {
                     if scheme.get("x-sandbox-check").and_then(Value::as_str)
-                        == Some("app-id-signature") =>
-                {
-                    Check::AppIdSignature(header)
+                        == Some("app-id-signature")
+                    {
+                        Check::AppIdSignature(header)
+                    } else {
+                        Check::TokenHeader(header)
+                    }
                 }
-                (Some("apiKey"), _) => Check::TokenHeader(header),
-                _ => continue,
+                (kind, http_scheme, location) => {
+                    return Err(format!(
+                        "security scheme `{name}` ({}) cannot be checked by the sandbox; \
+                         it supports http bearer, http basic and apiKey in a header",
+                        [kind, http_scheme.as_deref(), location]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
+                }
             };
             checks.push(check);
         }
@@ -510,9 +537,9 @@ fn compile_security(doc: &Value, requirements: Option<&Value>) -> Vec<Vec<Check>
     }
     // `security: [{}]` or `security: []` make an operation public.
     if alternatives.iter().any(Vec::is_empty) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    alternatives
+    Ok(alternatives)
 }
 
 /// A value for a schema without examples: its `example`, else a minimal valid value.
@@ -602,6 +629,59 @@ mod tests {
             .find(|o| o.id == "ValidateToken")
             .unwrap();
         assert!(validate.security.is_empty(), "security: [] is public");
+    }
+
+    fn compile_one(source: &'static str) -> Result<Model, ModelError> {
+        Model::compile(&[EmbeddedSpec {
+            file: "test.yaml",
+            source,
+            vendor: Vendor::Zoom,
+            prefix: "/t",
+        }])
+    }
+
+    #[test]
+    fn security_the_sandbox_cannot_check_is_refused_not_skipped() {
+        let spec = |schemes: &str, requirement: &str| -> &'static str {
+            format!(
+                "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /x:\n    get:\n      \
+                 operationId: X\n      security: [{{{requirement}: []}}]\n      responses:\n        \
+                 '204': {{description: none}}\ncomponents:\n  securitySchemes:\n{schemes}"
+            )
+            .leak()
+        };
+        let cases = [
+            (
+                "    b: {type: http, scheme: bearer}\n",
+                "missing",
+                "not declared",
+            ),
+            (
+                "    o: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://x', scopes: {}}}}\n",
+                "o",
+                "oauth2",
+            ),
+            (
+                "    k: {type: apiKey, in: query, name: key}\n",
+                "k",
+                "apiKey query",
+            ),
+            ("    d: {type: http, scheme: digest}\n", "d", "http digest"),
+        ];
+        for (schemes, requirement, expected) in cases {
+            let err = compile_one(spec(schemes, requirement)).unwrap_err();
+            assert!(err.message.starts_with("X: "), "{err}");
+            assert!(err.message.contains(expected), "{requirement}: {err}");
+        }
+        let ok = compile_one(spec(
+            "    k: {type: apiKey, in: header, name: X-Key}\n",
+            "k",
+        ))
+        .unwrap();
+        assert_eq!(
+            ok.specs[0].ops[0].security,
+            vec![vec![Check::TokenHeader("X-Key".into())]]
+        );
     }
 
     #[test]

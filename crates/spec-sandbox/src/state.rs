@@ -27,9 +27,36 @@ struct Token {
 }
 
 /// Tokens the sandbox has issued (or was seeded with from the specs' examples).
-#[derive(Debug, Default)]
+///
+/// Bounded: when it has grown to twice its size after the last clean-up (at least
+/// [`TOKEN_PRUNE_AT`]), an insert forgets expired tokens (they then count as unknown, which
+/// also answers 401); at [`MAX_TOKENS`] it also forgets the quarter of issued tokens closest
+/// to expiry. Clean-ups are amortised, so an insert costs O(1) on average. Seeded tokens are
+/// never forgotten. `Debug` shows counts only, never a token.
+#[derive(Default)]
 pub struct TokenStore {
-    tokens: RwLock<HashMap<String, Token>>,
+    inner: RwLock<Tokens>,
+}
+
+#[derive(Default)]
+struct Tokens {
+    map: HashMap<String, Token>,
+    /// Size at which the next insert cleans up (0: [`TOKEN_PRUNE_AT`]).
+    prune_at: usize,
+}
+
+/// The smallest size at which the store forgets expired tokens.
+pub const TOKEN_PRUNE_AT: usize = 4096;
+
+/// The most tokens the store holds.
+pub const MAX_TOKENS: usize = 65_536;
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("tokens", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a presented token is refused.
@@ -41,6 +68,25 @@ pub enum TokenProblem {
     Expired,
 }
 
+impl Tokens {
+    fn clean_up(&mut self) {
+        let now = Instant::now();
+        self.map.retain(|_, t| t.expires.is_none_or(|e| e > now));
+        if self.map.len() >= MAX_TOKENS {
+            let mut issued: Vec<(Instant, String)> = self
+                .map
+                .iter()
+                .filter_map(|(k, t)| t.expires.map(|e| (e, k.clone())))
+                .collect();
+            issued.sort_unstable();
+            for (_, key) in issued.into_iter().take(MAX_TOKENS / 4) {
+                self.map.remove(&key);
+            }
+        }
+        self.prune_at = (self.map.len() * 2).clamp(TOKEN_PRUNE_AT, MAX_TOKENS);
+    }
+}
+
 impl TokenStore {
     /// Registers a token; `None` lifetime never expires.
     pub fn insert(&self, value: &str, family: Family, kind: TokenKind, lifetime: Option<Duration>) {
@@ -49,16 +95,19 @@ impl TokenStore {
             kind,
             expires: lifetime.map(|l| Instant::now() + l),
         };
-        self.tokens
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(value.to_owned(), token);
+        let mut tokens = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if tokens.map.len() >= tokens.prune_at.max(TOKEN_PRUNE_AT)
+            && !tokens.map.contains_key(value)
+        {
+            tokens.clean_up();
+        }
+        tokens.map.insert(value.to_owned(), token);
     }
 
     /// Checks a presented token.
     pub fn check(&self, value: &str, family: Family, kind: TokenKind) -> Result<(), TokenProblem> {
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        match tokens.get(value) {
+        let tokens = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        match tokens.map.get(value) {
             Some(t) if t.family == family && t.kind == kind => match t.expires {
                 Some(expires) if Instant::now() >= expires => Err(TokenProblem::Expired),
                 _ => Ok(()),
@@ -67,19 +116,34 @@ impl TokenStore {
         }
     }
 
-    /// Forgets every token issued at run time; seeded tokens stay.
+    /// Makes every token issued at run time expire now; seeded tokens stay.
     pub fn expire_all_issued(&self) {
         let now = Instant::now();
         for token in self
-            .tokens
+            .inner
             .write()
             .unwrap_or_else(PoisonError::into_inner)
+            .map
             .values_mut()
         {
             if token.expires.is_some() {
                 token.expires = Some(now);
             }
         }
+    }
+
+    /// How many tokens are held.
+    pub fn len(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map
+            .len()
+    }
+
+    /// Whether no token is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -126,10 +190,41 @@ fn one() -> u32 {
     1
 }
 
+/// The longest delay a fault may ask for, in milliseconds.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// How many faults may wait at once; more are refused.
+pub const MAX_QUEUED_FAULTS: usize = 1024;
+
+/// Why a fault was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidFault(pub String);
+
 impl Fault {
+    /// Checks the values a fault carries: at least one use, an error status, a bounded delay.
+    pub fn validate(&self) -> Result<(), InvalidFault> {
+        if self.times == 0 {
+            return Err(InvalidFault("`times` must be at least 1".into()));
+        }
+        match self.kind {
+            FaultKind::Status { status, .. } if !(400..600).contains(&status) => Err(InvalidFault(
+                format!("status {status} is not an error status (400-599)"),
+            )),
+            FaultKind::Delay { millis } if millis > MAX_DELAY_MS => Err(InvalidFault(format!(
+                "a delay of {millis} ms is longer than the {MAX_DELAY_MS} ms limit"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Parses the `X-Sandbox-Fault` header: `status=503`, `status=429; retry-after=2`,
     /// `delay=250ms`, `drop`, `truncate` or `not-json`, each optionally with `; times=N`.
-    pub fn from_header(value: &str, operation: &str) -> Result<Fault, String> {
+    pub fn from_header(value: &str, operation: &str) -> Result<Fault, InvalidFault> {
+        Self::parse_header(value, operation).map_err(InvalidFault)
+    }
+
+    fn parse_header(value: &str, operation: &str) -> Result<Fault, String> {
         let mut kind = None;
         let mut times = 1;
         let mut retry_after = None;
@@ -142,9 +237,6 @@ impl Fault {
                     let status = val
                         .parse::<u16>()
                         .map_err(|_| format!("bad status `{val}`"))?;
-                    if !(400..600).contains(&status) {
-                        return Err(format!("status {status} is not an error status"));
-                    }
                     kind = Some(FaultKind::Status {
                         status,
                         retry_after: None,
@@ -162,9 +254,7 @@ impl Fault {
                         .unwrap_or(val)
                         .parse::<u64>()
                         .map_err(|_| format!("bad delay `{val}`"))?;
-                    kind = Some(FaultKind::Delay {
-                        millis: millis.min(60_000),
-                    });
+                    kind = Some(FaultKind::Delay { millis });
                 }
                 "drop" => kind = Some(FaultKind::Drop),
                 "truncate" => kind = Some(FaultKind::Truncate),
@@ -172,8 +262,7 @@ impl Fault {
                 "times" => {
                     times = val
                         .parse::<u32>()
-                        .map_err(|_| format!("bad times `{val}`"))?
-                        .max(1);
+                        .map_err(|_| format!("bad times `{val}`"))?;
                 }
                 other => return Err(format!("unknown fault `{other}`")),
             }
@@ -188,11 +277,13 @@ impl Fault {
                 return Err("no fault named (status=, delay=, drop, truncate, not-json)".into());
             }
         };
-        Ok(Fault {
+        let fault = Fault {
             operation: Some(operation.to_owned()),
             kind,
             times,
-        })
+        };
+        fault.validate().map_err(|e| e.0)?;
+        Ok(fault)
     }
 }
 
@@ -203,12 +294,17 @@ pub struct FaultQueue {
 }
 
 impl FaultQueue {
-    /// Queues a fault.
-    pub fn push(&self, fault: Fault) {
-        self.faults
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(fault);
+    /// Queues a fault after [`Fault::validate`]; refused when [`MAX_QUEUED_FAULTS`] wait.
+    pub fn push(&self, fault: Fault) -> Result<(), InvalidFault> {
+        fault.validate()?;
+        let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        if faults.len() >= MAX_QUEUED_FAULTS {
+            return Err(InvalidFault(format!(
+                "{MAX_QUEUED_FAULTS} faults are already queued; clear them first"
+            )));
+        }
+        faults.push(fault);
+        Ok(())
     }
 
     /// Removes every queued fault.
@@ -226,12 +322,12 @@ impl FaultQueue {
             .iter()
             .position(|f| f.operation.as_deref().is_none_or(|op| op == operation))?;
         let fault = &mut faults[index];
-        let kind = fault.kind.clone();
-        fault.times -= 1;
-        if fault.times == 0 {
-            faults.remove(index);
+        if fault.times > 1 {
+            fault.times -= 1;
+            Some(fault.kind.clone())
+        } else {
+            Some(faults.remove(index).kind)
         }
-        Some(kind)
     }
 }
 
@@ -381,18 +477,107 @@ mod tests {
     }
 
     #[test]
+    fn bad_fault_values_are_refused_not_clamped() {
+        for header in ["times=0; drop", "delay=60001ms", "status=200", "status=399"] {
+            let err = Fault::from_header(header, "Op").unwrap_err();
+            assert!(!err.0.is_empty(), "{header}");
+        }
+        assert_eq!(
+            Fault::from_header("delay=60000ms", "Op").unwrap().kind,
+            FaultKind::Delay {
+                millis: MAX_DELAY_MS
+            }
+        );
+        let queue = FaultQueue::default();
+        let fault = |times, kind| Fault {
+            operation: None,
+            kind,
+            times,
+        };
+        assert!(queue.push(fault(0, FaultKind::Drop)).is_err());
+        assert!(
+            queue
+                .push(fault(
+                    1,
+                    FaultKind::Status {
+                        status: 200,
+                        retry_after: None
+                    }
+                ))
+                .is_err()
+        );
+        assert!(
+            queue
+                .push(fault(1, FaultKind::Delay { millis: u64::MAX }))
+                .is_err()
+        );
+        assert_eq!(queue.take("Op"), None, "refused faults are not queued");
+        for _ in 0..MAX_QUEUED_FAULTS {
+            queue.push(fault(1, FaultKind::Drop)).unwrap();
+        }
+        let err = queue.push(fault(1, FaultKind::Drop)).unwrap_err();
+        assert!(err.0.contains("already queued"), "{err}");
+    }
+
+    #[test]
+    fn the_token_store_stays_bounded_and_keeps_seeds() {
+        let store = TokenStore::default();
+        store.insert("seed", Family::Zoom, TokenKind::Access, None);
+        for i in 1..TOKEN_PRUNE_AT {
+            store.insert(
+                &format!("old{i}"),
+                Family::Zoom,
+                TokenKind::Access,
+                Some(Duration::ZERO),
+            );
+        }
+        assert_eq!(store.len(), TOKEN_PRUNE_AT);
+        store.insert(
+            "fresh",
+            Family::Zoom,
+            TokenKind::Access,
+            Some(Duration::from_secs(60)),
+        );
+        assert_eq!(store.len(), 2, "expired tokens are forgotten");
+        for i in 0..MAX_TOKENS + 10 {
+            store.insert(
+                &format!("live{i}"),
+                Family::Zoom,
+                TokenKind::Access,
+                Some(Duration::from_secs(60)),
+            );
+        }
+        assert!(store.len() <= MAX_TOKENS, "{}", store.len());
+        let newest = format!("live{}", MAX_TOKENS + 9);
+        assert_eq!(
+            store.check(&newest, Family::Zoom, TokenKind::Access),
+            Ok(())
+        );
+        assert_eq!(store.check("seed", Family::Zoom, TokenKind::Access), Ok(()));
+        let debug = format!("{store:?}");
+        assert!(
+            !debug.contains("seed") && !debug.contains("live"),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn faults_are_used_up_in_order() {
         let queue = FaultQueue::default();
-        queue.push(Fault {
-            operation: Some("A".into()),
-            kind: FaultKind::Drop,
-            times: 2,
-        });
-        queue.push(Fault {
-            operation: None,
-            kind: FaultKind::Truncate,
-            times: 1,
-        });
+        queue
+            .push(Fault {
+                operation: Some("A".into()),
+                kind: FaultKind::Drop,
+                times: 2,
+            })
+            .unwrap();
+        queue
+            .push(Fault {
+                operation: None,
+                kind: FaultKind::Truncate,
+                times: 1,
+            })
+            .unwrap();
         assert_eq!(queue.take("B"), Some(FaultKind::Truncate));
         assert_eq!(queue.take("B"), None);
         assert_eq!(queue.take("A"), Some(FaultKind::Drop));

@@ -34,6 +34,8 @@ pub enum Problem {
     Invalid,
     /// Missing or unknown credentials.
     Unauthorized,
+    /// Well-formed client credentials that are wrong (Zoom OAuth answers 400 `invalid_client`).
+    WrongClient,
     /// A rate-limit fault.
     TooManyRequests,
     /// A server-error fault.
@@ -42,6 +44,8 @@ pub enum Problem {
     Unavailable,
     /// The body exceeds the size limit.
     TooLarge,
+    /// The body did not arrive in time.
+    Timeout,
 }
 
 /// One invalid request field.
@@ -93,13 +97,14 @@ impl Vendor {
                     // Zoom's code for request validation, with field details.
                     Problem::Invalid => 300,
                     // Zoom's code for an invalid access token.
-                    Problem::Unauthorized => 124,
+                    Problem::Unauthorized | Problem::WrongClient => 124,
                     Problem::NotFound => 404,
                     Problem::MethodNotAllowed => 405,
                     Problem::TooManyRequests => 429,
                     Problem::ServerError => 500,
                     Problem::Unavailable => 503,
                     Problem::TooLarge => 413,
+                    Problem::Timeout => 408,
                 };
                 let mut body = json!({ "code": code, "message": message });
                 if !fields.is_empty() {
@@ -112,7 +117,7 @@ impl Vendor {
             }
             Vendor::ZoomOAuth => {
                 let error = match problem {
-                    Problem::Unauthorized => "invalid_client",
+                    Problem::WrongClient => "invalid_client",
                     Problem::ServerError => "server_error",
                     Problem::Unavailable | Problem::TooManyRequests => "temporarily_unavailable",
                     _ => "invalid_request",
@@ -130,11 +135,11 @@ impl Vendor {
                     Problem::NotFound | Problem::MethodNotAllowed => "APIG.0101",
                     Problem::TooLarge => "APIG.0201",
                     Problem::TooManyRequests => "APIG.0308",
-                    Problem::ServerError | Problem::Unavailable => "APIG.9999",
+                    Problem::ServerError | Problem::Unavailable | Problem::Timeout => "APIG.9999",
                     Problem::Invalid if usg => "USG.000000001",
                     Problem::Invalid => "MMC.111070001",
-                    Problem::Unauthorized if usg => "USG.000000004",
-                    Problem::Unauthorized => "MMC.118000001",
+                    Problem::Unauthorized | Problem::WrongClient if usg => "USG.000000004",
+                    Problem::Unauthorized | Problem::WrongClient => "MMC.118000001",
                 };
                 let msg = match fields.first() {
                     Some(f) => format!("{message} {}: {}", f.field, f.message),
@@ -159,17 +164,18 @@ impl Vendor {
             (Vendor::Huawei, Problem::Invalid) => "Invalid parameter:",
             (Vendor::Zoom, Problem::Invalid) => "Validation Failed.",
             (Vendor::Zoom, Problem::Unauthorized) => "Invalid access token.",
-            (Vendor::ZoomOAuth, Problem::Unauthorized) => "Invalid client_id or client_secret",
+            (Vendor::ZoomOAuth, Problem::WrongClient) => "Invalid client_id or client_secret",
             (_, Problem::NotFound) => "No such API.",
             (_, Problem::MethodNotAllowed) => "Method not allowed for this API.",
             (_, Problem::Invalid) => "Invalid request.",
-            (_, Problem::Unauthorized) => "Invalid credentials.",
+            (_, Problem::Unauthorized | Problem::WrongClient) => "Invalid credentials.",
             (_, Problem::TooManyRequests) => {
                 "You have reached the maximum per-second rate limit for this API. Try again later."
             }
             (_, Problem::ServerError) => "Internal server error.",
             (_, Problem::Unavailable) => "Service temporarily unavailable.",
             (_, Problem::TooLarge) => "Request body too large.",
+            (_, Problem::Timeout) => "The request body did not arrive in time.",
         }
     }
 
@@ -237,7 +243,9 @@ mod tests {
         let mmc =
             Vendor::Huawei.error_body(Problem::Unauthorized, "x", &[], "/v1/mmc/management/orgRes");
         assert_eq!(mmc["error_code"], "MMC.118000001");
-        let oauth = Vendor::ZoomOAuth.error_body(Problem::Unauthorized, "bad", &[], "/oauth/token");
+        let oauth = Vendor::ZoomOAuth.error_body(Problem::WrongClient, "bad", &[], "/oauth/token");
         assert_eq!(oauth["error"], "invalid_client");
+        let oauth = Vendor::ZoomOAuth.error_body(Problem::Unauthorized, "bad", &[], "/oauth/token");
+        assert_eq!(oauth["error"], "invalid_request");
     }
 }

@@ -81,14 +81,29 @@ async fn zoom_oauth_flow() {
         .unwrap();
     assert_eq!(usage.plan_base.as_ref().unwrap().hosts, Some(75));
 
-    // Wrong client secret: the token endpoint's 401 in OAuth format.
+    // Wrong client secret: the token endpoint's documented 400 `invalid_client`.
     match zoom_token(&sandbox, "wrong").await.unwrap_err() {
         zoom_billing::Error::ErrorResponse(r) => {
-            assert_eq!(r.status().as_u16(), 401);
-            assert_eq!(r.error.as_deref(), Some("invalid_request"));
+            assert_eq!(r.status().as_u16(), 400);
+            assert_eq!(r.error.as_deref(), Some("invalid_client"));
+            assert_eq!(
+                r.reason.as_deref(),
+                Some("Invalid client_id or client_secret")
+            );
         }
         other => panic!("{other:?}"),
     }
+    // No client credentials at all: the documented 401 `invalid_request`.
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sandbox.base_url(OAUTH)))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=account_credentials&account_id=kKPjoUQnTVGY0D8fXtmqUg")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
     // No token, unknown token: Zoom's 401 with code 124.
     let anonymous = zoom_billing::Client::new(&sandbox.base_url(ZOOM));
     let err = anonymous
@@ -139,12 +154,14 @@ async fn zoom_oauth_refuses_an_unknown_account() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 401);
+    // The grant is refused (400), not the client.
+    assert_eq!(response.status().as_u16(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
-    assert_eq!(
-        body["reason"],
-        "The account_id does not belong to this client."
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("account_id") && reason.contains("does not belong to this client"),
+        "{reason}"
     );
 }
 
@@ -245,6 +262,11 @@ async fn huawei_app_id_flow() {
         .unwrap();
     let new_access = refreshed.access_token.clone().unwrap();
     assert_ne!(new_access.expose(), access.expose());
+    assert_eq!(
+        refreshed.refresh_token.as_ref().map(|t| t.expose()),
+        token.refresh_token.as_ref().map(|t| t.expose()),
+        "the refresh token stays the presented one"
+    );
     client
         .show_org_res()
         .x_access_token(new_access)
@@ -277,6 +299,30 @@ async fn huawei_refuses_bad_signatures_expiry_and_missing_tokens() {
     let (status, _, message) = huawei_code(&err);
     assert_eq!(status, 401);
     assert!(message.contains("expired"), "{message}");
+
+    // A correct signature without `,access=<Base64 App ID>` is refused: clients must send it.
+    let app = AppCredentials::new(APP_ID, huawei_meeting::Secret::from("test-app-key"));
+    let nonce = huawei_meeting::app_auth::new_nonce().unwrap();
+    let signed = app
+        .sign(&SigningInput {
+            user_id: None,
+            expire_time: in_ten_minutes(),
+            nonce: &nonce,
+        })
+        .unwrap();
+    let full = signed.authorization.expose().to_owned();
+    let (without_access, _) = full.split_once(",access=").unwrap();
+    let err = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI))
+        .create_app_id_token()
+        .authorization(without_access)
+        .x_token_type("LongTicket")
+        .body(signed.body)
+        .send()
+        .await
+        .unwrap_err();
+    let (status, _, message) = huawei_code(&err);
+    assert_eq!(status, 401);
+    assert!(message.contains("access="), "{message}");
 
     let response = reqwest::get(format!(
         "{}/v1/mmc/management/orgRes",
@@ -391,14 +437,16 @@ async fn rate_limit_faults_then_success() {
     let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
     let client = zoom_client(&sandbox, &token);
     sandbox.clear_log();
-    sandbox.inject(Fault {
-        operation: Some("GetPlanUsage".into()),
-        kind: FaultKind::Status {
-            status: 429,
-            retry_after: Some(2),
-        },
-        times: 2,
-    });
+    sandbox
+        .inject(Fault {
+            operation: Some("GetPlanUsage".into()),
+            kind: FaultKind::Status {
+                status: 429,
+                retry_after: Some(2),
+            },
+            times: 2,
+        })
+        .expect("a valid fault");
     for _ in 0..2 {
         let err = client
             .get_plan_usage()
@@ -433,14 +481,16 @@ async fn server_error_unavailable_and_delay() {
     let sandbox = sandbox().await;
     let huawei = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
     let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
-    sandbox.inject(Fault {
-        operation: Some("ShowOrgRes".into()),
-        kind: FaultKind::Status {
-            status: 500,
-            retry_after: None,
-        },
-        times: 1,
-    });
+    sandbox
+        .inject(Fault {
+            operation: Some("ShowOrgRes".into()),
+            kind: FaultKind::Status {
+                status: 500,
+                retry_after: None,
+            },
+            times: 1,
+        })
+        .expect("a valid fault");
     let err = huawei
         .show_org_res()
         .x_access_token(token)
@@ -453,14 +503,16 @@ async fn server_error_unavailable_and_delay() {
         (500, "MMC.111070003".into(), "Processing failed.".into())
     );
 
-    sandbox.inject(Fault {
-        operation: Some("ShowOrgRes".into()),
-        kind: FaultKind::Status {
-            status: 503,
-            retry_after: None,
-        },
-        times: 1,
-    });
+    sandbox
+        .inject(Fault {
+            operation: Some("ShowOrgRes".into()),
+            kind: FaultKind::Status {
+                status: 503,
+                retry_after: None,
+            },
+            times: 1,
+        })
+        .expect("a valid fault");
     match huawei
         .show_org_res()
         .x_access_token(token)
@@ -476,11 +528,13 @@ async fn server_error_unavailable_and_delay() {
         other => panic!("{other:?}"),
     }
 
-    sandbox.inject(Fault {
-        operation: Some("ShowOrgRes".into()),
-        kind: FaultKind::Delay { millis: 300 },
-        times: 1,
-    });
+    sandbox
+        .inject(Fault {
+            operation: Some("ShowOrgRes".into()),
+            kind: FaultKind::Delay { millis: 300 },
+            times: 1,
+        })
+        .expect("a valid fault");
     let started = Instant::now();
     huawei
         .show_org_res()
@@ -497,11 +551,13 @@ async fn dropped_truncated_and_non_json_responses() {
     let huawei = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
     let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
     let inject = |kind| {
-        sandbox.inject(Fault {
-            operation: Some("ShowOrgRes".into()),
-            kind,
-            times: 1,
-        })
+        sandbox
+            .inject(Fault {
+                operation: Some("ShowOrgRes".into()),
+                kind,
+                times: 1,
+            })
+            .expect("a valid fault")
     };
 
     inject(FaultKind::Drop);
@@ -569,7 +625,8 @@ async fn faults_set_by_request_header_and_over_http() {
     let faulty = huawei_meeting::Client::new_with_client(&sandbox.base_url(HUAWEI), http);
     let plain = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI));
     let token = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
-    // The header queues two 500s: this request and the next one of the operation.
+    // `times=2` in the header: this request and the next one of the operation fail, the third
+    // (a request without the header) succeeds.
     assert_eq!(
         huawei_code(
             &faulty
@@ -582,7 +639,18 @@ async fn faults_set_by_request_header_and_over_http() {
         .0,
         500
     );
-    sandbox.clear_faults();
+    assert_eq!(
+        huawei_code(
+            &plain
+                .show_org_res()
+                .x_access_token(token)
+                .send()
+                .await
+                .unwrap_err()
+        )
+        .0,
+        500
+    );
     plain
         .show_org_res()
         .x_access_token(token)
@@ -620,7 +688,7 @@ async fn faults_set_by_request_header_and_over_http() {
         .json()
         .await
         .unwrap();
-    assert_eq!(log["counts"]["ShowOrgRes"], 2);
+    assert_eq!(log["counts"]["ShowOrgRes"], 3);
     assert_eq!(log["counts"]["ShowCorpResource"], 1);
     let health: serde_json::Value = http
         .get(format!("{control}/health"))
@@ -638,6 +706,61 @@ async fn faults_set_by_request_header_and_over_http() {
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
+    // Values that would silently do something else are refused with a reason.
+    for (fault, reason) in [
+        (
+            serde_json::json!({"operation": "NoSuchOp", "kind": "drop"}),
+            "NoSuchOp",
+        ),
+        (serde_json::json!({"kind": "drop", "times": 0}), "times"),
+        (
+            serde_json::json!({"kind": "delay", "millis": 3_600_000}),
+            "limit",
+        ),
+        (serde_json::json!({"kind": "status", "status": 200}), "200"),
+    ] {
+        let response = http
+            .post(format!("{control}/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{fault}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_fault");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{fault}: {message}");
+    }
+    let refused = sandbox.inject(Fault {
+        operation: Some("NoSuchOp".into()),
+        kind: FaultKind::Drop,
+        times: 1,
+    });
+    assert!(refused.unwrap_err().to_string().contains("NoSuchOp"));
+    let response = http
+        .get(format!(
+            "{}/v1/mmc/management/orgRes",
+            sandbox.base_url(HUAWEI)
+        ))
+        .header("x-access-token", token)
+        .header(spec_sandbox::FAULT_HEADER, "drop; times=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let message = body["error_msg"].as_str().unwrap();
+    assert!(
+        message.contains(spec_sandbox::FAULT_HEADER) && message.contains("times"),
+        "{message}"
+    );
+    // None of the refused faults was queued.
+    plain
+        .show_org_res()
+        .x_access_token(token)
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -661,6 +784,16 @@ async fn unknown_paths_and_methods_answer_in_the_vendor_format() {
     assert_eq!(response.headers().get("allow").unwrap(), "GET");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error_code"], "APIG.0101");
+
+    // The token endpoint lives on Zoom's OAuth host: its 405 comes in the OAuth format.
+    let response = reqwest::get(format!("{base}/zoom/oauth/token"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers().get("allow").unwrap(), "POST");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(body.get("code").is_none(), "{body}");
 
     let response = reqwest::get(format!("{base}/elsewhere")).await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
@@ -715,8 +848,7 @@ async fn it_listens_only_where_it_is_told() {
     assert!(sandbox.addr().ip().is_loopback());
     assert_ne!(sandbox.addr().port(), 0);
     let addr = sandbox.addr();
-    sandbox.shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    sandbox.shutdown().await;
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "still accepting after shutdown"

@@ -183,6 +183,12 @@ pub const RULES: &[Rule] = &[
         "path parameters say `required: true` (progenitor panics otherwise)",
     ),
     rule(
+        "security-scheme-resolves",
+        Group::Semantics,
+        false,
+        "every name in a `security` requirement is declared under `components.securitySchemes` (an unknown name would leave the operation unprotected in generated docs and the sandbox)",
+    ),
+    rule(
         "one-success-schema",
         Group::Generator,
         false,

@@ -14,9 +14,12 @@ pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     versions(spec, root, &mut found);
     references(spec, root, &mut found);
+    security_requirements(spec, root, "/security", root.get("security"), &mut found);
     for op in walk::operations(root) {
         operation_id(spec, &op, &mut found);
         path_parameters(spec, root, &op, &mut found);
+        let at = pointer::push(&op.pointer, "security");
+        security_requirements(spec, root, &at, op.value.get("security"), &mut found);
     }
     for (ptr, schema) in walk::schemas(root) {
         if schema.get("nullable") == Some(&Value::Bool(true)) && schema.get("type").is_none() {
@@ -28,6 +31,32 @@ pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
         }
     }
     found
+}
+
+/// Each name in a security requirement list must be a declared security scheme.
+fn security_requirements(
+    spec: &LoadedSpec,
+    root: &Value,
+    at: &str,
+    requirements: Option<&Value>,
+    found: &mut Vec<Diagnostic>,
+) {
+    let Some(requirements) = requirements.and_then(Value::as_array) else {
+        return;
+    };
+    for (index, requirement) in requirements.iter().enumerate() {
+        for name in requirement.as_object().into_iter().flat_map(|o| o.keys()) {
+            let declared = pointer::from_tokens(["components", "securitySchemes", name]);
+            if root.pointer(&declared).is_none() {
+                let here = pointer::push(&pointer::push(at, &index.to_string()), name);
+                found.push(spec.diagnostic(
+                    "security-scheme-resolves",
+                    &here,
+                    format!("security scheme `{name}` is not declared under `components.securitySchemes`"),
+                ));
+            }
+        }
+    }
 }
 
 fn versions(spec: &LoadedSpec, root: &Value, found: &mut Vec<Diagnostic>) {

@@ -48,6 +48,6 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot wait for Ctrl-C: {err}");
         return ExitCode::from(2);
     }
-    sandbox.shutdown();
+    sandbox.shutdown().await;
     ExitCode::SUCCESS
 }
