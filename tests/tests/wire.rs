@@ -388,3 +388,34 @@ async fn a_signed_app_id_request_carries_the_signature_and_the_signed_body() {
             .contains(&format!("signature={expected},"))
     );
 }
+
+/// Dispatch arguments and answers carry tokens; their `Debug` shows names and shapes only.
+#[test]
+fn dispatch_debug_never_prints_values() {
+    let secret = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
+    let mut params = serde_json::Map::new();
+    params.insert("X-Access-Token".into(), serde_json::json!(secret));
+    let args = huawei_meeting::dispatch::Args {
+        params,
+        body: Some(serde_json::json!({"token": secret, "needGenNewToken": false})),
+    };
+    let shown = format!("{args:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(
+        shown.contains("X-Access-Token") && shown.contains("token"),
+        "{shown}"
+    );
+    let outcome = zoom_billing::oauth::dispatch::Outcome::Success {
+        status: 200,
+        body: serde_json::json!({"access_token": secret, "expires_in": 3600, "scope": ["a"]}),
+    };
+    let shown = format!("{outcome:?}");
+    assert!(
+        !shown.contains(secret) && !shown.contains("3600"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("200") && shown.contains("access_token"),
+        "{shown}"
+    );
+}

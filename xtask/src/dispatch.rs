@@ -104,8 +104,9 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
         pub mod dispatch {
             use super::{Client, Error, ResponseValue, types};
 
-            /// The arguments of one call.
-            #[derive(Clone, Debug, Default)]
+            /// The arguments of one call. `Debug` names the arguments and the body's shape but
+            /// never prints a value: parameters and bodies carry tokens.
+            #[derive(Clone, Default)]
             pub struct Args {
                 /// Path, query and header parameters, by their name in the spec.
                 pub params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -113,8 +114,18 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
                 pub body: ::std::option::Option<::serde_json::Value>,
             }
 
-            /// What a call returned.
-            #[derive(Clone, Debug, PartialEq)]
+            impl ::std::fmt::Debug for Args {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct("Args")
+                        .field("params", &self.params.keys().collect::<::std::vec::Vec<_>>())
+                        .field("body", &self.body.as_ref().map(Shape))
+                        .finish()
+                }
+            }
+
+            /// What a call returned. `Debug` shows the status and the body's shape, never its
+            /// values (token responses carry tokens).
+            #[derive(Clone, PartialEq)]
             pub enum Outcome {
                 /// A documented success status, with the decoded body re-encoded (`null` when
                 /// the operation returns no body).
@@ -132,6 +143,41 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
                     /// The error body.
                     body: ::serde_json::Value,
                 },
+            }
+
+            impl ::std::fmt::Debug for Outcome {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    let (name, status, body) = match self {
+                        Outcome::Success { status, body } => ("Success", status, body),
+                        Outcome::VendorError { status, body } => ("VendorError", status, body),
+                    };
+                    f.debug_struct(name)
+                        .field("status", status)
+                        .field("body", &Shape(body))
+                        .finish()
+                }
+            }
+
+            /// A JSON value's keys and nesting, with every scalar replaced by its kind.
+            struct Shape<'a>(&'a ::serde_json::Value);
+
+            impl ::std::fmt::Debug for Shape<'_> {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    use ::serde_json::Value;
+                    match self.0 {
+                        Value::Null => f.write_str("null"),
+                        Value::Bool(_) => f.write_str("<bool>"),
+                        Value::Number(_) => f.write_str("<number>"),
+                        Value::String(_) => f.write_str("<string>"),
+                        Value::Array(items) => {
+                            f.debug_list().entries(items.iter().map(Shape)).finish()
+                        }
+                        Value::Object(map) => f
+                            .debug_map()
+                            .entries(map.iter().map(|(k, v)| (k, Shape(v))))
+                            .finish(),
+                    }
+                }
             }
 
             /// Why a call produced no [`Outcome`].

@@ -270,7 +270,14 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// Formats generated code with the toolchain's rustfmt, exactly as `cargo fmt` would.
 fn rustfmt(code: &str, output: &Path) -> Result<String, RunError> {
-    let dir = output.parent().unwrap_or(Path::new("."));
+    // rustfmt finds `rustfmt.toml` from its working directory: the output's directory, or
+    // its nearest existing ancestor when the crate is new (a missing directory would make the
+    // spawn fail and look like a missing rustfmt).
+    let dir = output
+        .ancestors()
+        .skip(1)
+        .find(|d| d.is_dir())
+        .unwrap_or(Path::new("."));
     let mut child = Command::new(std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into()))
         .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
         .current_dir(dir)
@@ -312,40 +319,80 @@ pub enum WriteOutcome {
     Written,
 }
 
-/// Writes rendered files atomically, skipping files whose content is unchanged.
+/// Writes rendered files, skipping files whose content is unchanged (mtime kept).
+///
+/// Two phases: every changed file is first written in full to a temporary file next to its
+/// target; only when all of them are on disk are they renamed into place (each rename is
+/// atomic). A failure while writing removes the temporary files and changes nothing.
 pub fn write_all(rendered: &[Rendered]) -> Result<Vec<WriteOutcome>, RunError> {
-    rendered.iter().map(write_one).collect()
+    let mut staged: Vec<(PathBuf, &Rendered)> = Vec::new();
+    let mut outcomes = Vec::with_capacity(rendered.len());
+    let cleanup = |staged: &[(PathBuf, &Rendered)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for file in rendered {
+        match stage(file) {
+            Ok(Some(tmp)) => {
+                staged.push((tmp, file));
+                outcomes.push(WriteOutcome::Written);
+            }
+            Ok(None) => outcomes.push(WriteOutcome::Unchanged),
+            Err(err) => {
+                cleanup(&staged);
+                return Err(err);
+            }
+        }
+    }
+    for (index, (tmp, file)) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(tmp, &file.path) {
+            cleanup(&staged[index..]);
+            return Err(RunError::Io {
+                path: file.path.clone(),
+                source,
+            });
+        }
+    }
+    Ok(outcomes)
 }
 
-fn write_one(file: &Rendered) -> Result<WriteOutcome, RunError> {
+/// Writes a changed file's content to a temporary file beside it; `None` when unchanged.
+fn stage(file: &Rendered) -> Result<Option<PathBuf>, RunError> {
     let io_err = |source| RunError::Io {
         path: file.path.clone(),
         source,
     };
     match std::fs::read(&file.path) {
-        Ok(existing) if existing == file.content.as_bytes() => return Ok(WriteOutcome::Unchanged),
+        Ok(existing) if existing == file.content.as_bytes() => return Ok(None),
         Ok(_) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(io_err(err)),
     }
-    let dir = file.path.parent().expect("output paths have a parent");
+    let dir = file.path.parent().ok_or_else(|| {
+        io_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "an output path needs a parent directory",
+        ))
+    })?;
     let file_name = file
         .path
         .file_name()
-        .expect("output paths name a file")
-        .to_string_lossy();
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!("{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut out = std::fs::File::create(&tmp)?;
         out.write_all(file.content.as_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, &file.path)
+        out.sync_all()
     })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(err));
+    match result {
+        Ok(()) => Ok(Some(tmp)),
+        Err(err) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(io_err(err))
+        }
     }
-    Ok(WriteOutcome::Written)
 }
 
 /// A generated file that differs from what its spec produces.
@@ -413,6 +460,44 @@ fn short_diff(old: &str, new: &str, name: &str, max_lines: usize) -> String {
 mod tests {
     use super::*;
     use crate::catalogue::SPECS;
+
+    /// When one output cannot be written, none is: the others keep content and mtime, and no
+    /// temporary file is left behind.
+    #[test]
+    fn a_failed_write_changes_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.rs");
+        std::fs::write(&first, "old").unwrap();
+        let before = std::fs::metadata(&first).unwrap().modified().unwrap();
+        let files = [
+            Rendered {
+                entry: &SPECS[0],
+                path: first.clone(),
+                content: "new".into(),
+            },
+            Rendered {
+                entry: &SPECS[1],
+                path: dir.path().join("missing-dir/b.rs"),
+                content: "new".into(),
+            },
+        ];
+        assert!(write_all(&files).is_err());
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "old");
+        assert_eq!(
+            std::fs::metadata(&first).unwrap().modified().unwrap(),
+            before
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "only a.rs remains: {left:?}");
+
+        let outcomes = write_all(&files[..1]).unwrap();
+        assert!(matches!(outcomes[..], [WriteOutcome::Written]));
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "new");
+        assert!(matches!(
+            write_all(&files[..1]).unwrap()[..],
+            [WriteOutcome::Unchanged]
+        ));
+    }
 
     /// A spec the rules would refuse, fed straight to progenitor: its panic must come back as
     /// a diagnostic naming the spec, not unwind through the tool.

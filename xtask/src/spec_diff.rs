@@ -6,13 +6,16 @@
 //! or the requests it sends, can stop working against the new spec:
 //!
 //! - an operation removed, or its `operationId` (its method name) changed;
-//! - a parameter removed, newly required, or its type changed; a path parameter renamed;
+//! - a parameter removed, newly required, or its type changed (path parameters included,
+//!   matched by their position in the template); a path parameter renamed;
 //! - a request body added as required, removed, or given another media type; a request field
 //!   added as required or made required; request constraints tightened; a request enum value
 //!   removed; `nullable` dropped from a request field;
-//! - a response field removed or made optional; a response body added or removed; a response
-//!   enum value added or removed; `nullable` added to a response field; a response object
-//!   closed with `additionalProperties: false`;
+//! - a response field removed or made optional; a response body added or removed, or given
+//!   another media type; a response enum value added or removed; `nullable` added to a
+//!   response field; a response object closed with `additionalProperties: false`;
+//! - a body (request or response) gaining or losing its schema, and a value restricted to an
+//!   `enum` where there was none: the generated type changes in both cases;
 //! - a type or format changed anywhere; a `oneOf`/`anyOf`/`allOf` composition changed;
 //! - a success status removed (e.g. 200 became 201), or a documented error status removed
 //!   (its typed error becomes an undocumented response).
@@ -91,7 +94,35 @@ pub enum DiffError {
     },
 }
 
+fn git(root: &Path, args: &[&str]) -> Result<std::process::Output, DiffError> {
+    Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|err| DiffError::Git {
+            args: args.join(" "),
+            message: err.to_string(),
+        })
+}
+
+/// Checks that `revision` names a commit, so "no such revision" (an error) is told apart from
+/// "no such file at it" (an added spec).
+pub fn verify_revision(root: &Path, revision: &str) -> Result<(), DiffError> {
+    let commit = format!("{revision}^{{commit}}");
+    let verify = git(root, &["rev-parse", "--verify", "--quiet", &commit])?;
+    if verify.status.success() {
+        Ok(())
+    } else {
+        Err(DiffError::Git {
+            args: format!("rev-parse {revision}"),
+            message: "unknown revision".into(),
+        })
+    }
+}
+
 /// Reads `path` at a git revision (`None`: the working tree). `Ok(None)` if it does not exist.
+///
+/// Call [`verify_revision`] first: here a revision that does not exist reads as a missing file.
 pub fn read_at(
     root: &Path,
     revision: Option<&str>,
@@ -100,31 +131,7 @@ pub fn read_at(
     let Some(revision) = revision else {
         return Ok(std::fs::read_to_string(root.join(path)).ok());
     };
-    let spec = format!("{revision}:{path}");
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .map_err(|err| DiffError::Git {
-                args: args.join(" "),
-                message: err.to_string(),
-            })
-    };
-    // Distinguish "no such revision" (an error) from "no such file at it" (an added spec).
-    let verify = git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{revision}^{{commit}}"),
-    ])?;
-    if !verify.status.success() {
-        return Err(DiffError::Git {
-            args: format!("rev-parse {revision}"),
-            message: "unknown revision".into(),
-        });
-    }
-    let output = git(&["show", &spec])?;
+    let output = git(root, &["show", &format!("{revision}:{path}")])?;
     if output.status.success() {
         Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
     } else {
@@ -134,12 +141,11 @@ pub fn read_at(
 
 /// Compares every spec of the catalogue between two revisions.
 pub fn diff_revisions(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Change>, DiffError> {
+    for revision in std::iter::once(old).chain(new) {
+        verify_revision(root, revision)?;
+    }
     let mut changes = Vec::new();
-    let mut seen = BTreeSet::new();
     for entry in crate::catalogue::SPECS {
-        if !seen.insert(entry.spec) {
-            continue;
-        }
         let parse = |text: Option<String>, revision: &str| -> Result<Option<Value>, DiffError> {
             text.map(|text| {
                 spec_core::yaml::parse(&text)
@@ -308,6 +314,36 @@ impl Differ<'_> {
                 })
                 .collect()
         };
+        // Path parameters are matched by their position in the template (a rename is
+        // reported with the path); their schemas are compared like any other parameter's.
+        let path_params =
+            |root: &Value, op: &walk::Operation<'_>| -> Vec<(String, String, Value)> {
+                let declared = walk::parameters(root, op);
+                walk::template_params(op.path)
+                    .into_iter()
+                    .filter_map(|name| {
+                        declared
+                            .iter()
+                            .find(|p| p.location() == "path" && p.name() == name)
+                            .map(|p| (name.to_owned(), p.pointer.clone(), p.value.clone()))
+                    })
+                    .collect()
+            };
+        let (old_path, new_path) = (path_params(self.old, old), path_params(self.new, new));
+        for ((_, old_ptr, old_param), (name, new_ptr, new_param)) in old_path.iter().zip(&new_path)
+        {
+            if let (Some(a), Some(b)) = (old_param.get("schema"), new_param.get("schema")) {
+                let context = format!("{at}: path parameter `{name}`");
+                self.schema(
+                    &context,
+                    "",
+                    (&pointer::push(old_ptr, "schema"), a),
+                    (&pointer::push(new_ptr, "schema"), b),
+                    Dir::Request,
+                    &mut HashSet::new(),
+                );
+            }
+        }
         let old_params = index(self.old, old);
         let new_params = index(self.new, new);
         for ((location, name), (old_ptr, old_param)) in &old_params {
@@ -393,16 +429,7 @@ impl Differ<'_> {
                 self.push(severity, at, "request body added".into());
             }
             (Some(_), None) => self.push(Severity::Breaking, at, "request body removed".into()),
-            (Some((old_type, old_schema)), Some((new_type, new_schema))) => {
-                if old_type != new_type {
-                    self.push(
-                        Severity::Breaking,
-                        at,
-                        format!(
-                            "request body media type changed from `{old_type}` to `{new_type}`"
-                        ),
-                    );
-                }
+            (Some(old_content), Some(new_content)) => {
                 if !was_required && is_required {
                     self.push(
                         Severity::Breaking,
@@ -410,17 +437,50 @@ impl Differ<'_> {
                         "request body became required".into(),
                     );
                 }
-                if let (Some((a_ptr, a)), Some((b_ptr, b))) = (old_schema, new_schema) {
-                    let context = format!("{at}: request body");
-                    self.schema(
-                        &context,
-                        "",
-                        (&a_ptr, &a),
-                        (&b_ptr, &b),
-                        Dir::Request,
-                        &mut HashSet::new(),
-                    );
-                }
+                self.body(at, "request body", old_content, new_content, Dir::Request);
+            }
+        }
+    }
+
+    /// Compares the media type and schema of two bodies that both exist.
+    fn body(
+        &mut self,
+        at: &str,
+        what: &str,
+        (old_type, old_schema): (String, Option<(String, Value)>),
+        (new_type, new_schema): (String, Option<(String, Value)>),
+        dir: Dir,
+    ) {
+        if old_type != new_type {
+            self.push(
+                Severity::Breaking,
+                at,
+                format!("{what} media type changed from `{old_type}` to `{new_type}`"),
+            );
+        }
+        match (old_schema, new_schema) {
+            (None, None) => {}
+            // The generated code switches between a typed value and raw bytes.
+            (None, Some(_)) => self.push(
+                Severity::Breaking,
+                at,
+                format!("{what} gained a schema (the generated type changes from raw bytes)"),
+            ),
+            (Some(_), None) => self.push(
+                Severity::Breaking,
+                at,
+                format!("{what} lost its schema (the generated type becomes raw bytes)"),
+            ),
+            (Some((a_ptr, a)), Some((b_ptr, b))) => {
+                let context = format!("{at}: {what}");
+                self.schema(
+                    &context,
+                    "",
+                    (&a_ptr, &a),
+                    (&b_ptr, &b),
+                    dir,
+                    &mut HashSet::new(),
+                );
             }
         }
     }
@@ -481,18 +541,10 @@ impl Differ<'_> {
                     at,
                     format!("{status} response lost its body"),
                 ),
-                (Some((_, Some((a_ptr, a)))), Some((_, Some((b_ptr, b))))) => {
-                    let context = format!("{at}: {status} response");
-                    self.schema(
-                        &context,
-                        "",
-                        (&a_ptr, &a),
-                        (&b_ptr, &b),
-                        Dir::Response,
-                        &mut HashSet::new(),
-                    );
+                (Some(old_content), Some(new_content)) => {
+                    let what = format!("{status} response");
+                    self.body(at, &what, old_content, new_content, Dir::Response);
                 }
-                _ => {}
             }
         }
     }
@@ -580,10 +632,12 @@ impl Differ<'_> {
                 );
             }
             if old_values.is_empty() {
+                // Refused values for requests; for both, the generated type changes from a
+                // plain value to an enum.
                 self.push(
-                    breaking_for(true),
+                    Severity::Breaking,
                     &at,
-                    "values restricted to an enum".into(),
+                    "values restricted to an enum (the generated type becomes an enum)".into(),
                 );
             } else {
                 for added in new_values.difference(&old_values) {

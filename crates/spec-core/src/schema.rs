@@ -209,7 +209,16 @@ impl SchemaValidator {
         // Keyword failures on this value itself: (keyword, message).
         let mut local: Vec<(&'static str, String)> = Vec::new();
         if null_allowed {
-            // Null satisfies this schema's own keywords.
+            // Null passes `type` and the bounds, but the clarification keeps `enum` in force:
+            // a nullable enum admits null only when it lists null.
+            if let Some(options) = s.get("enum").and_then(Value::as_array)
+                && !options.iter().any(Value::is_null)
+            {
+                local.push((
+                    "enum",
+                    "null is not one of the `enum` values (a nullable enum must list null)".into(),
+                ));
+            }
         } else if let Some(ty) = s.get("type").and_then(Value::as_str)
             && !has_type(value, ty)
         {
@@ -468,24 +477,23 @@ impl SchemaValidator {
             let keyword_ptr = pointer::push(sptr, keyword);
             if matching.is_empty() {
                 // Report the branch that came closest, so the message names a field.
-                let (name, closest) = results
-                    .into_iter()
-                    .min_by_key(|(_, errors)| errors.len())
-                    .expect("oneOf/anyOf has branches");
                 let total = branches.len();
-                sink.out.extend(closest.into_iter().map(|v| Violation {
-                    message: format!(
-                        "matches none of the {total} shapes; closest is {name}: {}",
-                        v.message
-                    ),
-                    ..v
-                }));
-                if total == 0 {
-                    sink.out.push(Violation {
+                match results.into_iter().min_by_key(|(_, errors)| errors.len()) {
+                    Some((name, closest)) => {
+                        sink.out.extend(closest.into_iter().map(|v| Violation {
+                            message: format!(
+                                "matches none of the {total} shapes; closest is {name}: {}",
+                                v.message
+                            ),
+                            ..v
+                        }))
+                    }
+                    // An empty `oneOf`/`anyOf` accepts nothing.
+                    None => sink.out.push(Violation {
                         instance_path: iptr.to_owned(),
                         schema_path: keyword_ptr,
                         message: format!("`{keyword}` has no branches"),
-                    });
+                    }),
                 }
             } else if keyword == "oneOf" && matching.len() > 1 {
                 let names: Vec<&str> = matching.iter().map(|n| n.as_str()).collect();
@@ -618,7 +626,7 @@ fn string_format(format: &str, text: &str) -> Option<bool> {
             let time_ok = t.len() >= 9
                 && t.as_bytes()[2] == b':'
                 && t.as_bytes()[5] == b':'
-                && (t.ends_with(['Z', 'z']) || t[8..].contains(['+', '-']));
+                && (t.ends_with(['Z', 'z']) || t.get(8..).is_some_and(|z| z.contains(['+', '-'])));
             date(d) && time_ok
         }
         "uuid" => {
@@ -666,23 +674,22 @@ fn describe(value: &Value) -> String {
 fn short(value: &Value) -> String {
     match value {
         Value::String(s) => short_str(s),
-        other => {
-            let text = other.to_string();
-            if text.len() > 60 {
-                format!("{}...", &text[..57])
-            } else {
-                text
-            }
-        }
+        other => ellipsize(&other.to_string(), 60),
     }
 }
 
 fn short_str(text: &str) -> String {
-    if text.chars().count() > 60 {
-        format!("\"{}...\"", text.chars().take(57).collect::<String>())
-    } else {
-        format!("\"{text}\"")
+    format!("\"{}\"", ellipsize(text, 60))
+}
+
+/// `text` cut to at most `max_chars` characters (not bytes, so never inside a character),
+/// ending in `...` when cut.
+pub fn ellipsize(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
     }
+    let kept: String = text.chars().take(max_chars.saturating_sub(3)).collect();
+    format!("{kept}...")
 }
 
 /// A readable name for a `oneOf`/`anyOf` branch: the `$ref`'s schema name, or its position.
@@ -769,6 +776,51 @@ mod tests {
             .is_empty()
         );
         assert!(errors(json!({"type": "string", "format": "made-up"}), json!("x")).is_empty());
+        // Multi-byte text where byte offsets would fall inside a character.
+        assert_eq!(
+            errors(
+                json!({"type": "string", "format": "date-time"}),
+                json!("2020-05-31T00:00:0éé")
+            )
+            .len(),
+            1
+        );
+        let long = "é".repeat(100);
+        let reported = errors(json!({"type": "string", "maxLength": 3}), json!(long));
+        assert_eq!(reported.len(), 1);
+        assert!(
+            reported[0].contains(&format!("\"{}...\"", "é".repeat(57))),
+            "{reported:?}"
+        );
+        assert_eq!(
+            errors(json!({"type": "integer"}), json!(["é".repeat(80)]))[0],
+            format!("expected an integer, found an array")
+        );
+    }
+
+    #[test]
+    fn text_is_cut_by_characters() {
+        assert_eq!(ellipsize("abc", 3), "abc");
+        assert_eq!(ellipsize("abcd", 3), "...");
+        assert_eq!(ellipsize(&"日".repeat(10), 5), "日日...");
+    }
+
+    #[test]
+    fn empty_one_of_and_nullable_enums() {
+        assert_eq!(
+            errors(json!({"oneOf": []}), json!(1)),
+            ["`oneOf` has no branches"]
+        );
+        assert_eq!(
+            errors(json!({"anyOf": []}), json!("x")),
+            ["`anyOf` has no branches"]
+        );
+        let nullable_enum = json!({"type": "string", "nullable": true, "enum": ["a", "b"]});
+        assert_eq!(errors(nullable_enum.clone(), json!(null)).len(), 1);
+        assert!(errors(nullable_enum, json!("a")).is_empty());
+        let listing_null = json!({"type": "string", "nullable": true, "enum": ["a", null]});
+        assert!(errors(listing_null, json!(null)).is_empty());
+        assert!(errors(json!({"type": "string", "nullable": true}), json!(null)).is_empty());
     }
 
     #[test]

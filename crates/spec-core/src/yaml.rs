@@ -148,6 +148,18 @@ impl From<ScanError> for YamlError {
     }
 }
 
+/// The most nodes that aliases (`*name`) may copy into one document in total.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Nodes in a value: itself and everything inside it.
+fn node_count(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(node_count).fold(1, usize::saturating_add),
+        Value::Object(map) => map.values().map(node_count).fold(1, usize::saturating_add),
+        _ => 1,
+    }
+}
+
 /// Parses a single YAML document into JSON with positions.
 ///
 /// ```
@@ -203,7 +215,10 @@ enum Frame {
 struct Builder {
     stack: Vec<Frame>,
     root: Option<Value>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their node counts.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes copied by aliases so far (bounded by [`MAX_ALIAS_NODES`]).
+    alias_nodes: usize,
     value_positions: HashMap<String, Position>,
     key_positions: HashMap<String, Position>,
     key_issues: Vec<KeyIssue>,
@@ -246,7 +261,7 @@ impl Builder {
                 }
                 let value = resolve_scalar(&text, style, tag.as_deref(), position)?;
                 if anchor != 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
                 let pointer = self.next_pointer();
                 self.value_positions.insert(pointer, position);
@@ -259,10 +274,22 @@ impl Builder {
                         message: "aliases cannot be used as mapping keys here".into(),
                     });
                 }
-                let value = self.anchors.get(&anchor).cloned().ok_or(YamlError {
+                let (value, nodes) = self.anchors.get(&anchor).ok_or(YamlError {
                     position,
                     message: "alias refers to an unknown anchor".into(),
                 })?;
+                // Aliases of aliases grow exponentially ("billion laughs"): refuse to copy
+                // more than a bounded number of nodes in total.
+                self.alias_nodes = self.alias_nodes.saturating_add(*nodes);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(YamlError {
+                        position,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes; write the values out or use `$ref`"
+                        ),
+                    });
+                }
+                let value = value.clone();
                 let pointer = self.next_pointer();
                 self.value_positions.insert(pointer, position);
                 self.finish_value(value);
@@ -297,7 +324,8 @@ impl Builder {
                     }
                 };
                 if anchor != 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors
+                        .insert(anchor, (value.clone(), node_count(&value)));
                 }
                 self.finish_value(value);
             }
@@ -601,6 +629,21 @@ mod tests {
     fn expands_aliases() {
         let doc = parse("a: &x {k: [1]}\nb: *x\n").unwrap();
         assert_eq!(doc.value, json!({"a": {"k": [1]}, "b": {"k": [1]}}));
+    }
+
+    #[test]
+    fn bounds_alias_expansion() {
+        // Nine levels of ten aliases each would copy 10^9 nodes.
+        let mut source = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let previous = format!("*l{}", level - 1);
+            let items = [previous.as_str(); 10].join(", ");
+            source.push_str(&format!("l{level}: &l{level} [{items}]\n"));
+        }
+        let err = parse(&source).unwrap_err();
+        assert!(err.message.contains("aliases expand to more than"), "{err}");
+        // Modest reuse stays fine.
+        assert!(parse("a: &a [1, 2]\nb: [*a, *a, *a]\n").is_ok());
     }
 
     #[test]

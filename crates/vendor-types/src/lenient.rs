@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize, Serializer};
 /// value; the spec types such fields as `Int32OrString`, `Int64OrString` or `DoubleOrString`
 /// and the generated code uses this type for them. Decoding accepts both forms and rejects
 /// anything else (a non-numeric string, or a number outside `T`'s range) with a clear error.
-/// Encoding writes the value back in the form it arrived in, so a decoded response re-encodes
-/// to the same JSON.
+/// Encoding writes the value back in the form it arrived in: a quoted value as the exact text
+/// received, a JSON number as `T` writes it. The JSON value is therefore the same, with one
+/// inherent exception: an integer in a `Lenient<f64>` field (`57`) comes back as `57.0`, equal
+/// as a number but not as text.
 ///
 /// ```
 /// use vendor_types::Lenient;
@@ -24,6 +26,8 @@ use serde::{Deserialize, Serialize, Serializer};
 ///
 /// let x: Lenient<f64> = serde_json::from_str("39.59").unwrap();
 /// assert_eq!(x.get(), 39.59);
+/// let whole: Lenient<f64> = serde_json::from_str("57").unwrap();
+/// assert_eq!(serde_json::to_string(&whole).unwrap(), "57.0");
 ///
 /// assert!(serde_json::from_str::<Lenient<i32>>("\"many\"").is_err());
 /// assert!(serde_json::from_str::<Lenient<i32>>("4294967296").is_err());

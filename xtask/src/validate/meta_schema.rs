@@ -94,12 +94,7 @@ fn refine(instance: &Value, error: &ValidationError<'_>) -> Vec<(String, String,
 
 /// One line, without the instance dump the library appends to some messages.
 fn clean(message: &str) -> String {
-    let first = message.lines().next().unwrap_or(message);
-    if first.len() > 200 {
-        format!("{}...", &first[..197])
-    } else {
-        first.to_owned()
-    }
+    spec_core::schema::ellipsize(message.lines().next().unwrap_or(message), 200)
 }
 
 #[cfg(test)]
