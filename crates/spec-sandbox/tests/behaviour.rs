@@ -94,13 +94,12 @@ async fn zoom_oauth_flow() {
         other => panic!("{other:?}"),
     }
     // No client credentials at all: the documented 401 `invalid_request`.
-    let response = reqwest::Client::new()
-        .post(format!("{}/oauth/token", sandbox.base_url(OAUTH)))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=account_credentials&account_id=kKPjoUQnTVGY0D8fXtmqUg")
-        .send()
-        .await
-        .unwrap();
+    let response = post_token(
+        &sandbox,
+        None,
+        "grant_type=account_credentials&account_id=kKPjoUQnTVGY0D8fXtmqUg",
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
@@ -137,23 +136,34 @@ async fn zoom_oauth_flow() {
     );
 }
 
+/// Posts a form body to the Zoom token endpoint, with `id:secret` as Basic credentials if given.
+async fn post_token(
+    sandbox: &RunningSandbox,
+    credentials: Option<&str>,
+    form: &'static str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sandbox.base_url(OAUTH)))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form);
+    if let Some(credentials) = credentials {
+        request = request.header(
+            "authorization",
+            format!("Basic {}", base64_encode(credentials)),
+        );
+    }
+    request.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn zoom_oauth_refuses_an_unknown_account() {
     let sandbox = sandbox().await;
-    let mut headers = HeaderMap::new();
-    let basic = format!(
-        "Basic {}",
-        base64_encode("sandbox-client-id:sandbox-client-secret")
-    );
-    headers.insert("authorization", HeaderValue::from_str(&basic).unwrap());
-    let response = reqwest::Client::new()
-        .post(format!("{}/oauth/token", sandbox.base_url(OAUTH)))
-        .headers(headers)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=account_credentials&account_id=someone-else")
-        .send()
-        .await
-        .unwrap();
+    let response = post_token(
+        &sandbox,
+        Some("sandbox-client-id:sandbox-client-secret"),
+        "grant_type=account_credentials&account_id=someone-else",
+    )
+    .await;
     // The grant is refused (400), not the client.
     assert_eq!(response.status().as_u16(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
