@@ -389,6 +389,52 @@ async fn a_signed_app_id_request_carries_the_signature_and_the_signed_body() {
     );
 }
 
+/// A token response that fails to decode, or a token argument of the wrong type: the dispatch
+/// error says where and what kind, never the value.
+#[tokio::test]
+async fn dispatch_errors_never_quote_values() {
+    let secret = "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax";
+    let server = RecordingServer::start().await;
+    // `expires_in` is an integer in the spec: the body does not decode.
+    server.reply(
+        200,
+        serde_json::json!({"access_token": secret, "token_type": "bearer", "expires_in": secret}),
+    );
+    let client = zoom_billing::oauth::Client::new(&server.url(""));
+    let args = zoom_billing::oauth::dispatch::Args {
+        params: serde_json::Map::new(),
+        body: Some(serde_json::json!({
+            "grant_type": "account_credentials",
+            "account_id": "kKPjoUQnTVGY0D8fXtmqUg"
+        })),
+    };
+    let err = zoom_billing::oauth::dispatch::call(&client, "RequestAccessToken", &args)
+        .await
+        .unwrap_err();
+    let shown = format!("{err} / {err:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(
+        shown.contains("does not decode") && shown.contains("line 1"),
+        "{shown}"
+    );
+
+    // A string where an integer belongs: serde's own message would quote it.
+    let mut params = serde_json::Map::new();
+    params.insert("X-Access-Token".into(), serde_json::json!(secret));
+    params.insert("offset".into(), serde_json::json!(secret));
+    let args = huawei_meeting::dispatch::Args { params, body: None };
+    let client = huawei_meeting::Client::new(&server.url(""));
+    let err = huawei_meeting::dispatch::call(&client, "SearchCorpResources", &args)
+        .await
+        .unwrap_err();
+    let shown = format!("{err} / {err:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(
+        shown.contains("offset") && shown.contains("JSON string"),
+        "{shown}"
+    );
+}
+
 /// Dispatch arguments and answers carry tokens; their `Debug` shows names and shapes only.
 #[test]
 fn dispatch_debug_never_prints_values() {

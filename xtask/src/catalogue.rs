@@ -130,3 +130,22 @@ impl SpecEntry {
 pub fn by_spec(spec: &str) -> Option<&'static SpecEntry> {
     SPECS.iter().find(|entry| entry.spec == spec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One entry per spec and per output file: `diff`, `validate` and `generate` walk the
+    /// catalogue once and rely on it.
+    #[test]
+    fn specs_and_outputs_are_listed_once() {
+        let mut specs: Vec<&str> = SPECS.iter().map(|e| e.spec).collect();
+        let mut outputs: Vec<&str> = SPECS.iter().map(|e| e.output).collect();
+        specs.sort_unstable();
+        specs.dedup();
+        outputs.sort_unstable();
+        outputs.dedup();
+        assert_eq!(specs.len(), SPECS.len(), "a spec is listed twice");
+        assert_eq!(outputs.len(), SPECS.len(), "an output is listed twice");
+    }
+}

@@ -193,7 +193,7 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
                     message: ::std::string::String,
                 },
                 /// The client failed: transport error, undocumented status, or a body that
-                /// does not decode (the client error's message).
+                /// does not decode. The message never quotes a body or argument value.
                 Client(::std::string::String),
             }
 
@@ -231,9 +231,29 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
                 name: &str,
                 value: &::serde_json::Value,
             ) -> ::std::result::Result<T, DispatchError> {
-                T::deserialize(value).map_err(|err| DispatchError::InvalidArgument {
-                    name: name.to_owned(),
-                    message: err.to_string(),
+                T::deserialize(value).map_err(|err| {
+                    // serde quotes the refused value ("invalid type: string \"...\""), and
+                    // arguments carry tokens: keep only messages that name fields.
+                    let text = err.to_string();
+                    let message = if text.starts_with("missing field") || text.starts_with("unknown field") {
+                        text
+                    } else {
+                        let kind = match value {
+                            ::serde_json::Value::Null => "null",
+                            ::serde_json::Value::Bool(_) => "boolean",
+                            ::serde_json::Value::Number(_) => "number",
+                            ::serde_json::Value::String(_) => "string",
+                            ::serde_json::Value::Array(_) => "array",
+                            ::serde_json::Value::Object(_) => "object",
+                        };
+                        let target = ::std::any::type_name::<T>();
+                        let short = target.rsplit("::").next().unwrap_or(target);
+                        ::std::format!("a JSON {kind} that does not decode into `{short}`")
+                    };
+                    DispatchError::InvalidArgument {
+                        name: name.to_owned(),
+                        message,
+                    }
                 })
             }
 
@@ -252,6 +272,19 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
                         status: response.status().as_u16(),
                         body: encode(::serde_json::to_value(response.into_inner()))?,
                     }),
+                    // The payload and serde's message may quote a token: say where decoding
+                    // failed, not what was there.
+                    Err(Error::InvalidResponsePayload(_, err)) => Err(DispatchError::Client(
+                        ::std::format!(
+                            "the response body does not decode ({:?} error at line {}, column {})",
+                            err.classify(),
+                            err.line(),
+                            err.column()
+                        ),
+                    )),
+                    Err(Error::UnexpectedResponse(response)) => Err(DispatchError::Client(
+                        ::std::format!("unexpected response: status {}", response.status()),
+                    )),
                     Err(other) => Err(DispatchError::Client(other.to_string())),
                 }
             }

@@ -322,8 +322,11 @@ pub enum WriteOutcome {
 /// Writes rendered files, skipping files whose content is unchanged (mtime kept).
 ///
 /// Two phases: every changed file is first written in full to a temporary file next to its
-/// target; only when all of them are on disk are they renamed into place (each rename is
-/// atomic). A failure while writing removes the temporary files and changes nothing.
+/// target; only when all of them are on disk are they renamed into place. A failure while
+/// writing (disk full, missing directory, permissions) removes the temporary files and
+/// changes nothing. Each rename is atomic, so no file is ever half-written; a rename that
+/// fails after others succeeded (the directory turned read-only mid-run) leaves the earlier
+/// files replaced and is reported with the path.
 pub fn write_all(rendered: &[Rendered]) -> Result<Vec<WriteOutcome>, RunError> {
     let mut staged: Vec<(PathBuf, &Rendered)> = Vec::new();
     let mut outcomes = Vec::with_capacity(rendered.len());

@@ -38,9 +38,6 @@ pub struct Dropped;
 /// The header that injects a fault for this and following requests of the operation.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
 
-/// How long a client may take to send a request body.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Window lengths of the rate-limit counters: Zoom's per-second limits, Huawei's per-second
 /// and per-minute ones.
 const WINDOWS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(60)];
@@ -63,7 +60,7 @@ pub struct App {
 
 /// Why credentials were refused, from least to most specific: the most specific reason of
 /// all security alternatives is reported.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, PartialEq, Eq)]
 enum Refusal {
     /// Missing, malformed or unknown.
     Missing,
@@ -71,6 +68,16 @@ enum Refusal {
     Because(String),
     /// Well-formed client credentials that are not the sandbox's (OAuth `invalid_client`).
     WrongClient,
+}
+
+impl Refusal {
+    fn rank(&self) -> u8 {
+        match self {
+            Refusal::Missing => 0,
+            Refusal::Because(_) => 1,
+            Refusal::WrongClient => 2,
+        }
+    }
 }
 
 /// Polls a future and reports a panic during a poll as `Err(())`.
@@ -171,12 +178,28 @@ impl App {
         request: Request<Incoming>,
     ) -> Result<Response<ResponseBody>, Dropped> {
         let app = self.clone();
+        let method = request.method().to_string();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
         match CatchPanic(Box::pin(self.handle(request))).await {
             Ok(result) => result,
             Err(()) => {
                 app.panics
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!("the request handler panicked; answering 500");
+                tracing::error!("the request handler panicked on {method} {path}; answering 500");
+                app.log.record(
+                    None,
+                    LoggedRequest {
+                        operation: None,
+                        method,
+                        path,
+                        status: 500,
+                        at_unix_ms: unix_ms(),
+                    },
+                );
                 Ok(into_response(json_reply(
                     500,
                     &json!({ "error": "sandbox_panic", "message": "the sandbox failed on this request; please report it" }),
@@ -316,7 +339,7 @@ impl App {
                     .and_then(|v| Fault::from_header(v, &op.id))
                     .and_then(|fault| {
                         if fault.times > 1 {
-                            self.faults.push(Fault {
+                            self.faults.push_first(Fault {
                                 times: fault.times - 1,
                                 ..fault.clone()
                             })?;
@@ -417,7 +440,7 @@ impl App {
             return Err(Box::new(too_large(self)));
         }
         let collected = match tokio::time::timeout(
-            BODY_READ_TIMEOUT,
+            self.config.read_timeout,
             Limited::new(body, limit).collect(),
         )
         .await
@@ -426,7 +449,10 @@ impl App {
             Err(_) => {
                 let fields = [FieldError {
                     field: "body".into(),
-                    message: format!("did not arrive within {} s", BODY_READ_TIMEOUT.as_secs()),
+                    message: format!(
+                        "did not arrive within {} ms",
+                        self.config.read_timeout.as_millis()
+                    ),
                 }];
                 return Err(Box::new(self.problem(
                     spec,
@@ -648,7 +674,9 @@ impl App {
                 .try_for_each(|check| self.check(spec, op, check, headers, body))
             {
                 Ok(()) => return Ok(()),
-                Err(why) => refusal = refusal.max(why),
+                // Keep the most specific kind of refusal; among equals, the first alternative's.
+                Err(why) if why.rank() > refusal.rank() => refusal = why,
+                Err(_) => {}
             }
         }
         let (problem, fields) = match refusal {
@@ -713,11 +741,14 @@ impl App {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .ok_or(Refusal::Missing)?;
-                let expected = format!(
-                    "{}:{}",
-                    self.config.zoom_client_id, self.config.zoom_client_secret
-                );
-                if decoded == expected {
+                // Only a well-formed `id:secret` pair can be the wrong client; anything else is
+                // malformed, like missing credentials.
+                let (id, secret) = decoded.split_once(':').ok_or(Refusal::Missing)?;
+                if id.is_empty() || secret.is_empty() {
+                    Err(Refusal::Missing)
+                } else if id == self.config.zoom_client_id
+                    && secret == self.config.zoom_client_secret
+                {
                     Ok(())
                 } else {
                     Err(Refusal::WrongClient)
@@ -1072,7 +1103,7 @@ impl App {
             }
             (Method::POST, "/__sandbox/faults") => {
                 let body = tokio::time::timeout(
-                    BODY_READ_TIMEOUT,
+                    self.config.read_timeout,
                     Limited::new(request.into_body(), 64 * 1024).collect(),
                 )
                 .await

@@ -66,9 +66,6 @@ use tokio::sync::watch;
 pub use app::FAULT_HEADER;
 pub use state::{Fault, FaultKind, InvalidFault, LoggedRequest};
 
-/// How long a client may take to send a request's headers before the connection is closed.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Settings of a sandbox.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -82,6 +79,9 @@ pub struct SandboxConfig {
     pub token_lifetime: Duration,
     /// Largest request body accepted; larger ones get a 413.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers (then the connection is closed)
+    /// and, separately, its body (then a 408 in the vendor's format).
+    pub read_timeout: Duration,
     /// Zoom per-second limits reported for Heavy, Medium and Light operations.
     pub zoom_limits: [u64; 3],
     /// Huawei per-minute limit of each API (`X-APIG-Ratelimit-Api`).
@@ -98,6 +98,7 @@ impl Default for SandboxConfig {
             huawei_app_key: "test-app-key".into(),
             token_lifetime: Duration::from_secs(3600),
             max_body_bytes: 1024 * 1024,
+            read_timeout: Duration::from_secs(30),
             // Zoom's published per-second limits of a Pro account.
             zoom_limits: [10, 20, 30],
             // The quotas of Huawei's documented orgRes example.
@@ -158,13 +159,14 @@ impl Sandbox {
                 };
                 let _ = stream.set_nodelay(true);
                 let app = serving.clone();
+                let read_timeout = app.config.read_timeout;
                 let mut stop_connection = stopped.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| app.clone().handle_guarded(request));
                     let connection = http1::Builder::new()
                         .max_buf_size(64 * 1024)
                         .timer(TokioTimer::new())
-                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .header_read_timeout(read_timeout)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(connection);
                     let mut stopping = false;

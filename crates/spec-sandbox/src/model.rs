@@ -511,13 +511,22 @@ fn compile_security(doc: &Value, requirements: Option<&Value>) -> Result<Vec<Vec
                 (Some("http"), Some(s), _) if s == "bearer" => Check::Bearer,
                 (Some("http"), Some(s), _) if s == "basic" => Check::Basic,
                 (Some("apiKey"), _, Some("header")) if !header.is_empty() => {
-                    if scheme.get("x-sandbox-check").and_then(Value::as_str)
-                        == Some("app-id-signature")
-                    {
-                        Check::AppIdSignature(header)
-                    } else {
-                        Check::TokenHeader(header)
+                    match scheme.get("x-sandbox-check") {
+                        None => Check::TokenHeader(header),
+                        Some(Value::String(check)) if check == "app-id-signature" => {
+                            Check::AppIdSignature(header)
+                        }
+                        Some(other) => {
+                            return Err(format!(
+                                "security scheme `{name}`: unknown x-sandbox-check {other}; the sandbox knows \"app-id-signature\""
+                            ));
+                        }
                     }
+                }
+                (None, _, _) => {
+                    return Err(format!(
+                        "security scheme `{name}` has no `type` (or its `$ref` does not resolve)"
+                    ));
                 }
                 (kind, http_scheme, location) => {
                     return Err(format!(
@@ -667,6 +676,16 @@ mod tests {
                 "apiKey query",
             ),
             ("    d: {type: http, scheme: digest}\n", "d", "http digest"),
+            (
+                "    k: {type: apiKey, in: header, name: X-Key, x-sandbox-check: app-id-sig}\n",
+                "k",
+                "unknown x-sandbox-check",
+            ),
+            (
+                "    r: {$ref: '#/components/securitySchemes/nowhere'}\n",
+                "r",
+                "no `type`",
+            ),
         ];
         for (schemes, requirement, expected) in cases {
             let err = compile_one(spec(schemes, requirement)).unwrap_err();

@@ -30,8 +30,8 @@ struct Token {
 ///
 /// Bounded: when it has grown to twice its size after the last clean-up (at least
 /// [`TOKEN_PRUNE_AT`]), an insert forgets expired tokens (they then count as unknown, which
-/// also answers 401); at [`MAX_TOKENS`] it also forgets the quarter of issued tokens closest
-/// to expiry. Clean-ups are amortised, so an insert costs O(1) on average. Seeded tokens are
+/// also answers 401); at [`MAX_TOKENS`] it also forgets the `MAX_TOKENS / 4` issued tokens
+/// closest to expiry. Clean-ups are amortised, so an insert costs O(1) on average. Seeded tokens are
 /// never forgotten. `Debug` shows counts only, never a token.
 #[derive(Default)]
 pub struct TokenStore {
@@ -78,9 +78,13 @@ impl Tokens {
                 .iter()
                 .filter_map(|(k, t)| t.expires.map(|e| (e, k.clone())))
                 .collect();
-            issued.sort_unstable();
-            for (_, key) in issued.into_iter().take(MAX_TOKENS / 4) {
-                self.map.remove(&key);
+            let evict = (MAX_TOKENS / 4).min(issued.len());
+            if evict > 0 {
+                // Partition around the evict-th soonest expiry; no full sort needed.
+                issued.select_nth_unstable(evict - 1);
+                for (_, key) in &issued[..evict] {
+                    self.map.remove(key);
+                }
             }
         }
         self.prune_at = (self.map.len() * 2).clamp(TOKEN_PRUNE_AT, MAX_TOKENS);
@@ -296,6 +300,16 @@ pub struct FaultQueue {
 impl FaultQueue {
     /// Queues a fault after [`Fault::validate`]; refused when [`MAX_QUEUED_FAULTS`] wait.
     pub fn push(&self, fault: Fault) -> Result<(), InvalidFault> {
+        self.insert(fault, false)
+    }
+
+    /// Like [`push`](Self::push), but ahead of every queued fault: the next request it
+    /// matches gets it (how a header fault's further uses stay next in line).
+    pub fn push_first(&self, fault: Fault) -> Result<(), InvalidFault> {
+        self.insert(fault, true)
+    }
+
+    fn insert(&self, fault: Fault, first: bool) -> Result<(), InvalidFault> {
         fault.validate()?;
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         if faults.len() >= MAX_QUEUED_FAULTS {
@@ -303,7 +317,11 @@ impl FaultQueue {
                 "{MAX_QUEUED_FAULTS} faults are already queued; clear them first"
             )));
         }
-        faults.push(fault);
+        if first {
+            faults.insert(0, fault);
+        } else {
+            faults.push(fault);
+        }
         Ok(())
     }
 
@@ -580,8 +598,24 @@ mod tests {
             .unwrap();
         assert_eq!(queue.take("B"), Some(FaultKind::Truncate));
         assert_eq!(queue.take("B"), None);
-        assert_eq!(queue.take("A"), Some(FaultKind::Drop));
-        assert_eq!(queue.take("A"), Some(FaultKind::Drop));
+        queue
+            .push(Fault {
+                operation: None,
+                kind: FaultKind::NotJson,
+                times: 1,
+            })
+            .unwrap();
+        queue
+            .push_first(Fault {
+                operation: Some("A".into()),
+                kind: FaultKind::Truncate,
+                times: 1,
+            })
+            .unwrap();
+        assert_eq!(queue.take("A"), Some(FaultKind::Truncate), "pushed first");
+        assert_eq!(queue.take("A"), Some(FaultKind::Drop), "then in order");
+        assert_eq!(queue.take("B"), Some(FaultKind::NotJson));
+        assert_eq!(queue.take("A"), Some(FaultKind::Drop), "the second use");
         assert_eq!(queue.take("A"), None);
     }
 

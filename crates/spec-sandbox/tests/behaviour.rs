@@ -103,6 +103,16 @@ async fn zoom_oauth_flow() {
     assert_eq!(response.status().as_u16(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
+    // Malformed credentials (no `id:secret` pair) are not a wrong client: 401 as well.
+    for malformed in ["no-colon", ":secret-only", "id-only:"] {
+        let response = post_token(
+            &sandbox,
+            Some(malformed),
+            "grant_type=account_credentials&account_id=kKPjoUQnTVGY0D8fXtmqUg",
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 401, "{malformed}");
+    }
     // No token, unknown token: Zoom's 401 with code 124.
     let anonymous = zoom_billing::Client::new(&sandbox.base_url(ZOOM));
     let err = anonymous

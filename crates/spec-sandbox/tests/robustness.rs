@@ -158,3 +158,59 @@ async fn many_concurrent_connections_are_served() {
     }
     assert_eq!(sandbox.count("ShowOrgRes"), 200);
 }
+
+/// A client that stops sending mid-request does not hold a connection forever: slow headers
+/// close the connection, a slow body gets a 408 in the vendor's format.
+#[tokio::test]
+async fn slow_clients_are_timed_out() {
+    let config = SandboxConfig {
+        read_timeout: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = sandbox.addr();
+    let wait_for_answer = |mut stream: TcpStream| async move {
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the sandbox kept the connection open");
+        out
+    };
+
+    // Headers that never finish: the connection is closed without serving anything.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /__sandbox/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let answer = wait_for_answer(stream).await;
+    assert_ne!(
+        status_of(&answer),
+        Some(200),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // A body shorter than its Content-Length: 408 in Huawei's format, naming the body.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /huawei/v1/usg/acs/token/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"tok")
+        .await
+        .unwrap();
+    let answer = wait_for_answer(stream).await;
+    assert_eq!(
+        status_of(&answer),
+        Some(408),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.contains("APIG.9999") && text.contains("body"),
+        "{text}"
+    );
+
+    healthy(addr).await;
+    assert_eq!(sandbox.panics(), 0);
+}
