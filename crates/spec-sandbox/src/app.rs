@@ -81,10 +81,10 @@ impl Refusal {
 }
 
 /// Polls a future and reports a panic during a poll as `Err(())`.
-struct CatchPanic<F>(Pin<Box<F>>);
+struct CatchPanic<P>(P);
 
-impl<F: Future> Future for CatchPanic<F> {
-    type Output = Result<F::Output, ()>;
+impl<P: std::ops::DerefMut<Target: Future> + Unpin> Future for CatchPanic<Pin<P>> {
+    type Output = Result<<P::Target as Future>::Output, ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = self.0.as_mut();
@@ -178,23 +178,20 @@ impl App {
         request: Request<Incoming>,
     ) -> Result<Response<ResponseBody>, Dropped> {
         let app = self.clone();
-        let method = request.method().to_string();
-        let path = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
-        match CatchPanic(Box::pin(self.handle(request))).await {
+        // Cheap copies (reference-counted); only formatted when a panic is reported.
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        match CatchPanic(std::pin::pin!(self.handle(request))).await {
             Ok(result) => result,
             Err(()) => {
                 app.panics
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
                 tracing::error!("the request handler panicked on {method} {path}; answering 500");
                 app.log.record(
                     None,
                     LoggedRequest {
                         operation: None,
-                        method,
+                        method: method.to_string(),
                         path,
                         status: 500,
                         at_unix_ms: unix_ms(),
