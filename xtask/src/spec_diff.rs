@@ -129,13 +129,31 @@ pub fn read_at(
     path: &str,
 ) -> Result<Option<String>, DiffError> {
     let Some(revision) = revision else {
-        return Ok(std::fs::read_to_string(root.join(path)).ok());
+        // Only a missing file is "no spec"; any other read error must not pose as a removal.
+        return match std::fs::read_to_string(root.join(path)) {
+            Ok(text) => Ok(Some(text)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(DiffError::Unreadable {
+                spec: path.to_owned(),
+                revision: "the working tree".into(),
+                message: err.to_string(),
+            }),
+        };
     };
     let output = git(root, &["show", &format!("{revision}:{path}")])?;
     if output.status.success() {
-        Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
-    } else {
+        return Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()));
+    }
+    // Told apart without parsing git's (translatable) messages: `ls-tree` lists nothing for a
+    // path the revision does not have, and fails for real errors.
+    let listed = git(root, &["ls-tree", "--name-only", revision, "--", path])?;
+    if listed.status.success() && listed.stdout.is_empty() {
         Ok(None)
+    } else {
+        Err(DiffError::Git {
+            args: format!("show {revision}:{path}"),
+            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        })
     }
 }
 

@@ -192,3 +192,16 @@ fn an_unknown_revision_cannot_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision"));
 }
+
+/// A spec that cannot be read is an error, not a removed spec (which would be reported as a
+/// breaking change); a missing one is `None`.
+#[test]
+fn unreadable_specs_are_errors_not_removals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("spec.yaml")).unwrap();
+    assert!(spec_diff::read_at(dir.path(), None, "spec.yaml").is_err());
+    assert_eq!(
+        spec_diff::read_at(dir.path(), None, "missing.yaml").unwrap(),
+        None
+    );
+}
