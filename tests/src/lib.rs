@@ -93,21 +93,6 @@ impl Spec {
         self.examples_of(&response["content"]["application/json"])
     }
 
-    /// Every documented status of an operation, with its JSON examples.
-    pub fn responses(&self, operation_id: &str) -> Vec<(u16, Vec<Example>)> {
-        self.operation(operation_id)["responses"]
-            .as_object()
-            .expect("responses")
-            .keys()
-            .map(|status| {
-                (
-                    status.parse().expect("numeric status"),
-                    self.response_examples(operation_id, status),
-                )
-            })
-            .collect()
-    }
-
     /// The JSON request-body examples of an operation.
     pub fn request_examples(&self, operation_id: &str) -> Vec<Example> {
         let body = self.deref(&self.operation(operation_id)["requestBody"]);
@@ -422,17 +407,18 @@ pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<Represent
                 }
             }
             (Value::Object(x), Value::Object(y)) => {
-                for key in x.keys().chain(y.keys()) {
+                // Each key once: those of the original, then any the re-encoding added.
+                for (key, a) in x {
                     let at = format!("{ptr}/{key}");
-                    match (x.get(key), y.get(key)) {
-                        (Some(a), Some(b)) => go(a, b, at, out)?,
-                        (Some(Value::Null), None) => out.push(Representation::NullDropped(at)),
-                        (Some(_), None) => return Err(format!("{at}: dropped")),
-                        (None, _) => return Err(format!("{at}: added")),
+                    match (a, y.get(key)) {
+                        (a, Some(b)) => go(a, b, at, out)?,
+                        (Value::Null, None) => out.push(Representation::NullDropped(at)),
+                        (_, None) => return Err(format!("{at}: dropped")),
                     }
                 }
-                out.sort();
-                out.dedup();
+                if let Some(key) = y.keys().find(|k| !x.contains_key(*k)) {
+                    return Err(format!("{ptr}/{key}: added"));
+                }
                 Ok(())
             }
             (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
@@ -447,6 +433,7 @@ pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<Represent
     }
     let mut out = Vec::new();
     go(original, reencoded, String::new(), &mut out)?;
+    out.sort();
     Ok(out)
 }
 
