@@ -81,10 +81,10 @@ impl Refusal {
 }
 
 /// Polls a future and reports a panic during a poll as `Err(())`.
-struct CatchPanic<P>(P);
+struct CatchPanic<'a, F>(Pin<&'a mut F>);
 
-impl<P: std::ops::DerefMut<Target: Future> + Unpin> Future for CatchPanic<Pin<P>> {
-    type Output = Result<<P::Target as Future>::Output, ()>;
+impl<F: Future> Future for CatchPanic<'_, F> {
+    type Output = Result<F::Output, ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = self.0.as_mut();
@@ -1396,15 +1396,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_in_a_poll_becomes_an_error() {
-        let panicking = CatchPanic(Box::pin(async {
+        let panicking = std::pin::pin!(async {
             tokio::task::yield_now().await;
             if std::hint::black_box(true) {
                 panic!("boom");
             }
             1
-        }));
-        assert_eq!(panicking.await, Err(()));
-        assert_eq!(CatchPanic(Box::pin(async { 7 })).await, Ok(7));
+        });
+        assert_eq!(CatchPanic(panicking).await, Err(()));
+        assert_eq!(CatchPanic(std::pin::pin!(async { 7 })).await, Ok(7));
     }
 
     #[test]
