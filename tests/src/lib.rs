@@ -24,6 +24,7 @@ use hyper::service::service_fn;
 use hyper::{HeaderMap, Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
+use spec_core::openapi;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -166,31 +167,19 @@ pub fn plain(value: &Value) -> String {
 impl Spec {
     /// Every operation, in spec order.
     pub fn operations(&self) -> Vec<Operation> {
-        let mut found = Vec::new();
-        let paths = self.doc["paths"].as_object().expect("paths");
-        for (path, item) in paths {
-            for method in [
-                "get", "put", "post", "delete", "patch", "head", "options", "trace",
-            ] {
-                let Some(op) = item.get(method) else { continue };
-                let mut params: Vec<Param> = Vec::new();
-                for list in [item.get("parameters"), op.get("parameters")]
+        openapi::operations(&self.doc)
+            .into_iter()
+            .map(|op| {
+                let params = openapi::parameters(&self.doc, &op)
                     .into_iter()
-                    .flatten()
-                {
-                    for param in list.as_array().into_iter().flatten() {
-                        let param = self.deref(param);
-                        let param = Param {
-                            name: param["name"].as_str().unwrap().to_owned(),
-                            location: param["in"].as_str().unwrap().to_owned(),
-                            required: param["required"] == Value::Bool(true),
-                            example: param.get("example").cloned(),
-                        };
-                        params.retain(|p| !(p.name == param.name && p.location == param.location));
-                        params.push(param);
-                    }
-                }
-                let body = op.get("requestBody").map(|b| self.deref(b));
+                    .map(|param| Param {
+                        name: param.name().to_owned(),
+                        location: param.location().to_owned(),
+                        required: param.required(),
+                        example: param.value.get("example").cloned(),
+                    })
+                    .collect();
+                let body = op.value.get("requestBody").map(|b| self.deref(b));
                 let (body_media_type, body_examples) = match body {
                     Some(body) => {
                         let (media_type, media) = body["content"]
@@ -201,7 +190,7 @@ impl Spec {
                     }
                     None => (None, Vec::new()),
                 };
-                let responses = op["responses"]
+                let responses = op.value["responses"]
                     .as_object()
                     .expect("responses")
                     .iter()
@@ -213,59 +202,29 @@ impl Spec {
                         )
                     })
                     .collect();
-                found.push(Operation {
-                    id: op["operationId"].as_str().unwrap().to_owned(),
-                    method: method.to_uppercase(),
-                    path: path.clone(),
+                Operation {
+                    id: op.operation_id().expect("an operationId").to_owned(),
+                    method: op.method.to_uppercase(),
+                    path: op.path.to_owned(),
                     params,
                     body_media_type,
                     body_examples,
                     responses,
-                });
-            }
-        }
-        found
+                }
+            })
+            .collect()
     }
 
     /// Examples of a media type object, following `$ref`s to `components/examples`.
     fn examples_of(&self, media: &Value) -> Vec<Example> {
-        examples_of(media)
+        openapi::media_examples(&self.doc, media)
             .into_iter()
             .map(|e| Example {
-                value: match e.value {
-                    Value::Null => self
-                        .deref(&media["examples"][&e.name])
-                        .get("value")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    value => value,
-                },
-                ..e
+                name: e.name.to_owned(),
+                value: e.value.clone(),
             })
             .collect()
     }
-}
-
-fn examples_of(media: &Value) -> Vec<Example> {
-    let mut found = Vec::new();
-    if let Some(value) = media.get("example") {
-        found.push(Example {
-            name: "example".into(),
-            value: value.clone(),
-        });
-    }
-    for (name, example) in media
-        .get("examples")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        found.push(Example {
-            name: name.clone(),
-            value: example["value"].clone(),
-        });
-    }
-    found
 }
 
 /// The result of calling an operation through a generated client, reduced to what tests

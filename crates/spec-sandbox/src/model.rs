@@ -5,8 +5,8 @@ use bytes::Bytes;
 use hyper::Method;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
-use spec_core::pointer;
 use spec_core::schema::SchemaValidator;
+use spec_core::{openapi, pointer};
 
 use crate::specs::EmbeddedSpec;
 use crate::vendor::Vendor;
@@ -232,67 +232,65 @@ fn resolve<'a>(doc: &'a Value, ptr: &str, value: &'a Value) -> (String, &'a Valu
     pointer::follow_refs(doc, ptr, value).unwrap_or_else(|| (ptr.to_owned(), value))
 }
 
-const METHODS: &[(&str, Method)] = &[
-    ("get", Method::GET),
-    ("put", Method::PUT),
-    ("post", Method::POST),
-    ("delete", Method::DELETE),
-    ("patch", Method::PATCH),
-    ("head", Method::HEAD),
-    ("options", Method::OPTIONS),
-    ("trace", Method::TRACE),
-];
+/// The method of an operation (`openapi::METHODS` are all standard HTTP methods).
+fn method(name: &str) -> Method {
+    match name {
+        "get" => Method::GET,
+        "put" => Method::PUT,
+        "post" => Method::POST,
+        "delete" => Method::DELETE,
+        "patch" => Method::PATCH,
+        "head" => Method::HEAD,
+        "options" => Method::OPTIONS,
+        _ => Method::TRACE,
+    }
+}
 
 fn compile_ops(doc: &Value, next_index: &mut usize) -> Result<Vec<Op>, String> {
     let mut ops = Vec::new();
-    let empty = Map::new();
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
     let root_security = doc.get("security");
-    for (path, item) in paths {
-        if path.starts_with("x-") {
-            continue;
-        }
-        for (name, method) in METHODS {
-            let Some(op) = item.get(*name) else { continue };
-            let op_ptr = pointer::from_tokens(["paths", path, name]);
-            let id = op
-                .get("operationId")
+    for operation in openapi::operations(doc) {
+        let op = operation.value;
+        let op_ptr = &operation.pointer;
+        let id = operation
+            .operation_id()
+            .ok_or_else(|| {
+                format!(
+                    "{} {} has no operationId",
+                    operation.method.to_uppercase(),
+                    operation.path
+                )
+            })?
+            .to_owned();
+        let params = compile_params(doc, &operation);
+        let body = compile_body(doc, op_ptr, op);
+        let responses = compile_responses(doc, op_ptr, op)?;
+        let security = compile_security(doc, op.get("security").or(root_security))
+            .map_err(|e| format!("{id}: {e}"))?;
+        let role = match op.get("x-sandbox-role").and_then(Value::as_str) {
+            Some("token-grant") => Some(Role::TokenGrant),
+            Some("token-validation") => Some(Role::TokenValidation),
+            Some("token-refresh") => Some(Role::TokenRefresh),
+            Some(other) => return Err(format!("{id}: unknown x-sandbox-role `{other}`")),
+            None => None,
+        };
+        ops.push(Op {
+            index: *next_index,
+            id,
+            method: method(operation.method),
+            path: operation.path.to_owned(),
+            segments: segments(operation.path),
+            params,
+            body,
+            responses,
+            security,
+            role,
+            rate_limit: op
+                .get("x-rate-limit")
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("{} {path} has no operationId", name.to_uppercase()))?
-                .to_owned();
-            let params = compile_params(doc, path, item, &op_ptr, op)?;
-            let body = compile_body(doc, &op_ptr, op);
-            let responses = compile_responses(doc, &op_ptr, op)?;
-            let security = compile_security(doc, op.get("security").or(root_security))
-                .map_err(|e| format!("{id}: {e}"))?;
-            let role = match op.get("x-sandbox-role").and_then(Value::as_str) {
-                Some("token-grant") => Some(Role::TokenGrant),
-                Some("token-validation") => Some(Role::TokenValidation),
-                Some("token-refresh") => Some(Role::TokenRefresh),
-                Some(other) => return Err(format!("{id}: unknown x-sandbox-role `{other}`")),
-                None => None,
-            };
-            ops.push(Op {
-                index: *next_index,
-                id,
-                method: method.clone(),
-                path: path.clone(),
-                segments: segments(path),
-                params,
-                body,
-                responses,
-                security,
-                role,
-                rate_limit: op
-                    .get("x-rate-limit")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            });
-            *next_index += 1;
-        }
+                .map(str::to_owned),
+        });
+        *next_index += 1;
     }
     Ok(ops)
 }
@@ -310,54 +308,32 @@ pub fn segments(path: &str) -> Vec<Segment> {
         .collect()
 }
 
-fn compile_params(
-    doc: &Value,
-    path: &str,
-    item: &Value,
-    op_ptr: &str,
-    op: &Value,
-) -> Result<Vec<Param>, String> {
-    let mut params: Vec<Param> = Vec::new();
-    let item_ptr = pointer::from_tokens(["paths", path]);
-    for (holder, holder_ptr) in [(item, item_ptr.clone()), (op, op_ptr.to_owned())] {
-        let Some(list) = holder.get("parameters").and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, entry) in list.iter().enumerate() {
-            let (ptr, param) = resolve(
-                doc,
-                &pointer::push(&pointer::push(&holder_ptr, "parameters"), &i.to_string()),
-                entry,
-            );
-            let name = param
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let location = match param.get("in").and_then(Value::as_str) {
-                Some("path") => Location::Path,
-                Some("query") => Location::Query,
-                Some("header") => Location::Header,
+fn compile_params(doc: &Value, operation: &openapi::Operation<'_>) -> Vec<Param> {
+    openapi::parameters(doc, operation)
+        .into_iter()
+        .filter_map(|param| {
+            let location = match param.location() {
+                "path" => Location::Path,
+                "query" => Location::Query,
+                "header" => Location::Header,
                 // Cookie parameters are refused by the validator; nothing to serve.
-                _ => continue,
+                _ => return None,
             };
-            let schema = param
-                .get("schema")
-                .cloned()
-                .unwrap_or(Value::Object(Map::new()));
-            let param = Param {
-                name,
+            Some(Param {
+                name: param.name().to_owned(),
                 location,
-                required: param.get("required") == Some(&Value::Bool(true)),
-                schema: (pointer::push(&ptr, "schema"), schema),
-            };
-            params.retain(|p| {
-                !(p.location == param.location && p.name.eq_ignore_ascii_case(&param.name))
-            });
-            params.push(param);
-        }
-    }
-    Ok(params)
+                required: param.required(),
+                schema: (
+                    pointer::push(&param.pointer, "schema"),
+                    param
+                        .value
+                        .get("schema")
+                        .cloned()
+                        .unwrap_or(Value::Object(Map::new())),
+                ),
+            })
+        })
+        .collect()
 }
 
 fn compile_body(doc: &Value, op_ptr: &str, op: &Value) -> Option<Body> {
@@ -386,24 +362,12 @@ fn compile_body(doc: &Value, op_ptr: &str, op: &Value) -> Option<Body> {
     })
 }
 
-/// The named examples of a media type (a lone `example` is named `example`).
+/// The named examples of a media type, owned (a lone `example` is named `example`).
 fn examples_of(doc: &Value, media: &Value) -> Vec<(String, Value)> {
-    let mut found = Vec::new();
-    if let Some(value) = media.get("example") {
-        found.push(("example".to_owned(), value.clone()));
-    }
-    for (name, entry) in media
-        .get("examples")
-        .and_then(Value::as_object)
+    openapi::media_examples(doc, media)
         .into_iter()
-        .flatten()
-    {
-        let (_, example) = resolve(doc, "", entry);
-        if let Some(value) = example.get("value") {
-            found.push((name.clone(), value.clone()));
-        }
-    }
-    found
+        .map(|e| (e.name.to_owned(), e.value.clone()))
+        .collect()
 }
 
 fn compile_responses(doc: &Value, op_ptr: &str, op: &Value) -> Result<Vec<Response>, String> {

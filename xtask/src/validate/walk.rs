@@ -7,10 +7,7 @@
 use serde_json::{Map, Value};
 use spec_core::pointer;
 
-/// HTTP methods that can hold an operation in a path item.
-pub const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+pub use spec_core::openapi::{Operation, Parameter, operations, parameters, template_params};
 
 /// Keys whose value is a map from *names* (not keywords) to structure.
 const NAME_MAPS: &[&str] = &[
@@ -94,117 +91,6 @@ pub fn resolve<'a>(root: &'a Value, target: &str) -> Option<&'a Value> {
 /// [`spec_core::pointer::follow_refs`]).
 pub fn deref<'a>(root: &'a Value, ptr: &str, value: &'a Value) -> Option<(String, &'a Value)> {
     pointer::follow_refs(root, ptr, value)
-}
-
-/// One operation of the document.
-#[derive(Debug, Clone)]
-pub struct Operation<'a> {
-    /// The path template, e.g. `/accounts/{accountId}/plans`.
-    pub path: &'a str,
-    /// Lower-case HTTP method.
-    pub method: &'static str,
-    /// Pointer of the operation object.
-    pub pointer: String,
-    /// The operation object.
-    pub value: &'a Value,
-    /// The enclosing path item.
-    pub path_item: &'a Value,
-}
-
-impl Operation<'_> {
-    /// The operation's id, if any.
-    pub fn operation_id(&self) -> Option<&str> {
-        self.value.get("operationId").and_then(Value::as_str)
-    }
-}
-
-/// Every operation, in document order.
-pub fn operations(root: &Value) -> Vec<Operation<'_>> {
-    let mut found = Vec::new();
-    let Some(paths) = root.get("paths").and_then(Value::as_object) else {
-        return found;
-    };
-    for (path, item) in paths {
-        if path.starts_with("x-") {
-            continue;
-        }
-        for method in METHODS {
-            if let Some(op) = item.get(*method) {
-                found.push(Operation {
-                    path,
-                    method,
-                    pointer: pointer::from_tokens(["paths", path, method]),
-                    value: op,
-                    path_item: item,
-                });
-            }
-        }
-    }
-    found
-}
-
-/// A parameter that applies to an operation (path-item level merged with operation level).
-#[derive(Debug, Clone)]
-pub struct Parameter<'a> {
-    /// Where it is written (after following `$ref`).
-    pub pointer: String,
-    /// Where it is used from (the operation's or path item's list entry).
-    pub use_pointer: String,
-    /// The parameter object.
-    pub value: &'a Value,
-}
-
-impl Parameter<'_> {
-    /// `name`.
-    pub fn name(&self) -> &str {
-        self.value.get("name").and_then(Value::as_str).unwrap_or("")
-    }
-    /// `in`.
-    pub fn location(&self) -> &str {
-        self.value.get("in").and_then(Value::as_str).unwrap_or("")
-    }
-}
-
-/// The parameters of an operation; operation-level ones override path-level ones by
-/// `(name, in)`. Unresolvable references are skipped (`ref-resolves` reports them).
-pub fn parameters<'a>(root: &'a Value, op: &Operation<'a>) -> Vec<Parameter<'a>> {
-    let mut result: Vec<Parameter<'a>> = Vec::new();
-    let item_ptr = pointer::from_tokens(["paths", op.path]);
-    let sources = [(op.path_item, item_ptr), (op.value, op.pointer.clone())];
-    for (holder, holder_ptr) in sources {
-        let Some(list) = holder.get("parameters").and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, entry) in list.iter().enumerate() {
-            let use_pointer =
-                pointer::push(&pointer::push(&holder_ptr, "parameters"), &i.to_string());
-            let Some((ptr, value)) = deref(root, &use_pointer, entry) else {
-                continue;
-            };
-            let param = Parameter {
-                pointer: ptr,
-                use_pointer,
-                value,
-            };
-            result.retain(|p| !(p.name() == param.name() && p.location() == param.location()));
-            result.push(param);
-        }
-    }
-    result
-}
-
-/// The `{name}` placeholders of a path template.
-pub fn template_params(path: &str) -> Vec<&str> {
-    let mut names = Vec::new();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        names.push(&rest[open + 1..open + close]);
-        rest = &rest[open + close + 1..];
-    }
-    names
 }
 
 /// Every Schema Object of the document, by pointer: `components/schemas` and every `schema` of
@@ -341,11 +227,5 @@ mod tests {
             targets,
             ["#/components/schemas/B", "#/components/schemas/C"]
         );
-    }
-
-    #[test]
-    fn template_params_in_order() {
-        assert_eq!(template_params("/a/{x}/b/{y}"), ["x", "y"]);
-        assert!(template_params("/a").is_empty());
     }
 }
