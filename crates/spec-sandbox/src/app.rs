@@ -136,10 +136,8 @@ impl App {
                     }
                 }
                 for body in op.body.iter().flat_map(|b| &b.examples) {
-                    for key in ["account_id", "appId"] {
-                        if let Some(id) = body.get(key).and_then(Value::as_str) {
-                            known_ids.insert(id.to_owned());
-                        }
+                    if let Some(id) = body.get(fields.grant_subject).and_then(Value::as_str) {
+                        known_ids.insert(id.to_owned());
                     }
                 }
             }
@@ -924,14 +922,14 @@ impl App {
         match role {
             Role::TokenGrant => {
                 if let Some(account) = body
-                    .and_then(|b| b.get("account_id"))
+                    .and_then(|b| b.get(fields.grant_subject))
                     .and_then(Value::as_str)
                     && !self.known_ids.contains(account)
                 {
                     // An account the client has no app for: the grant is refused (the
                     // spec's 400), not the client.
                     let detail = [FieldError {
-                        field: "account_id".into(),
+                        field: fields.grant_subject.into(),
                         message: "does not belong to this client".into(),
                     }];
                     return self.problem(spec, Problem::Invalid, Some(op), &detail, path);
@@ -953,14 +951,15 @@ impl App {
                 {
                     let detail: Vec<FieldError> = (problem == TokenProblem::Expired)
                         .then(|| FieldError {
-                            field: "token".into(),
+                            field: fields.request_token.unwrap_or("token").into(),
                             message: "The token has expired.".into(),
                         })
                         .into_iter()
                         .collect();
                     return self.problem(spec, Problem::Unauthorized, Some(op), &detail, path);
                 }
-                let renew = body.and_then(|b| b.get("needGenNewToken")) == Some(&Value::Bool(true));
+                let renew = fields.renew_flag.and_then(|f| body.and_then(|b| b.get(f)))
+                    == Some(&Value::Bool(true));
                 value[fields.access] = Value::String(if renew {
                     issue(TokenKind::Access, lifetime)
                 } else {

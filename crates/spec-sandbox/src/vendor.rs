@@ -189,6 +189,8 @@ impl Vendor {
                 expires_unix: None,
                 created_unix_ms: None,
                 request_token: None,
+                grant_subject: "account_id",
+                renew_flag: None,
             },
             Vendor::Huawei => TokenFields {
                 access: "accessToken",
@@ -197,6 +199,8 @@ impl Vendor {
                 expires_unix: Some("expireTime"),
                 created_unix_ms: Some("createTime"),
                 request_token: Some("token"),
+                grant_subject: "appId",
+                renew_flag: Some("needGenNewToken"),
             },
         }
     }
@@ -217,6 +221,11 @@ pub struct TokenFields {
     pub created_unix_ms: Option<&'static str>,
     /// The token field of a token-validation request body.
     pub request_token: Option<&'static str>,
+    /// The field of a token-grant request body naming whose token it is (the account or the
+    /// app); only ids that appear in the spec's grant examples get tokens.
+    pub grant_subject: &'static str,
+    /// The boolean field of a token-validation request asking for a new token.
+    pub renew_flag: Option<&'static str>,
 }
 
 #[cfg(test)]
