@@ -223,3 +223,39 @@ fn rules_md_lists_every_rule() {
         "RULES.md is out of date: paste the output of `cargo xtask rules`"
     );
 }
+
+/// Operation ids clash across specs generated into one crate (the methods would collide on
+/// one `Client`), also when they differ only in case, and never across crates.
+#[test]
+fn operation_ids_are_unique_across_specs_sharing_a_crate() {
+    let spec = |file: &str, id: &str| {
+        let source = std::fs::read_to_string(&fixtures("valid")[0])
+            .unwrap()
+            .replace("operationId: getItem", &format!("operationId: {id}"));
+        assert!(
+            source.contains(id),
+            "the fixture names its operation getItem"
+        );
+        LoadedSpec::parse(file, &source).unwrap()
+    };
+    let specs = [spec("a.yaml", "getItem"), spec("b.yaml", "GetItem")];
+    let rules = [Group::Semantics];
+    let shared = validate::check_set(&specs, &[Some("one"), Some("one")], &rules);
+    let found: Vec<_> = shared
+        .iter()
+        .map(|d| (d.rule, d.file.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 1, "{shared}");
+    assert_eq!(found[0].0, "operation-id-unique");
+    assert_eq!(found[0].1, "b.yaml");
+    assert!(
+        found[0]
+            .2
+            .contains("same method name as `getItem` at a.yaml:")
+            && found[0].2.contains("crate one"),
+        "{}",
+        found[0].2
+    );
+    let apart = validate::check_set(&specs, &[Some("one"), Some("two")], &rules);
+    assert!(apart.is_empty(), "{apart}");
+}

@@ -499,9 +499,16 @@ fn check_one(spec: &LoadedSpec, unique: &[Diagnostic], groups: &[Group]) -> Vec<
     }
     let mut kept = apply_waivers(spec, drop_schema_duplicates(own), groups);
     // The dry run needs a document the generator's model accepts, and is meaningless (and
-    // noisy) when earlier groups already found what will break it. Waived findings do not
-    // count: a waiver must not hide the generator's verdict.
-    if groups.contains(&Group::DryRun) && spec.openapi().is_ok() && kept.is_empty() {
+    // noisy) when groups 1 to 3 already found what will break it. Example defects never stop
+    // the generator, so they do not hold the dry run back: a spec with a bad example and a
+    // construct the generator fails on reports both. Waived findings do not count either: a
+    // waiver must not hide the generator's verdict.
+    let blocks_generation =
+        |d: &Diagnostic| rule_by_id(d.rule).is_none_or(|rule| rule.group != Group::Examples);
+    if groups.contains(&Group::DryRun)
+        && spec.openapi().is_ok()
+        && !kept.iter().any(blocks_generation)
+    {
         kept.extend(generator::dry_run(spec));
     }
     kept
