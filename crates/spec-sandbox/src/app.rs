@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -110,6 +111,21 @@ enum ReplyBody {
     Truncated(Bytes),
 }
 
+/// Refuses a fault that cannot do what it says for this operation: truncating the body of
+/// an operation whose success response has none.
+fn fault_applies(op: &Op, kind: &FaultKind) -> Result<(), InvalidFault> {
+    if *kind == FaultKind::Truncate
+        && let Some(success) = op.success()
+        && success.media_type.is_none()
+    {
+        return Err(InvalidFault(format!(
+            "`{}` answers {} without a body; there is nothing to truncate",
+            op.id, success.status
+        )));
+    }
+    Ok(())
+}
+
 impl App {
     /// Builds the app and seeds the tokens that the specs' token examples show.
     pub fn new(model: Model, config: SandboxConfig) -> App {
@@ -156,15 +172,15 @@ impl App {
 
     /// Queues a fault after checking that the operation it names is served.
     pub fn queue_fault(&self, fault: Fault) -> Result<(), InvalidFault> {
-        if let Some(name) = &fault.operation
-            && !self
+        if let Some(name) = &fault.operation {
+            let op = self
                 .model
                 .specs
                 .iter()
                 .flat_map(|s| &s.ops)
-                .any(|op| &op.id == name)
-        {
-            return Err(InvalidFault(format!("no operation is named `{name}`")));
+                .find(|op| &op.id == name)
+                .ok_or_else(|| InvalidFault(format!("no operation is named `{name}`")))?;
+            fault_applies(op, &fault.kind)?;
         }
         self.faults.push(fault)
     }
@@ -332,6 +348,7 @@ impl App {
                     .to_str()
                     .map_err(|e| InvalidFault(e.to_string()))
                     .and_then(|v| Fault::from_header(v, &op.id))
+                    .and_then(|fault| fault_applies(op, &fault.kind).map(|()| fault))
                     .and_then(|fault| {
                         if fault.times > 1 {
                             self.faults.push_first(Fault {
@@ -1351,10 +1368,13 @@ fn never(never: Infallible) -> std::io::Error {
 }
 
 /// A body that announces its full length, sends the first half, then fails (the connection
-/// closes mid-body).
+/// closes mid-body). It waits a moment between the two, so the status line, the headers and
+/// the half are flushed to the socket before the connection is cut; failing at once would let
+/// hyper drop its unflushed buffer, and the client would see a dropped connection instead.
 struct TruncatedBody {
     full_length: u64,
     half: Option<Bytes>,
+    pause: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl TruncatedBody {
@@ -1363,6 +1383,7 @@ impl TruncatedBody {
         TruncatedBody {
             full_length: bytes.len() as u64,
             half: Some(half),
+            pause: Box::pin(tokio::time::sleep(Duration::from_millis(20))),
         }
     }
 }
@@ -1373,11 +1394,14 @@ impl HttpBody for TruncatedBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        match self.half.take() {
-            Some(half) => Poll::Ready(Some(Ok(Frame::data(half)))),
-            None => Poll::Ready(Some(Err(std::io::Error::new(
+        if let Some(half) = self.half.take() {
+            return Poll::Ready(Some(Ok(Frame::data(half))));
+        }
+        match self.pause.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
                 "truncated by a sandbox fault",
             )))),

@@ -170,7 +170,9 @@ pub enum FaultKind {
     },
     /// Close the connection without an answer.
     Drop,
-    /// Send headers and half of the body, then close the connection.
+    /// Send the status, the headers (with the full `Content-Length`) and half of the body,
+    /// then close the connection. Refused for an operation whose success response has no
+    /// body; a truncate fault for every operation leaves a reply without a body whole.
     Truncate,
     /// Answer the success status with an HTML body instead of JSON.
     NotJson,

@@ -353,6 +353,16 @@ async fn huawei_refuses_bad_signatures_expiry_and_missing_tokens() {
     assert_eq!(response.status().as_u16(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error_code"], "MMC.118000001");
+
+    // A token the sandbox never issued gets the same 401 as a missing one.
+    let err = huawei_meeting::Client::new(&sandbox.base_url(HUAWEI))
+        .show_org_res()
+        .x_access_token("never-issued-token")
+        .send()
+        .await
+        .unwrap_err();
+    let (status, code, _) = huawei_code(&err);
+    assert_eq!((status, code.as_str()), (401, "MMC.118000001"));
 }
 
 #[tokio::test]
@@ -592,6 +602,24 @@ async fn dropped_truncated_and_non_json_responses() {
         "{err:?}"
     );
 
+    // Truncated: unlike a drop, the status and headers arrive, then the body stops short of
+    // its Content-Length.
+    inject(FaultKind::Truncate);
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/mmc/management/orgRes",
+            sandbox.base_url(HUAWEI)
+        ))
+        .header("x-access-token", token)
+        .send()
+        .await
+        .expect("a truncated answer still has a status line and headers");
+    assert_eq!(response.status().as_u16(), 200);
+    let promised = response.content_length().expect("a Content-Length");
+    assert!(promised > 2, "{promised}");
+    let err = response.bytes().await.unwrap_err();
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+    // Through the generated client, the same fault is a typed error, not a panic.
     inject(FaultKind::Truncate);
     let err = huawei
         .show_org_res()
@@ -603,10 +631,19 @@ async fn dropped_truncated_and_non_json_responses() {
         matches!(
             err,
             huawei_meeting::Error::ResponseBodyError(_)
-                | huawei_meeting::Error::CommunicationError(_)
+                | huawei_meeting::Error::InvalidResponsePayload(..)
         ),
         "{err:?}"
     );
+    // An operation that answers without a body has nothing to truncate: refused, not queued.
+    let refused = sandbox
+        .inject(Fault {
+            operation: Some("UpdateABasePlan".into()),
+            kind: FaultKind::Truncate,
+            times: 1,
+        })
+        .unwrap_err();
+    assert!(refused.to_string().contains("without a body"), "{refused}");
 
     inject(FaultKind::NotJson);
     let err = huawei
@@ -627,7 +664,8 @@ async fn dropped_truncated_and_non_json_responses() {
         .send()
         .await
         .unwrap();
-    assert_eq!(sandbox.count("ShowOrgRes"), 4);
+    // Drop, two truncations, not-JSON and this one: every faulted request is logged too.
+    assert_eq!(sandbox.count("ShowOrgRes"), 5);
 }
 
 #[tokio::test]
@@ -800,8 +838,77 @@ async fn unknown_paths_and_methods_answer_in_the_vendor_format() {
     assert_eq!(body["error"], "invalid_request", "{body}");
     assert!(body.get("code").is_none(), "{body}");
 
+    // The same two answers with the other vendor's formats.
+    let response = reqwest::get(format!("{base}/huawei/v1/mmc/management/nothing"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["error_code"].is_string(), "{body}");
+    assert!(body["error_msg"].is_string(), "{body}");
+    assert!(body.get("code").is_none(), "{body}");
+
+    let response = reqwest::Client::new()
+        .delete(format!("{base}/zoom/v2/accounts/me/plans/usage"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers().get("allow").unwrap(), "GET");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["code"].is_i64(), "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body.get("error_code").is_none(), "{body}");
+
     let response = reqwest::get(format!("{base}/elsewhere")).await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn prefer_picks_an_example_by_name_alone_or_a_status_alone() {
+    let sandbox = sandbox().await;
+    let token = zoom_token(&sandbox, "sandbox-client-secret").await.unwrap();
+    let get = |prefer: &'static str| {
+        reqwest::Client::new()
+            .get(format!(
+                "{}/accounts/me/plans/usage",
+                sandbox.base_url(ZOOM)
+            ))
+            .bearer_auth(&token)
+            .header("prefer", prefer)
+            .send()
+    };
+
+    // A success example that is not the first one, named alone.
+    let response = get("example=list-form").await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["plan_zwr"][0]["type"], "zwr_monthly", "{body}");
+    assert!(body.get("plan_webinar").is_none(), "{body}");
+
+    // An error example named alone brings its own status.
+    let response = get("example=free-account").await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], 200, "{body}");
+
+    // A status alone: its first example.
+    let response = get("code=400").await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["message"], "Only available for Paid account.",
+        "{body}"
+    );
+
+    // Names and statuses the operation does not document are a 400 naming `Prefer`, not a
+    // silent fallback to the success example.
+    for prefer in ["example=no-such-example", "code=418"] {
+        let response = get(prefer).await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{prefer}");
+        let body = response.text().await.unwrap();
+        assert!(body.to_lowercase().contains("prefer"), "{prefer}: {body}");
+    }
 }
 
 #[tokio::test]
