@@ -14,6 +14,7 @@ pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     versions(spec, root, &mut found);
     references(spec, root, &mut found);
+    unused_components(spec, root, &mut found);
     security_requirements(spec, root, "/security", root.get("security"), &mut found);
     for op in walk::operations(root) {
         operation_id(spec, &op, &mut found);
@@ -31,6 +32,51 @@ pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
         }
     }
     found
+}
+
+/// Component kinds that are used through `$ref` (security schemes are used by name, in
+/// `security` requirements, and checked by `security-scheme-resolves`).
+const REFERENCED_COMPONENTS: &[&str] = &[
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+];
+
+/// Every component of a `$ref`-able kind is the target of (or contains the target of) at least
+/// one structural `$ref`. A reference from another unused component still counts, as in
+/// Redocly, so removing one dead component never makes another appear.
+fn unused_components(spec: &LoadedSpec, root: &Value, found: &mut Vec<Diagnostic>) {
+    let targets: Vec<String> = walk::refs(root)
+        .into_iter()
+        .filter_map(|(_, target)| target.strip_prefix('#').map(str::to_owned))
+        .collect();
+    for kind in REFERENCED_COMPONENTS {
+        let Some(defined) = root
+            .pointer(&pointer::from_tokens(["components", kind]))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for name in defined.keys().filter(|name| !name.starts_with("x-")) {
+            let at = pointer::from_tokens(["components", kind, name]);
+            let used = targets.iter().any(|target| {
+                target == &at
+                    || target
+                        .strip_prefix(at.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            });
+            if !used {
+                found.push(spec.diagnostic(
+                    "component-used",
+                    &at,
+                    format!("`{name}` under `components.{kind}` is never referenced; use it with a `$ref` or remove it"),
+                ));
+            }
+        }
+    }
 }
 
 /// Each name in a security requirement list must be a declared security scheme.
