@@ -49,7 +49,10 @@ fn seed_000_plan_usage() {
         usage.extra.keys()
     );
 
-    let base = usage.plan_base.as_ref().unwrap();
+    // The seed sends the base plan as one object (the spec also accepts a list).
+    let Some(zoom_billing::OneOrMany::One(base)) = usage.plan_base.as_ref() else {
+        panic!("plan_base: {:?}", usage.plan_base);
+    };
     assert_eq!(
         (base.hosts, base.usage, base.pending),
         (Some(75), Some(44), Some(3))
@@ -190,7 +193,14 @@ fn unknown_plan_keys_survive_decoding() {
     assert_eq!(differences, Vec::<String>::new());
     assert_eq!(usage.extra.get("plan_zoom_video_management"), Some(&future));
     assert_eq!(
-        usage.plan_base.unwrap().extra.get("seats_note"),
+        usage
+            .plan_base
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap()
+            .extra
+            .get("seats_note"),
         Some(&Value::String("new nested key".into()))
     );
 }

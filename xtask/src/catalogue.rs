@@ -57,6 +57,21 @@ pub const SPECS: &[SpecEntry] = &[
                 rust_type: "crate::OneOrMany<crate::types::DiscountedPlan>",
                 default: false,
             },
+            Replacement {
+                schema: "BasePlanUsageOneOrMany",
+                rust_type: "crate::OneOrMany<crate::types::BasePlanUsage>",
+                default: false,
+            },
+            Replacement {
+                schema: "PlanSubscriptionOneOrMany",
+                rust_type: "crate::OneOrMany<crate::types::PlanSubscription>",
+                default: false,
+            },
+            Replacement {
+                schema: "ContactCenterUsagePlanOneOrMany",
+                rust_type: "crate::OneOrMany<crate::types::ContactCenterUsagePlan>",
+                default: false,
+            },
         ],
     },
     SpecEntry {

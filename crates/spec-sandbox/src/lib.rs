@@ -43,7 +43,8 @@
 //!     zoom_billing::http_client_with_token("eyJzdiI6IjAwMDAwMSIsImFsZyI6IkhTNTEyIn0.eyJhdWQiOiJodHRwczovL29hdXRoLnpvb20udXMifQ.c2lnbmF0dXJl")?,
 //! );
 //! let usage = zoom.get_plan_usage().account_id("me").send().await?;
-//! assert_eq!(usage.plan_base.as_ref().and_then(|b| b.hosts), Some(75));
+//! let base = usage.plan_base.iter().flatten().next().expect("a base plan");
+//! assert_eq!(base.hosts, Some(75));
 //! # Ok(()) }
 //! ```
 

@@ -79,7 +79,9 @@ async fn zoom_oauth_flow() {
         .send()
         .await
         .unwrap();
-    assert_eq!(usage.plan_base.as_ref().unwrap().hosts, Some(75));
+    let bases: Vec<_> = usage.plan_base.iter().flatten().collect();
+    assert_eq!(bases.len(), 1);
+    assert_eq!(bases[0].hosts, Some(75));
 
     // Wrong client secret: the token endpoint's documented 400 `invalid_client`.
     match zoom_token(&sandbox, "wrong").await.unwrap_err() {

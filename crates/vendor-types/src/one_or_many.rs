@@ -4,9 +4,10 @@ use serde::{Deserialize, Serialize};
 
 /// One entry or a list of them.
 ///
-/// Zoom documents some plan keys as arrays (`plan_room_connector` and `plan_zwr` in the usage
-/// report, `plan_bundle` in subscription results) but has been seen returning a single object
-/// for them. The spec models those keys as "object or array" (`*OneOrMany` schemas) and the
+/// Zoom documents some plan keys as arrays (`plan_room_connector`, `plan_zwr`, and at times
+/// `plan_base` and `plan_zoom_rooms`, in the usage report; `plan_bundle` in subscription
+/// results) but has been seen returning a single object for them, and sends
+/// `plan_zcc.plan_usage` as an object in one response and an array in another. The spec models those keys as "object or array" (`*OneOrMany` schemas) and the
 /// generated code uses this type, so both forms decode, iterate the same way, and re-encode in
 /// the form they arrived in.
 ///

@@ -1130,6 +1130,26 @@ pub mod types {
             Default::default()
         }
     }
+    /// Several base plans.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct BasePlanUsageList(pub ::std::vec::Vec<BasePlanUsage>);
+    impl ::std::ops::Deref for BasePlanUsageList {
+        type Target = ::std::vec::Vec<BasePlanUsage>;
+        fn deref(&self) -> &::std::vec::Vec<BasePlanUsage> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasePlanUsageList> for ::std::vec::Vec<BasePlanUsage> {
+        fn from(value: BasePlanUsageList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<BasePlanUsage>> for BasePlanUsageList {
+        fn from(value: ::std::vec::Vec<BasePlanUsage>) -> Self {
+            Self(value)
+        }
+    }
     /// The sub account's billing contact. Zoom validates every required field.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(deny_unknown_fields)]
@@ -1781,8 +1801,10 @@ pub mod types {
         pub plan_package_lists: ::std::option::Option<PlanSubscriptionList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_phone_number: ::std::option::Option<PlanSubscriptionList>,
+        /// The usage-based plan: one object here, a list in the add-on response; both forms
+        /// are accepted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_usage: ::std::option::Option<PlanSubscription>,
+        pub plan_usage: ::std::option::Option<crate::OneOrMany<crate::types::PlanSubscription>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1842,8 +1864,11 @@ pub mod types {
         pub plan_phone_number: ::std::option::Option<DiscountedPlanList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_recording: ::std::option::Option<ContactCenterRecordingPlan>,
+        /// The usage-based plan: one object in the subscription response, a list in the add-on
+        /// response; both forms are accepted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_usage: ::std::option::Option<ContactCenterUsagePlan>,
+        pub plan_usage:
+            ::std::option::Option<crate::OneOrMany<crate::types::ContactCenterUsagePlan>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1924,6 +1949,26 @@ pub mod types {
     impl ContactCenterUsagePlan {
         pub fn builder() -> builder::ContactCenterUsagePlan {
             Default::default()
+        }
+    }
+    /// Several Contact Center usage plans.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ContactCenterUsagePlanList(pub ::std::vec::Vec<ContactCenterUsagePlan>);
+    impl ::std::ops::Deref for ContactCenterUsagePlanList {
+        type Target = ::std::vec::Vec<ContactCenterUsagePlan>;
+        fn deref(&self) -> &::std::vec::Vec<ContactCenterUsagePlan> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ContactCenterUsagePlanList> for ::std::vec::Vec<ContactCenterUsagePlan> {
+        fn from(value: ContactCenterUsagePlanList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ContactCenterUsagePlan>> for ContactCenterUsagePlanList {
+        fn from(value: ::std::vec::Vec<ContactCenterUsagePlan>) -> Self {
+            Self(value)
         }
     }
     /// A plan code with the countries it covers.
@@ -2832,9 +2877,10 @@ pub mod types {
     /// have are absent; keys Zoom adds later are kept in the catch-all map.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct PlanUsageReport {
-        /// The base Meetings plan.
+        /// The base Meetings plan. Zoom has documented it as a list while returning one
+        /// object; both forms are accepted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_base: ::std::option::Option<BasePlanUsage>,
+        pub plan_base: ::std::option::Option<crate::OneOrMany<crate::types::BasePlanUsage>>,
         /// Zoom Node module with the plan code family `cmrhybrid`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_cmrhybrid: ::std::option::Option<PlanUsage>,
@@ -2908,9 +2954,10 @@ pub mod types {
         /// Zoom One Enterprise Premier bundles.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_zoom_one_premier: ::std::option::Option<PlanUsageList>,
-        /// Zoom Rooms.
+        /// Zoom Rooms. Zoom has documented it as a list while returning one object; both
+        /// forms are accepted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_zoom_rooms: ::std::option::Option<RoomPlanUsage>,
+        pub plan_zoom_rooms: ::std::option::Option<crate::OneOrMany<crate::types::RoomPlanUsage>>,
         /// Zoom Node module for Zoom Phone.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_zphybrid: ::std::option::Option<PlanUsage>,
@@ -6172,7 +6219,7 @@ pub mod types {
                 ::std::string::String,
             >,
             plan_usage: ::std::result::Result<
-                ::std::option::Option<super::PlanSubscription>,
+                ::std::option::Option<crate::OneOrMany<crate::types::PlanSubscription>>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -6235,7 +6282,9 @@ pub mod types {
             }
             pub fn plan_usage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PlanSubscription>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<crate::OneOrMany<crate::types::PlanSubscription>>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.plan_usage = value
@@ -6519,7 +6568,7 @@ pub mod types {
                 ::std::string::String,
             >,
             plan_usage: ::std::result::Result<
-                ::std::option::Option<super::ContactCenterUsagePlan>,
+                ::std::option::Option<crate::OneOrMany<crate::types::ContactCenterUsagePlan>>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -6595,7 +6644,11 @@ pub mod types {
             }
             pub fn plan_usage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ContactCenterUsagePlan>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<
+                            crate::OneOrMany<crate::types::ContactCenterUsagePlan>,
+                        >,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.plan_usage = value
@@ -10217,7 +10270,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PlanUsageReport {
             plan_base: ::std::result::Result<
-                ::std::option::Option<super::BasePlanUsage>,
+                ::std::option::Option<crate::OneOrMany<crate::types::BasePlanUsage>>,
                 ::std::string::String,
             >,
             plan_cmrhybrid: ::std::result::Result<
@@ -10317,7 +10370,7 @@ pub mod types {
                 ::std::string::String,
             >,
             plan_zoom_rooms: ::std::result::Result<
-                ::std::option::Option<super::RoomPlanUsage>,
+                ::std::option::Option<crate::OneOrMany<crate::types::RoomPlanUsage>>,
                 ::std::string::String,
             >,
             plan_zphybrid: ::std::result::Result<
@@ -10386,7 +10439,9 @@ pub mod types {
         impl PlanUsageReport {
             pub fn plan_base<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::BasePlanUsage>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<crate::OneOrMany<crate::types::BasePlanUsage>>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.plan_base = value
@@ -10642,7 +10697,9 @@ pub mod types {
             }
             pub fn plan_zoom_rooms<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RoomPlanUsage>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<crate::OneOrMany<crate::types::RoomPlanUsage>>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.plan_zoom_rooms = value.try_into().map_err(|e| {

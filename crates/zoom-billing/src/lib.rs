@@ -23,7 +23,8 @@
 //! let client = Client::new_with_client(DEFAULT_BASE_URL, http);
 //!
 //! let usage = client.get_plan_usage().account_id("me").send().await?;
-//! if let Some(base) = &usage.plan_base {
+//! // `plan_base` is a `OneOrMany`: Zoom has documented a list and returned one object.
+//! for base in usage.plan_base.iter().flatten() {
 //!     println!("{:?} of {:?} base licences assigned", base.usage, base.hosts);
 //! }
 //! # Ok(())
