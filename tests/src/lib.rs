@@ -277,6 +277,19 @@ pub async fn call(
         .default_headers(headers)
         .build()
         .expect("an HTTP client");
+    call_with(spec, base_url, http, id, params, body).await
+}
+
+/// Like [`call`], with the HTTP client the generated client is built on (e.g. one from a
+/// crate's credential helpers).
+pub async fn call_with(
+    spec: &str,
+    base_url: &str,
+    http: reqwest::Client,
+    id: &str,
+    params: serde_json::Map<String, Value>,
+    body: Option<Value>,
+) -> Answer {
     match spec {
         "zoom/billing-plans.yaml" => {
             let client = zoom_billing::Client::new_with_client(base_url, http);

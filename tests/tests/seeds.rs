@@ -93,8 +93,8 @@ fn seed_001_addon_request() {
     let seed = fixture("seeds/001-addon.request.json");
     let spec = Spec::load("zoom/billing-plans.yaml");
     let examples = spec.request_examples("SubscribeAccountToAnAdditionalPlan");
-    assert_eq!(examples.len(), 1);
-    assert_eq!(seed, examples[0].value);
+    let embedded = examples.iter().find(|e| e.name == "seed-001").unwrap();
+    assert_eq!(seed, embedded.value);
 
     let (request, differences) = round_trip::<zoom_billing::types::AdditionalPlanRequest>(&seed);
     assert_eq!(differences, Vec::<String>::new());
@@ -203,4 +203,31 @@ fn unknown_plan_keys_survive_decoding() {
             .get("seats_note"),
         Some(&Value::String("new nested key".into()))
     );
+}
+
+/// The add-on body is an untagged `oneOf` that progenitor decodes first-match: every request
+/// example must come back as the shape its `type` names, and re-encode unchanged.
+#[test]
+fn every_addon_request_example_decodes_as_its_own_shape() {
+    use zoom_billing::types::AdditionalPlanRequest;
+    let spec = Spec::load("zoom/billing-plans.yaml");
+    let examples = spec.request_examples("SubscribeAccountToAnAdditionalPlan");
+    let mut shapes = std::collections::BTreeSet::new();
+    for example in &examples {
+        let (request, differences) = round_trip::<AdditionalPlanRequest>(&example.value);
+        assert_eq!(differences, Vec::<String>::new(), "{}", example.name);
+        let shape = match &request {
+            AdditionalPlanRequest::Generic(_) => "generic",
+            AdditionalPlanRequest::Phone(_) => "plan_phone",
+            AdditionalPlanRequest::ContactCenter(_) => "plan_zcc",
+            AdditionalPlanRequest::Node(_) => "plan_znode",
+        };
+        let expected = match example.value["type"].as_str().unwrap() {
+            kind @ ("plan_phone" | "plan_zcc" | "plan_znode") => kind,
+            _ => "generic",
+        };
+        assert_eq!(shape, expected, "{}: decoded as {request:?}", example.name);
+        shapes.insert(shape);
+    }
+    assert_eq!(shapes.len(), 4, "an example for each shape: {shapes:?}");
 }

@@ -8,9 +8,8 @@
 //! example added to a spec is tested here without editing this file.
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
-use workspace_tests::{Operation, Recorded, RecordingServer, Spec, call, check_answer, plain};
+use workspace_tests::{Operation, Recorded, RecordingServer, Spec, call_with, check_answer, plain};
 
 const TOKEN: &str = "test-token-Zk8";
 const CLIENT_ID: &str = "test-client-id";
@@ -21,17 +20,24 @@ struct Target {
     spec: &'static str,
     /// Path prefix of the spec's server URL (`/v2` for Zoom's API).
     prefix: &'static str,
-    /// The `Authorization` header every request must carry, if the client adds one.
+    /// The `Authorization` header every request must carry, if the client adds one, worked
+    /// out here independently of the crates' helpers.
     authorization: Option<String>,
 }
 
 impl Target {
-    fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        if let Some(value) = &self.authorization {
-            headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+    /// The HTTP client a user would build: from the crate's own credential helpers, so the
+    /// header check in `check_request` tests them.
+    fn http(&self) -> reqwest::Client {
+        match self.spec {
+            "zoom/billing-plans.yaml" => zoom_billing::http_client_with_token(TOKEN).unwrap(),
+            "zoom/oauth.yaml" => zoom_billing::oauth::http_client_with_client_credentials(
+                CLIENT_ID,
+                &zoom_billing::Secret::from(CLIENT_SECRET),
+            )
+            .unwrap(),
+            _ => reqwest::Client::new(),
         }
-        headers
     }
 }
 
@@ -57,8 +63,9 @@ fn targets() -> Vec<Target> {
     ]
 }
 
-/// Checks one recorded request against the operation's spec.
-fn check_request(target: &Target, op: &Operation, request: &Recorded) {
+/// Checks one recorded request against the operation's spec; `body` is the request example
+/// that was sent.
+fn check_request(target: &Target, op: &Operation, request: &Recorded, body: Option<&Value>) {
     let context = format!("{} {}", target.spec, op.id);
     assert_eq!(request.method, op.method, "{context}");
     let (path, query) = request.uri.split_once('?').unwrap_or((&request.uri, ""));
@@ -110,7 +117,7 @@ fn check_request(target: &Target, op: &Operation, request: &Recorded) {
         "{context}"
     );
 
-    match (&op.body_media_type, op.body_examples.first()) {
+    match (&op.body_media_type, body) {
         (Some(media_type), Some(example)) => {
             let content_type = request.header("content-type").unwrap_or_default();
             assert!(
@@ -129,7 +136,7 @@ fn check_request(target: &Target, op: &Operation, request: &Recorded) {
                 request.json()
             };
             assert_eq!(
-                sent, example.value,
+                &sent, example,
                 "{context}: the body on the wire is the spec's example"
             );
         }
@@ -185,10 +192,10 @@ async fn exercise(target: &Target) -> usize {
                     None => server.reply_empty(*status),
                 }
                 let base = server.url(target.prefix);
-                let answer = call(
+                let answer = call_with(
                     target.spec,
                     &base,
-                    target.headers(),
+                    target.http(),
                     &op.id,
                     params.clone(),
                     body.clone(),
@@ -202,9 +209,38 @@ async fn exercise(target: &Target) -> usize {
                     1,
                     "{context}: exactly one request (no retries)"
                 );
-                check_request(target, &op, &requests[0]);
+                check_request(target, &op, &requests[0], body.as_ref());
                 calls += 1;
             }
+        }
+        // Every other request example goes out as written too (the first one went with every
+        // response above): for a `oneOf` body, each shape is encoded as its own variant.
+        let (status, examples) = op
+            .responses
+            .iter()
+            .find(|(s, _)| (200..300).contains(s))
+            .unwrap();
+        for example in op.body_examples.iter().skip(1) {
+            let reply = examples.first().map(|e| &e.value);
+            match reply {
+                Some(value) => server.reply(*status, value.clone()),
+                None => server.reply_empty(*status),
+            }
+            let answer = call_with(
+                target.spec,
+                &server.url(target.prefix),
+                target.http(),
+                &op.id,
+                params.clone(),
+                Some(example.value.clone()),
+            )
+            .await;
+            let context = format!("{} {} request {}", target.spec, op.id, example.name);
+            check_answer(&context, answer, *status, reply);
+            let requests = server.take_requests();
+            assert_eq!(requests.len(), 1, "{context}: exactly one request");
+            check_request(target, &op, &requests[0], Some(&example.value));
+            calls += 1;
         }
     }
     calls
