@@ -231,3 +231,22 @@ fn every_addon_request_example_decodes_as_its_own_shape() {
     }
     assert_eq!(shapes.len(), 4, "an example for each shape: {shapes:?}");
 }
+
+/// Huawei sends `null` for tokens it did not issue (a proxy token, at times the refresh
+/// token); the token fields decode to `None` rather than failing the whole response.
+#[test]
+fn null_huawei_tokens_decode_as_absent() {
+    let payload = serde_json::json!({
+        "accessToken": "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax",
+        "refreshToken": null,
+        "proxyToken": {"accessToken": null, "longAccessToken": null, "validPeriod": 60}
+    });
+    let token: huawei_meeting::types::TokenInfo = serde_json::from_value(payload).unwrap();
+    assert_eq!(
+        token.access_token.as_ref().map(|t| t.expose()),
+        Some("stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax")
+    );
+    assert!(token.refresh_token.is_none());
+    let proxy = token.proxy_token.unwrap();
+    assert!(proxy.access_token.is_none() && proxy.long_access_token.is_none());
+}

@@ -110,6 +110,11 @@ pub const SPECS: &[SpecEntry] = &[
                 default: false,
             },
             Replacement {
+                schema: "IssuedToken",
+                rust_type: "crate::Secret",
+                default: false,
+            },
+            Replacement {
                 schema: "AppIdAuthorization",
                 rust_type: "crate::Secret",
                 default: false,

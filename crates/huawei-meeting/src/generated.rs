@@ -899,6 +899,7 @@ pub mod types {
     /// A token for a proxy deployment; usually `null`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TokenInfoProxyToken {
+        /// Access token for the proxy.
         #[serde(
             rename = "accessToken",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -910,6 +911,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub enable_rerouting: ::std::option::Option<bool>,
+        /// Long-lived access token for the proxy.
         #[serde(
             rename = "longAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3447,12 +3449,12 @@ impl Client {
     /// Sends a `GET` request to `/v1/usg/dcs/corp/resource-list`
     ///
     /// Arguments:
-    /// - `end_expire_date`: Only resources expiring at or before this time (UTC timestamp).
+    /// - `end_expire_date`: Only resources expiring at or before this time (UTC, milliseconds).
     /// - `limit`: Entries per page; Huawei uses 10 when absent.
     /// - `offset`: Where the page starts (0 is the first entry).
     /// - `order_id`: Only resources of this order.
     /// - `search_key`: Part of a resource id to search for.
-    /// - `start_expire_date`: Only resources expiring at or after this time (UTC timestamp).
+    /// - `start_expire_date`: Only resources expiring at or after this time (UTC, milliseconds).
     /// - `status`: Only resources in this state: 0 normal, 1 expired, 2 disabled.
     /// - `type_`: Only resources of this type.
     /// - `type_id`: Only resources with this type id.

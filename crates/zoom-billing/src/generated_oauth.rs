@@ -524,8 +524,9 @@ impl Client {
     ///
     /// Exchanges the app's client id and secret (HTTP Basic) and its account id for an access
     /// token valid for one hour. There is no refresh token: ask for a new token with the same
-    /// grant. Several tokens can be valid at the same time. The grant goes in a form body;
-    /// Zoom answers 400 when it is sent in the query string.
+    /// grant. Several tokens can be valid at the same time. Zoom accepts the grant in the
+    /// query string (its Postman collection) or in a form body; this spec sends the form
+    /// body, which keeps the account id out of URLs and access logs.
     ///
     ///
     /// Sends a `POST` request to `/oauth/token`
