@@ -256,9 +256,10 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             }
         }));
     });
-    CATCHING.with(|c| c.set(true));
+    // Nested calls (xtask's `main` wraps every task) restore the outer state on the way out.
+    let outer = CATCHING.with(|c| c.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(false));
+    CATCHING.with(|c| c.set(outer));
     result.map_err(|payload| {
         payload
             .downcast_ref::<&str>()

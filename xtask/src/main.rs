@@ -88,6 +88,18 @@ enum DiffFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A panic anywhere in a task is a bug in xtask, not a defect of the specs: one line and
+    // exit 2 ("could not run"), never Rust's 101.
+    match xtask::generate::catch_panic(|| run(cli)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: xtask failed unexpectedly ({message}); this is a bug in xtask");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     let root = cli.root.unwrap_or_else(xtask::workspace_root);
     let result = match cli.task {
         Task::Generate { check } => run_generate(&root, check),

@@ -477,7 +477,8 @@ pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a check panicked"))
+            // A panicking check is a bug in xtask; `main` reports it as "could not run".
+            .map(|h| h.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)))
             .collect()
     });
     let found: Vec<Diagnostic> = per_spec.into_iter().flatten().collect();
