@@ -168,7 +168,10 @@ fn assert_refused(edit: impl FnOnce(&str) -> String, expected: impl FnOnce(&str)
     let files_before = scratch.crate_files();
     let needle = "description: Part of a resource id to search for.";
     scratch.edit("spec/huawei/meeting.yaml", |s| {
-        assert!(s.contains(needle), "the Huawei spec no longer has `{needle}`");
+        assert!(
+            s.contains(needle),
+            "the Huawei spec no longer has `{needle}`"
+        );
         s.replacen(needle, "description: Part of a resource id to look for.", 1)
     });
     let text = scratch.edit(ZOOM, edit);

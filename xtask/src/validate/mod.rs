@@ -478,7 +478,10 @@ pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]
         handles
             .into_iter()
             // A panicking check is a bug in xtask; `main` reports it as "could not run".
-            .map(|h| h.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+            })
             .collect()
     });
     let found: Vec<Diagnostic> = per_spec.into_iter().flatten().collect();
