@@ -808,62 +808,71 @@ async fn faults_set_by_request_header_and_over_http() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn unknown_paths_and_methods_answer_in_the_vendor_format() {
-    let sandbox = sandbox().await;
-    let base = format!("http://{}", sandbox.addr());
-    let response = reqwest::get(format!("{base}/zoom/v2/accounts/me/nothing"))
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["code"], 404);
-    assert!(body["message"].is_string());
-
+/// Status, `Allow` header and JSON body of one request.
+async fn answer(method: reqwest::Method, url: String) -> (u16, Option<String>, serde_json::Value) {
     let response = reqwest::Client::new()
-        .delete(format!("{base}/huawei/v1/mmc/management/orgRes"))
+        .request(method, url)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers().get("allow").unwrap(), "GET");
-    let body: serde_json::Value = response.json().await.unwrap();
+    let status = response.status().as_u16();
+    let allow = response
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, allow, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_vendor_format() {
+    use reqwest::Method;
+    let sandbox = sandbox().await;
+    let base = format!("http://{}", sandbox.addr());
+
+    // Zoom's format: `code` and `message`.
+    let (status, _, body) =
+        answer(Method::GET, format!("{base}/zoom/v2/accounts/me/nothing")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], 404);
+    assert!(body["message"].is_string(), "{body}");
+    let (status, allow, body) = answer(
+        Method::DELETE,
+        format!("{base}/zoom/v2/accounts/me/plans/usage"),
+    )
+    .await;
+    assert_eq!((status, allow.as_deref()), (405, Some("GET")));
+    assert!(
+        body["code"].is_i64() && body["message"].is_string(),
+        "{body}"
+    );
+    assert!(body.get("error_code").is_none(), "{body}");
+
+    // Huawei's format: `error_code` and `error_msg`, from the API gateway.
+    let (status, _, body) = answer(
+        Method::GET,
+        format!("{base}/huawei/v1/mmc/management/nothing"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error_code"], "APIG.0101", "{body}");
+    assert!(body["error_msg"].is_string(), "{body}");
+    assert!(body.get("code").is_none(), "{body}");
+    let (status, allow, body) = answer(
+        Method::DELETE,
+        format!("{base}/huawei/v1/mmc/management/orgRes"),
+    )
+    .await;
+    assert_eq!((status, allow.as_deref()), (405, Some("GET")));
     assert_eq!(body["error_code"], "APIG.0101");
 
     // The token endpoint lives on Zoom's OAuth host: its 405 comes in the OAuth format.
-    let response = reqwest::get(format!("{base}/zoom/oauth/token"))
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers().get("allow").unwrap(), "POST");
-    let body: serde_json::Value = response.json().await.unwrap();
+    let (status, allow, body) = answer(Method::GET, format!("{base}/zoom/oauth/token")).await;
+    assert_eq!((status, allow.as_deref()), (405, Some("POST")));
     assert_eq!(body["error"], "invalid_request", "{body}");
     assert!(body.get("code").is_none(), "{body}");
 
-    // The same two answers with the other vendor's formats.
-    let response = reqwest::get(format!("{base}/huawei/v1/mmc/management/nothing"))
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert!(body["error_code"].is_string(), "{body}");
-    assert!(body["error_msg"].is_string(), "{body}");
-    assert!(body.get("code").is_none(), "{body}");
-
-    let response = reqwest::Client::new()
-        .delete(format!("{base}/zoom/v2/accounts/me/plans/usage"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers().get("allow").unwrap(), "GET");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert!(body["code"].is_i64(), "{body}");
-    assert!(body["message"].is_string(), "{body}");
-    assert!(body.get("error_code").is_none(), "{body}");
-
-    let response = reqwest::get(format!("{base}/elsewhere")).await.unwrap();
-    assert_eq!(response.status().as_u16(), 404);
+    let (status, _, _) = answer(Method::GET, format!("{base}/elsewhere")).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
