@@ -215,15 +215,24 @@ impl Spec {
             .collect()
     }
 
-    /// Examples of a media type object, following `$ref`s to `components/examples`.
+    /// Examples of a media type object, following `$ref`s to `components/examples`. Panics
+    /// when one cannot be read (a broken `$ref`, an `externalValue`): the tests built from
+    /// the examples must not silently lose a case.
     fn examples_of(&self, media: &Value) -> Vec<Example> {
-        openapi::media_examples(&self.doc, media)
+        let found: Vec<Example> = openapi::media_examples(&self.doc, media)
             .into_iter()
             .map(|e| Example {
                 name: e.name.to_owned(),
                 value: e.value.clone(),
             })
-            .collect()
+            .collect();
+        let written = usize::from(media.get("example").is_some())
+            + media
+                .get("examples")
+                .and_then(Value::as_object)
+                .map_or(0, serde_json::Map::len);
+        assert_eq!(found.len(), written, "unreadable examples in {media}");
+        found
     }
 }
 

@@ -233,14 +233,24 @@ fn every_addon_request_example_decodes_as_its_own_shape() {
 }
 
 /// Huawei sends `null` for tokens it did not issue (a proxy token, at times the refresh
-/// token); the token fields decode to `None` rather than failing the whole response.
+/// token): the spec accepts such a response (so the sandbox can serve it and `validate` lets
+/// examples show it), and the token fields decode to `None` rather than failing the response.
 #[test]
-fn null_huawei_tokens_decode_as_absent() {
+fn null_huawei_tokens_are_valid_and_decode_as_absent() {
+    use spec_core::schema::{Direction, SchemaValidator};
     let payload = serde_json::json!({
         "accessToken": "stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax",
         "refreshToken": null,
         "proxyToken": {"accessToken": null, "longAccessToken": null, "validPeriod": 60}
     });
+    let spec = Spec::load("huawei/meeting.yaml");
+    let validator = SchemaValidator::new(spec.doc.clone());
+    let violations = validator.validate_at(
+        "/components/schemas/TokenInfo",
+        &payload,
+        Direction::Response,
+    );
+    assert!(violations.is_empty(), "{violations:?}");
     let token: huawei_meeting::types::TokenInfo = serde_json::from_value(payload).unwrap();
     assert_eq!(
         token.access_token.as_ref().map(|t| t.expose()),

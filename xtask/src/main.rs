@@ -88,12 +88,13 @@ enum DiffFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A panic anywhere in a task is a bug in xtask, not a defect of the specs: one line and
-    // exit 2 ("could not run"), never Rust's 101.
-    match xtask::generate::catch_panic(|| run(cli)) {
+    // A panic anywhere in a task is a bug in xtask, not a defect of the specs. Rust's panic
+    // message (with its location, and a backtrace under RUST_BACKTRACE) is printed as usual
+    // for the bug report; then one summary line, and exit 2 ("could not run"), not 101.
+    match std::panic::catch_unwind(|| run(cli)) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: xtask failed unexpectedly ({message}); this is a bug in xtask");
+        Err(_) => {
+            eprintln!("error: xtask failed unexpectedly (the panic above); this is a bug in xtask");
             ExitCode::from(2)
         }
     }

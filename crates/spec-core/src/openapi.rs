@@ -102,15 +102,10 @@ impl Parameter<'_> {
         self.value.get("required") == Some(&Value::Bool(true))
     }
 
-    /// Whether `other` names the same parameter: same `in` and same name, where header names
-    /// compare case-insensitively (as HTTP compares them).
+    /// Whether `other` names the same parameter: the same `name` and `in`, compared exactly,
+    /// which is how OpenAPI defines a parameter's identity.
     pub fn same_as(&self, other: &Parameter<'_>) -> bool {
-        self.location() == other.location()
-            && if self.location() == "header" {
-                self.name().eq_ignore_ascii_case(other.name())
-            } else {
-                self.name() == other.name()
-            }
+        self.location() == other.location() && self.name() == other.name()
     }
 }
 
@@ -118,17 +113,20 @@ impl Parameter<'_> {
 /// operation-level parameter replaces the path-level one it is [the same as](Parameter::same_as).
 /// Unresolvable references are skipped (validation reports them as `ref-resolves`).
 ///
+/// progenitor 0.15.1 merges by name alone; the two agree as long as no operation uses one
+/// parameter name in two locations, which none of our specs does.
+///
 /// ```
 /// use serde_json::json;
 /// let doc = json!({"paths": {"/a/{id}": {
 ///     "parameters": [{"name": "id", "in": "path", "required": true},
 ///                    {"name": "X-Token", "in": "header"}],
-///     "get": {"parameters": [{"name": "x-token", "in": "header", "required": true}]}
+///     "get": {"parameters": [{"name": "X-Token", "in": "header", "required": true}]}
 /// }}});
 /// let ops = spec_core::openapi::operations(&doc);
 /// let params = spec_core::openapi::parameters(&doc, &ops[0]);
 /// let names: Vec<_> = params.iter().map(|p| (p.name(), p.required())).collect();
-/// assert_eq!(names, [("id", true), ("x-token", true)]);
+/// assert_eq!(names, [("id", true), ("X-Token", true)]);
 /// ```
 pub fn parameters<'a>(root: &'a Value, op: &Operation<'a>) -> Vec<Parameter<'a>> {
     let mut result: Vec<Parameter<'a>> = Vec::new();
@@ -228,16 +226,27 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn path_and_query_parameters_keep_their_case_headers_do_not() {
+    fn an_operation_parameter_replaces_only_the_exact_same_name_and_location() {
         let doc = json!({"paths": {"/a": {
-            "parameters": [{"name": "Page", "in": "query"}, {"name": "X-A", "in": "header"}],
-            "get": {"parameters": [{"name": "page", "in": "query"}, {"name": "x-a", "in": "header"}]}
+            "parameters": [{"name": "page", "in": "query"}, {"name": "X-A", "in": "header"},
+                           {"name": "page", "in": "header"}],
+            "get": {"parameters": [{"name": "page", "in": "query", "required": true},
+                                   {"name": "x-a", "in": "header"}]}
         }}});
         let ops = operations(&doc);
         let params = parameters(&doc, &ops[0]);
-        let names: Vec<_> = params.iter().map(|p| p.name()).collect();
-        assert_eq!(names, ["Page", "page", "x-a"]);
-        assert_eq!(params[2].use_pointer, "/paths/~1a/get/parameters/1");
+        let found: Vec<_> = params.iter().map(|p| (p.location(), p.name())).collect();
+        assert_eq!(
+            found,
+            [
+                ("header", "X-A"),
+                ("header", "page"),
+                ("query", "page"),
+                ("header", "x-a")
+            ]
+        );
+        assert!(params[2].required());
+        assert_eq!(params[2].use_pointer, "/paths/~1a/get/parameters/0");
     }
 
     #[test]

@@ -1374,7 +1374,9 @@ fn never(never: Infallible) -> std::io::Error {
 struct TruncatedBody {
     full_length: u64,
     half: Option<Bytes>,
-    pause: Pin<Box<tokio::time::Sleep>>,
+    /// Started when the half is handed to hyper, not before: a pause that began earlier could
+    /// be over by then and let the error overtake the flush.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl TruncatedBody {
@@ -1383,7 +1385,7 @@ impl TruncatedBody {
         TruncatedBody {
             full_length: bytes.len() as u64,
             half: Some(half),
-            pause: Box::pin(tokio::time::sleep(Duration::from_millis(20))),
+            pause: None,
         }
     }
 }
@@ -1397,9 +1399,13 @@ impl HttpBody for TruncatedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         if let Some(half) = self.half.take() {
+            self.pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(20))));
             return Poll::Ready(Some(Ok(Frame::data(half))));
         }
-        match self.pause.as_mut().poll(cx) {
+        let pause = self
+            .pause
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::ZERO)));
+        match pause.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
