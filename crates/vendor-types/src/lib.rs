@@ -9,7 +9,11 @@
 //! | [`OneOrMany<T>`] | Zoom `*OneOrMany` schemas | plan keys sent as an object or an array |
 //! | [`Lenient<T>`] | Huawei `Int32OrString`, `Int64OrString`, `DoubleOrString` | numbers sent as numbers or numeric strings |
 //! | [`Secret`] | token and signature schemas of both vendors | credentials must not show in `Debug` output |
+//!
+//! [`dispatch`] holds the spec-independent types of the `dispatch` module that `cargo xtask
+//! generate` appends to each client.
 
+pub mod dispatch;
 mod lenient;
 mod one_or_many;
 mod secret;

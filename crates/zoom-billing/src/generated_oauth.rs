@@ -700,106 +700,8 @@ pub mod spec {
 /// builder takes, the request goes through the typed client, and the typed answer is
 /// re-encoded. Application code should call the typed methods of `Client` instead.
 pub mod dispatch {
-    use super::{Client, Error, ResponseValue, types};
-    /// The arguments of one call. `Debug` names the arguments and the body's shape but
-    /// never prints a value: parameters and bodies carry tokens.
-    #[derive(Clone, Default)]
-    pub struct Args {
-        /// Path, query and header parameters, by their name in the spec.
-        pub params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        /// The request body, if the operation has one.
-        pub body: ::std::option::Option<::serde_json::Value>,
-    }
-    impl ::std::fmt::Debug for Args {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("Args")
-                .field(
-                    "params",
-                    &self.params.keys().collect::<::std::vec::Vec<_>>(),
-                )
-                .field("body", &self.body.as_ref().map(Shape))
-                .finish()
-        }
-    }
-    /// What a call returned. `Debug` shows the status and the body's shape, never its
-    /// values (token responses carry tokens).
-    #[derive(Clone, PartialEq)]
-    pub enum Outcome {
-        /// A documented success status, with the decoded body re-encoded (`null` when
-        /// the operation returns no body).
-        Success {
-            /// HTTP status.
-            status: u16,
-            /// The body.
-            body: ::serde_json::Value,
-        },
-        /// A documented error status, with the vendor's error body decoded and
-        /// re-encoded.
-        VendorError {
-            /// HTTP status.
-            status: u16,
-            /// The error body.
-            body: ::serde_json::Value,
-        },
-    }
-    impl ::std::fmt::Debug for Outcome {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            let (name, status, body) = match self {
-                Outcome::Success { status, body } => ("Success", status, body),
-                Outcome::VendorError { status, body } => ("VendorError", status, body),
-            };
-            f.debug_struct(name)
-                .field("status", status)
-                .field("body", &Shape(body))
-                .finish()
-        }
-    }
-    /// A JSON value's keys and nesting, with every scalar replaced by its kind.
-    struct Shape<'a>(&'a ::serde_json::Value);
-    impl ::std::fmt::Debug for Shape<'_> {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            use ::serde_json::Value;
-            match self.0 {
-                Value::Null => f.write_str("null"),
-                Value::Bool(_) => f.write_str("<bool>"),
-                Value::Number(_) => f.write_str("<number>"),
-                Value::String(_) => f.write_str("<string>"),
-                Value::Array(items) => f.debug_list().entries(items.iter().map(Shape)).finish(),
-                Value::Object(map) => f
-                    .debug_map()
-                    .entries(map.iter().map(|(k, v)| (k, Shape(v))))
-                    .finish(),
-            }
-        }
-    }
-    /// Why a call produced no [`Outcome`].
-    #[derive(Clone, Debug, PartialEq)]
-    pub enum DispatchError {
-        /// No operation has this id.
-        UnknownOperation(::std::string::String),
-        /// An argument does not decode into the type the builder takes.
-        InvalidArgument {
-            /// The parameter name (or `body`).
-            name: ::std::string::String,
-            /// Why it does not decode.
-            message: ::std::string::String,
-        },
-        /// The client failed: transport error, undocumented status, or a body that
-        /// does not decode. The message never quotes a body or argument value.
-        Client(::std::string::String),
-    }
-    impl ::std::fmt::Display for DispatchError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                DispatchError::UnknownOperation(id) => write!(f, "no operation `{id}`"),
-                DispatchError::InvalidArgument { name, message } => {
-                    write!(f, "argument `{name}`: {message}")
-                }
-                DispatchError::Client(message) => f.write_str(message),
-            }
-        }
-    }
-    impl ::std::error::Error for DispatchError {}
+    use super::{Client, types};
+    pub use ::vendor_types::dispatch::{Args, DispatchError, Outcome};
     /// The operation ids [`call`] knows, in spec order.
     pub const OPERATION_IDS: &[&str] = &["RequestAccessToken"];
     /// Calls the operation `operation_id` with `args`.
@@ -812,71 +714,13 @@ pub mod dispatch {
             "RequestAccessToken" => {
                 let mut request = client.request_access_token();
                 if let Some(value) = args.body.as_ref() {
-                    request =
-                        request.body(decode::<types::AccountCredentialsGrant>("body", value)?);
+                    request = request.body(::vendor_types::dispatch::decode::<
+                        types::AccountCredentialsGrant,
+                    >("body", value)?);
                 }
-                finish(request.send().await)
+                ::vendor_types::dispatch::finish(request.send().await)
             }
             other => Err(DispatchError::UnknownOperation(other.to_owned())),
-        }
-    }
-    #[allow(dead_code, reason = "unused when no operation takes arguments")]
-    fn decode<T: ::serde::de::DeserializeOwned>(
-        name: &str,
-        value: &::serde_json::Value,
-    ) -> ::std::result::Result<T, DispatchError> {
-        T::deserialize(value).map_err(|err| {
-            let text = err.to_string();
-            let message = if text.starts_with("missing field") || text.starts_with("unknown field")
-            {
-                text
-            } else {
-                let kind = match value {
-                    ::serde_json::Value::Null => "null",
-                    ::serde_json::Value::Bool(_) => "boolean",
-                    ::serde_json::Value::Number(_) => "number",
-                    ::serde_json::Value::String(_) => "string",
-                    ::serde_json::Value::Array(_) => "array",
-                    ::serde_json::Value::Object(_) => "object",
-                };
-                let target = ::std::any::type_name::<T>();
-                let short = target.rsplit("::").next().unwrap_or(target);
-                ::std::format!("a JSON {kind} that does not decode into `{short}`")
-            };
-            DispatchError::InvalidArgument {
-                name: name.to_owned(),
-                message,
-            }
-        })
-    }
-    fn finish<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
-        result: ::std::result::Result<ResponseValue<T>, Error<E>>,
-    ) -> ::std::result::Result<Outcome, DispatchError> {
-        let encode = |value: ::std::result::Result<::serde_json::Value, ::serde_json::Error>| {
-            value.map_err(|err| DispatchError::Client(err.to_string()))
-        };
-        match result {
-            Ok(response) => Ok(Outcome::Success {
-                status: response.status().as_u16(),
-                body: encode(::serde_json::to_value(response.into_inner()))?,
-            }),
-            Err(Error::ErrorResponse(response)) => Ok(Outcome::VendorError {
-                status: response.status().as_u16(),
-                body: encode(::serde_json::to_value(response.into_inner()))?,
-            }),
-            Err(Error::InvalidResponsePayload(_, err)) => {
-                Err(DispatchError::Client(::std::format!(
-                    "the response body does not decode ({:?} error at line {}, column {})",
-                    err.classify(),
-                    err.line(),
-                    err.column()
-                )))
-            }
-            Err(Error::UnexpectedResponse(response)) => Err(DispatchError::Client(::std::format!(
-                "unexpected response: status {}",
-                response.status()
-            ))),
-            Err(other) => Err(DispatchError::Client(other.to_string())),
         }
     }
 }
