@@ -27,6 +27,7 @@ use serde_json::Value;
 use spec_core::openapi;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use vendor_types::dispatch::{DispatchError, Outcome};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -236,40 +237,9 @@ impl Spec {
     }
 }
 
-/// The result of calling an operation through a generated client, reduced to what tests
-/// compare.
-#[derive(Debug)]
-pub enum Answer {
-    /// A documented success status and the decoded body re-encoded (`null`: no body).
-    Success {
-        /// HTTP status.
-        status: u16,
-        /// Body.
-        body: Value,
-    },
-    /// A documented error status and the decoded vendor error re-encoded.
-    VendorError {
-        /// HTTP status.
-        status: u16,
-        /// Body.
-        body: Value,
-    },
-    /// The client failed (transport, undocumented status, undecodable body).
-    Failed(String),
-}
-
-macro_rules! answer {
-    ($module:path, $result:expr) => {{
-        use $module as dispatch;
-        match $result {
-            Ok(dispatch::Outcome::Success { status, body }) => Answer::Success { status, body },
-            Ok(dispatch::Outcome::VendorError { status, body }) => {
-                Answer::VendorError { status, body }
-            }
-            Err(err) => Answer::Failed(err.to_string()),
-        }
-    }};
-}
+/// The result of calling an operation through a generated client and its `dispatch` module
+/// (the same types for every client: `vendor_types::dispatch`).
+pub type Answer = Result<Outcome, DispatchError>;
 
 /// Calls operation `id` of the spec `spec` (e.g. `zoom/oauth.yaml`) at `base_url` through its
 /// generated client and `dispatch` module. `headers` go on every request (credentials,
@@ -303,26 +273,17 @@ pub async fn call_with(
         "zoom/billing-plans.yaml" => {
             let client = zoom_billing::Client::new_with_client(base_url, http);
             let args = zoom_billing::dispatch::Args { params, body };
-            answer!(
-                zoom_billing::dispatch,
-                zoom_billing::dispatch::call(&client, id, &args).await
-            )
+            zoom_billing::dispatch::call(&client, id, &args).await
         }
         "zoom/oauth.yaml" => {
             let client = zoom_billing::oauth::Client::new_with_client(base_url, http);
             let args = zoom_billing::oauth::dispatch::Args { params, body };
-            answer!(
-                zoom_billing::oauth::dispatch,
-                zoom_billing::oauth::dispatch::call(&client, id, &args).await
-            )
+            zoom_billing::oauth::dispatch::call(&client, id, &args).await
         }
         "huawei/meeting.yaml" => {
             let client = huawei_meeting::Client::new_with_client(base_url, http);
             let args = huawei_meeting::dispatch::Args { params, body };
-            answer!(
-                huawei_meeting::dispatch,
-                huawei_meeting::dispatch::call(&client, id, &args).await
-            )
+            huawei_meeting::dispatch::call(&client, id, &args).await
         }
         other => panic!("no generated client for {other}"),
     }
@@ -338,9 +299,9 @@ pub const SPECS: &[&str] = &[
 /// Checks an answer against the example the server should have sent (`None`: no body).
 pub fn check_answer(context: &str, answer: Answer, status: u16, example: Option<&Value>) {
     let (got_status, body, success) = match answer {
-        Answer::Success { status, body } => (status, body, true),
-        Answer::VendorError { status, body } => (status, body, false),
-        Answer::Failed(err) => panic!("{context}: {err}"),
+        Ok(Outcome::Success { status, body }) => (status, body, true),
+        Ok(Outcome::VendorError { status, body }) => (status, body, false),
+        Err(err) => panic!("{context}: {err}"),
     };
     assert_eq!(got_status, status, "{context}");
     assert_eq!(

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 use spec_sandbox::{Sandbox, SandboxConfig};
+use vendor_types::dispatch::Outcome;
 use workspace_tests::{SPECS, Spec, call, check_answer};
 
 /// Credentials the sandbox accepts for a spec, as default headers.
@@ -134,10 +135,10 @@ async fn without_prefer_the_success_example_is_served() {
             if let Some(role) = role {
                 // Token operations work for real: a grant or refresh issues a fresh token, a
                 // validation answers for the presented one, with real lifetimes.
-                let workspace_tests::Answer::Success {
+                let Ok(Outcome::Success {
                     status: got,
                     body: answered,
-                } = answer
+                }) = answer
                 else {
                     panic!("{}: {answer:?}", op.id);
                 };
