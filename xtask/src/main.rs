@@ -18,7 +18,8 @@ use xtask::report::{self, Format, Summary};
     about = "Developer tasks for the meeting-usage workspace"
 )]
 struct Cli {
-    /// Workspace to work on (default: the one this xtask belongs to).
+    /// Workspace to work on (default: the one `cargo xtask` was run in, or else the one
+    /// enclosing the current directory).
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
     #[command(subcommand)]
@@ -101,7 +102,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let root = cli.root.unwrap_or_else(xtask::workspace_root);
+    let root = match cli.root.map_or_else(xtask::workspace_root, Ok) {
+        Ok(root) => root,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.task {
         Task::Generate { check } => run_generate(&root, check),
         Task::Validate { specs, format } => run_validate(&root, &specs, format),

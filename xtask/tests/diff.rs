@@ -6,8 +6,12 @@ use std::process::Command;
 
 use xtask::spec_diff::{self, Severity};
 
+fn workspace_root() -> PathBuf {
+    xtask::workspace_root().unwrap()
+}
+
 fn cases() -> Vec<PathBuf> {
-    let dir = xtask::workspace_root().join("tests/fixtures/spec-diff");
+    let dir = workspace_root().join("tests/fixtures/spec-diff");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -67,7 +71,7 @@ fn identical_specs_have_no_changes() {
 #[test]
 fn the_workspace_specs_compared_with_themselves_have_no_changes() {
     for entry in xtask::catalogue::SPECS {
-        let doc = load(&xtask::workspace_root().join(entry.spec));
+        let doc = load(&workspace_root().join(entry.spec));
         assert!(
             spec_diff::diff_documents(entry.spec, &doc, &doc).is_empty(),
             "{}",
@@ -86,14 +90,18 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-/// A repository with the workspace's specs at one commit, and `edit` applied to the
-/// working tree.
+/// A repository with the workspace's root manifest, xtask's manifest and specs at one
+/// commit, and `edit` applied to the working tree. It looks like a checkout of this workspace
+/// to anything that searches for the workspace root.
 fn repository(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in xtask::catalogue::SPECS {
-        let to = dir.path().join(entry.spec);
+    let files = ["Cargo.toml", "xtask/Cargo.toml"]
+        .into_iter()
+        .chain(xtask::catalogue::SPECS.iter().map(|entry| entry.spec));
+    for file in files {
+        let to = dir.path().join(file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(xtask::workspace_root().join(entry.spec), &to).unwrap();
+        std::fs::copy(workspace_root().join(file), &to).unwrap();
     }
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "."]);
@@ -204,4 +212,87 @@ fn unreadable_specs_are_errors_not_removals() {
         spec_diff::read_at(dir.path(), None, "missing.yaml").unwrap(),
         None
     );
+}
+
+/// Adds a response field to the Huawei spec in the working tree: one compatible change.
+fn add_huawei_field(root: &Path) {
+    let path = root.join("spec/huawei/meeting.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(
+        "        usedLiveCount:\n",
+        "        usedWebinarCount:\n          type: integer\n          description: Webinars today.\n        usedLiveCount:\n",
+        1,
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&path, edited).unwrap();
+}
+
+/// Runs the already-built binary the way a second checkout sharing one target directory
+/// would: from `cwd`, with `CARGO_MANIFEST_DIR` as given (cargo sets it for `cargo xtask`;
+/// a binary started by hand has none) and no `--root`.
+fn xtask_in(cwd: &Path, manifest_dir: Option<&Path>, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).current_dir(cwd);
+    match manifest_dir {
+        Some(dir) => command.env("CARGO_MANIFEST_DIR", dir),
+        None => command.env_remove("CARGO_MANIFEST_DIR"),
+    };
+    command.output().unwrap()
+}
+
+const FIELD_ADDED: &str = "compatible spec/huawei/meeting.yaml: GET /v1/mmc/management/orgRes: 200 response: field `usedWebinarCount` added";
+const NO_CHANGES: &str = "0 breaking, 0 compatible change(s) between HEAD and the working tree";
+const ONE_CHANGE: &str = "0 breaking, 1 compatible change(s) between HEAD and the working tree";
+
+/// One binary, two checkouts (as with a shared `CARGO_TARGET_DIR`): the binary finds the
+/// workspace it runs in at run time, not the one it was compiled from.
+#[test]
+fn the_binary_works_on_the_checkout_it_runs_in() {
+    let a = repository(|_| {});
+    let b = repository(add_huawei_field);
+    let stdout = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    // Started by hand inside each checkout (from a subdirectory): the current directory decides.
+    let in_a = xtask_in(&a.path().join("spec/zoom"), None, &["diff", "HEAD"]);
+    assert_eq!(in_a.status.code(), Some(0), "{}", stdout(&in_a));
+    assert!(stdout(&in_a).contains(NO_CHANGES), "{}", stdout(&in_a));
+    let in_b = xtask_in(&b.path().join("spec/huawei"), None, &["diff", "HEAD"]);
+    assert_eq!(in_b.status.code(), Some(0), "{}", stdout(&in_b));
+    assert!(stdout(&in_b).contains(FIELD_ADDED), "{}", stdout(&in_b));
+    assert!(stdout(&in_b).contains(ONE_CHANGE), "{}", stdout(&in_b));
+
+    // Through cargo (`CARGO_MANIFEST_DIR` set to B's xtask): B, wherever cargo was started.
+    let via_cargo = xtask_in(a.path(), Some(&b.path().join("xtask")), &["diff", "HEAD"]);
+    assert!(
+        stdout(&via_cargo).contains(ONE_CHANGE),
+        "{}",
+        stdout(&via_cargo)
+    );
+
+    // `--root` still wins.
+    let a_root = a.path().to_str().unwrap();
+    let rooted = xtask_in(
+        b.path(),
+        Some(&b.path().join("xtask")),
+        &["--root", a_root, "diff", "HEAD"],
+    );
+    assert!(stdout(&rooted).contains(NO_CHANGES), "{}", stdout(&rooted));
+}
+
+/// Outside any workspace, `xtask` cannot run: exit 2 and one line saying why.
+#[test]
+fn no_workspace_cannot_run() {
+    let outside = tempfile::tempdir().unwrap();
+    if outside
+        .path()
+        .ancestors()
+        .any(|dir| dir.join("Cargo.toml").exists())
+    {
+        return; // Some manifest encloses the temporary directory; nothing to prove here.
+    }
+    let out = xtask_in(outside.path(), None, &["diff", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: no Cargo workspace"), "{stderr}");
 }

@@ -23,7 +23,7 @@ fn render_all(root: &Path) -> Vec<Rendered> {
 /// The drift check as a test: plain `cargo test` fails when generated code is stale.
 #[test]
 fn generated_code_matches_the_specs() {
-    let rendered = render_all(&xtask::workspace_root());
+    let rendered = render_all(&xtask::workspace_root().unwrap());
     let drifts = generate::drift(&rendered, 60).expect("generated files are readable");
     let report: String = drifts
         .iter()
@@ -37,7 +37,7 @@ fn generated_code_matches_the_specs() {
 
 #[test]
 fn generating_twice_gives_identical_bytes() {
-    let root = xtask::workspace_root();
+    let root = xtask::workspace_root().unwrap();
     let first = render_all(&root);
     let second = render_all(&root);
     assert_eq!(first.len(), SPECS.len());
@@ -53,7 +53,7 @@ fn generating_twice_gives_identical_bytes() {
 
 #[test]
 fn every_generated_file_names_its_spec_and_says_do_not_edit() {
-    for file in render_all(&xtask::workspace_root()) {
+    for file in render_all(&xtask::workspace_root().unwrap()) {
         let first_line = file.content.lines().next().unwrap_or_default();
         assert_eq!(
             first_line,
@@ -73,7 +73,7 @@ struct Scratch {
 impl Scratch {
     fn new() -> Scratch {
         let dir = tempfile::tempdir().expect("temp dir");
-        let root = xtask::workspace_root();
+        let root = xtask::workspace_root().unwrap();
         for entry in SPECS {
             for rel in [entry.spec, entry.output] {
                 let to = dir.path().join(rel);
@@ -273,7 +273,8 @@ fn generate_rewrites_a_stale_file_atomically() {
     let output = scratch.xtask(&["generate"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let written = std::fs::read_to_string(&output_path).unwrap();
-    let expected = std::fs::read_to_string(xtask::workspace_root().join(SPECS[0].output)).unwrap();
+    let expected =
+        std::fs::read_to_string(xtask::workspace_root().unwrap().join(SPECS[0].output)).unwrap();
     assert!(
         written == expected,
         "regenerated file differs from the committed one"
