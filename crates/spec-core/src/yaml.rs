@@ -107,11 +107,10 @@ impl Document {
     }
 
     fn position_of(&self, pointer: &str) -> Option<Position> {
-        let is_container = self
-            .value
-            .pointer(pointer)
-            .is_some_and(|v| v.is_object() || v.is_array());
-        if is_container {
+        // Only nodes of the value have a position: what sits under a repeated key was dropped,
+        // so pointers into it fall back like any other missing pointer.
+        let node = self.value.pointer(pointer)?;
+        if node.is_object() || node.is_array() {
             self.key_positions
                 .get(pointer)
                 .or_else(|| self.value_positions.get(pointer))
@@ -264,7 +263,7 @@ impl Builder {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
                 let pointer = self.next_pointer();
-                self.value_positions.insert(pointer, position);
+                self.record_value(pointer, position);
                 self.finish_value(value);
             }
             Event::Alias(anchor) => {
@@ -291,7 +290,7 @@ impl Builder {
                 }
                 let value = value.clone();
                 let pointer = self.next_pointer();
-                self.value_positions.insert(pointer, position);
+                self.record_value(pointer, position);
                 self.finish_value(value);
             }
             Event::SequenceStart(anchor, tag) => {
@@ -359,8 +358,14 @@ impl Builder {
             return Err(unsupported_tag(tag, position));
         }
         let pointer = self.next_pointer();
-        self.value_positions.insert(pointer.clone(), position);
+        self.record_value(pointer.clone(), position);
         Ok(pointer)
+    }
+
+    /// Notes where the value at `pointer` starts. The value under a repeated key reuses the
+    /// pointers of the first one, which is the value kept, so the first position stays.
+    fn record_value(&mut self, pointer: String, position: Position) {
+        self.value_positions.entry(pointer).or_insert(position);
     }
 
     /// Records a mapping key, noting keys that are not plain strings or are repeated.
@@ -623,6 +628,16 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_positions_of_the_kept_value() {
+        let doc = parse("a: 1\nb: {c: 2}\na: 3\nb: {c: 4, d: 5}\n").unwrap();
+        assert_eq!(doc.value, json!({"a": 1, "b": {"c": 2}}));
+        assert_eq!(doc.locate("/a"), Position { line: 1, col: 4 });
+        assert_eq!(doc.locate("/b/c"), Position { line: 2, col: 8 });
+        // `d` only exists in the dropped value: it falls back to its kept parent.
+        assert_eq!(doc.locate("/b/d"), Position { line: 2, col: 1 });
     }
 
     #[test]
