@@ -18,10 +18,14 @@
 //!   `enum` where there was none: the generated type changes in both cases;
 //! - a type or format changed anywhere; a `oneOf`/`anyOf`/`allOf` composition changed;
 //! - a success status removed (e.g. 200 became 201), or a documented error status removed
-//!   (its typed error becomes an undocumented response).
+//!   (its typed error becomes an undocumented response);
+//! - a top-level server removed, or its URL changed (compared as written and with each
+//!   variable replaced by its default), the first server included: the generated
+//!   `spec::SERVERS` lists them in order and the first is every client's `DEFAULT_BASE_URL`.
 //!
 //! Everything else that differs is reported as compatible: additions of operations, optional
-//! parameters and fields, response statuses, request enum values, and loosened constraints.
+//! parameters and fields, response statuses, request enum values, servers added after the
+//! existing ones, and loosened constraints.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
@@ -218,6 +222,7 @@ pub fn diff_documents(spec: &str, old: &Value, new: &Value) -> Vec<Change> {
         new,
         out: Vec::new(),
     };
+    diff.servers();
     diff.operations();
     diff.out.sort();
     diff.out.dedup();
@@ -263,6 +268,33 @@ impl Differ<'_> {
     fn push(&mut self, severity: Severity, location: &str, message: String) {
         self.out
             .push(change(severity, self.spec, location, message));
+    }
+
+    /// The top-level `servers`, by position: the generated `spec::SERVERS` lists them in
+    /// order, the first is the clients' `DEFAULT_BASE_URL`, and code may pick another by
+    /// index. (progenitor ignores path- and operation-level `servers`, so they are not
+    /// compared.)
+    fn servers(&mut self) {
+        let (old, new) = (servers(self.old), servers(self.new));
+        for (i, (a, b)) in old.iter().zip(&new).enumerate() {
+            if a != b {
+                let which = if i == 0 {
+                    "default server `servers[0]` (the clients' `DEFAULT_BASE_URL`)".to_owned()
+                } else {
+                    format!("server `servers[{i}]`")
+                };
+                let message = format!("{which} URL changed from {a} to {b}");
+                self.push(Severity::Breaking, "servers", message);
+            }
+        }
+        for (i, removed) in old.iter().enumerate().skip(new.len()) {
+            let message = format!("server {removed} removed (`servers[{i}]`)");
+            self.push(Severity::Breaking, "servers", message);
+        }
+        for (i, added) in new.iter().enumerate().skip(old.len()) {
+            let message = format!("server {added} added (`servers[{i}]`)");
+            self.push(Severity::Compatible, "servers", message);
+        }
     }
 
     fn operations(&mut self) {
@@ -901,6 +933,77 @@ fn effective<'a>(root: &'a Value, ptr: &str, schema: &'a Value) -> Option<Effect
         component,
         nullable,
     })
+}
+
+/// A server's URL as written and as a client would call it.
+#[derive(PartialEq, Eq)]
+struct ServerUrl {
+    /// The `url` as written (what the generated `spec::SERVERS` carries).
+    template: String,
+    /// The `url` with each `{variable}` replaced by the variable's `default`.
+    resolved: String,
+}
+
+impl fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.template == self.resolved {
+            write!(f, "`{}`", self.template)
+        } else {
+            write!(f, "`{}` (`{}`)", self.template, self.resolved)
+        }
+    }
+}
+
+/// The top-level servers in order. Without any, OpenAPI 3.0 means one server at `/`.
+fn servers(doc: &Value) -> Vec<ServerUrl> {
+    let listed: Vec<ServerUrl> = doc
+        .get("servers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|server| {
+            let template = server
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let resolved = resolve_server_url(&template, server.get("variables"));
+            ServerUrl { template, resolved }
+        })
+        .collect();
+    if listed.is_empty() {
+        vec![ServerUrl {
+            template: "/".into(),
+            resolved: "/".into(),
+        }]
+    } else {
+        listed
+    }
+}
+
+/// Substitutes each `{name}` of a server URL with `variables.name.default`; a name without a
+/// default stays as written.
+fn resolve_server_url(template: &str, variables: Option<&Value>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|i| open + i) else {
+            break;
+        };
+        let name = &rest[open + 1..close];
+        out.push_str(&rest[..open]);
+        match variables
+            .and_then(|v| v.get(name))
+            .and_then(|v| v.get("default"))
+            .and_then(Value::as_str)
+        {
+            Some(default) => out.push_str(default),
+            None => out.push_str(&rest[open..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `type (format)` of a schema (`any` without a type).
