@@ -116,6 +116,36 @@ fn check_request(target: &Target, op: &Operation, request: &Recorded, body: Opti
         Some("application/json"),
         "{context}"
     );
+    let crate_name = if target.spec.starts_with("zoom/") {
+        "zoom-billing"
+    } else {
+        "huawei-meeting"
+    };
+    assert_eq!(
+        request.header("user-agent"),
+        Some(format!("{crate_name}/{}", env!("CARGO_PKG_VERSION")).as_str()),
+        "{context}: User-Agent names the client crate"
+    );
+    // Nothing goes to the vendor that the spec does not declare: its parameters, plus what
+    // HTTP itself needs and the credentials.
+    let transport = [
+        "host",
+        "accept",
+        "content-type",
+        "content-length",
+        "user-agent",
+    ];
+    for name in request.headers.keys() {
+        let declared = op
+            .params
+            .iter()
+            .any(|p| p.location == "header" && p.name.eq_ignore_ascii_case(name.as_str()));
+        let credentials = name == "authorization" && target.authorization.is_some();
+        assert!(
+            declared || credentials || transport.contains(&name.as_str()),
+            "{context}: header `{name}` is not declared by the spec"
+        );
+    }
 
     match (&op.body_media_type, body) {
         (Some(media_type), Some(example)) => {

@@ -90,7 +90,7 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
             #id => {
                 let mut request = client.#method();
                 #(#setters)*
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish(#id, request.send().await)
             }
         });
         ids.push(id.to_owned());
@@ -101,6 +101,9 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
         /// For spec-driven tools and tests: each argument is decoded into the type the generated
         /// builder takes, the request goes through the typed client, and the typed answer is
         /// re-encoded. Application code should call the typed methods of `Client` instead.
+        ///
+        /// Only with the cargo feature `dispatch` (the workspace's tests enable it).
+        #[cfg(feature = "dispatch")]
         pub mod dispatch {
             use super::{Client, types};
 
@@ -126,7 +129,7 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> Result<syn::File, Box<Diag
 }
 
 /// Lower-case ASCII letters and digits only: `X-Access-Token` and `x_access_token` agree.
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
@@ -134,7 +137,7 @@ fn normalize(name: &str) -> String {
 }
 
 /// `impl Client { pub fn method(&self) -> builder::Name<'_> }` → method → builder name.
-fn client_methods(code: &syn::File) -> Vec<(String, String)> {
+pub(crate) fn client_methods(code: &syn::File) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for item in &code.items {
         let Item::Impl(imp) = item else { continue };

@@ -19,7 +19,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use crate::catalogue::SpecEntry;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::validate::{self, Group, LoadedSpec};
-use crate::{dispatch, spec_facts};
+use crate::{dispatch, hooks, spec_facts};
 
 /// A generated file, rendered in memory.
 #[derive(Debug, Clone)]
@@ -108,16 +108,17 @@ fn header(entry: &SpecEntry) -> String {
 }
 
 /// Everything generated from a spec, before formatting: progenitor's client, the `spec` facts
-/// module and the `dispatch` module. `validate`'s dry run runs exactly this, so a spec that
-/// validates always generates.
+/// module, the `ClientHooks` implementation with its `hooks` facts, and the `dispatch` module.
+/// `validate`'s dry run runs exactly this, so a spec that validates always generates.
 pub fn generate_code(
     entry: &SpecEntry,
     loaded: &LoadedSpec,
-) -> Result<[syn::File; 3], Box<Diagnostic>> {
+) -> Result<[syn::File; 4], Box<Diagnostic>> {
     let code = progenitor_code(entry, loaded)?;
     let dispatch = dispatch::module(loaded, &code)?;
-    let facts = spec_facts::module(loaded);
-    Ok([code, facts, dispatch])
+    let facts = spec_facts::module(loaded, &code);
+    let hooks = hooks::module(entry, loaded);
+    Ok([code, facts, hooks, dispatch])
 }
 
 /// Runs progenitor on a loaded spec; panics and errors become a diagnostic naming the spec.

@@ -10,8 +10,10 @@ use serde_json::Value;
 
 use crate::validate::{LoadedSpec, walk};
 
-/// Builds the `spec` module for a spec.
-pub fn module(spec: &LoadedSpec) -> syn::File {
+/// Builds the `spec` module for a spec; `code` is progenitor's output for it (each
+/// operation's client method name is read from there, never re-derived).
+pub fn module(spec: &LoadedSpec, code: &syn::File) -> syn::File {
+    let methods = crate::dispatch::client_methods(code);
     let root = spec.value();
     let source = &spec.file;
     let title = str_at(root, "/info/title");
@@ -28,6 +30,13 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
         });
     let operations = walk::operations(root).into_iter().map(|op| {
         let id = op.operation_id().unwrap_or_default();
+        let client_method = methods
+            .iter()
+            .find(|(method, _)| {
+                crate::dispatch::normalize(method) == crate::dispatch::normalize(id)
+            })
+            .map(|(method, _)| method.as_str())
+            .unwrap_or_default();
         let method = op.method.to_uppercase();
         let path = op.path;
         let summary = str_at(op.value, "/summary");
@@ -45,6 +54,7 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
         quote! {
             Operation {
                 operation_id: #id,
+                client_method: #client_method,
                 method: #method,
                 path: #path,
                 summary: #summary,
@@ -73,6 +83,8 @@ pub fn module(spec: &LoadedSpec) -> syn::File {
             pub struct Operation {
                 /// The spec's `operationId`.
                 pub operation_id: &'static str,
+                /// The `Client` method that calls it (progenitor's name for it).
+                pub client_method: &'static str,
                 /// HTTP method, upper case.
                 pub method: &'static str,
                 /// Path template relative to the server URL.

@@ -781,6 +781,8 @@ pub mod types {
     /// An access token, its refresh token and their lifetimes. Times are Unix seconds
     /// (`expireTime`, `refreshExpireTime`) or milliseconds (`createTime`,
     /// `refreshCreateTime`). Huawei sends `null` for many fields; every field is optional.
+    /// Numbers are read leniently (a JSON number or a string of digits): some gateways
+    /// quote them, and an answer that fails to decode would lose the token it carries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TokenInfo {
         /// Token for `X-Access-Token`.
@@ -794,19 +796,19 @@ pub mod types {
             rename = "clientType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_type: ::std::option::Option<i32>,
+        pub client_type: ::std::option::Option<crate::Lenient<i32>>,
         /// Creation time, Unix milliseconds.
         #[serde(
             rename = "createTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub create_time: ::std::option::Option<i64>,
+        pub create_time: ::std::option::Option<crate::Lenient<i64>>,
         /// Days until the password expires (can be negative).
         #[serde(
             rename = "daysPwdAvailable",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub days_pwd_available: ::std::option::Option<i32>,
+        pub days_pwd_available: ::std::option::Option<crate::Lenient<i32>>,
         /// Whether the account is scheduled for deletion.
         #[serde(
             rename = "delayDelete",
@@ -818,7 +820,7 @@ pub mod types {
             rename = "expireTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub expire_time: ::std::option::Option<i64>,
+        pub expire_time: ::std::option::Option<crate::Lenient<i64>>,
         /// Whether this is the user's first login.
         #[serde(
             rename = "firstLogin",
@@ -830,7 +832,7 @@ pub mod types {
             rename = "forceLoginInd",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub force_login_ind: ::std::option::Option<i32>,
+        pub force_login_ind: ::std::option::Option<crate::Lenient<i32>>,
         /// A token for a proxy deployment; usually `null`.
         #[serde(
             rename = "proxyToken",
@@ -848,13 +850,13 @@ pub mod types {
             rename = "refreshCreateTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_create_time: ::std::option::Option<i64>,
+        pub refresh_create_time: ::std::option::Option<crate::Lenient<i64>>,
         /// Refresh-token expiry, Unix seconds.
         #[serde(
             rename = "refreshExpireTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_expire_time: ::std::option::Option<i64>,
+        pub refresh_expire_time: ::std::option::Option<crate::Lenient<i64>>,
         /// Token for `PUT /v1/usg/acs/token`.
         #[serde(
             rename = "refreshToken",
@@ -866,7 +868,7 @@ pub mod types {
             rename = "refreshValidPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_valid_period: ::std::option::Option<i64>,
+        pub refresh_valid_period: ::std::option::Option<crate::Lenient<i64>>,
         /// The client's IP address.
         #[serde(
             rename = "tokenIp",
@@ -878,7 +880,7 @@ pub mod types {
             rename = "tokenType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub token_type: ::std::option::Option<i32>,
+        pub token_type: ::std::option::Option<crate::Lenient<i32>>,
         /// The authenticated user. Huawei sends `null` for many of these fields.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<TokenInfoUser>,
@@ -887,7 +889,7 @@ pub mod types {
             rename = "validPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub valid_period: ::std::option::Option<i64>,
+        pub valid_period: ::std::option::Option<crate::Lenient<i64>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -934,7 +936,7 @@ pub mod types {
             rename = "validPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub valid_period: ::std::option::Option<i64>,
+        pub valid_period: ::std::option::Option<crate::Lenient<i64>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2331,38 +2333,63 @@ pub mod types {
         pub struct TokenInfo {
             access_token:
                 ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
-            client_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            create_time: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            days_pwd_available:
-                ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            client_type: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i32>>,
+                ::std::string::String,
+            >,
+            create_time: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
+            days_pwd_available: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i32>>,
+                ::std::string::String,
+            >,
             delay_delete: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            expire_time: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            expire_time: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             first_login: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            force_login_ind:
-                ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            force_login_ind: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i32>>,
+                ::std::string::String,
+            >,
             proxy_token: ::std::result::Result<
                 ::std::option::Option<super::TokenInfoProxyToken>,
                 ::std::string::String,
             >,
             pwd_expired: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            refresh_create_time:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            refresh_expire_time:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            refresh_create_time: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
+            refresh_expire_time: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             refresh_token:
                 ::std::result::Result<::std::option::Option<crate::Secret>, ::std::string::String>,
-            refresh_valid_period:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            refresh_valid_period: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             token_ip: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            token_type: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            token_type: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i32>>,
+                ::std::string::String,
+            >,
             user: ::std::result::Result<
                 ::std::option::Option<super::TokenInfoUser>,
                 ::std::string::String,
             >,
-            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            valid_period: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             extra: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
@@ -2406,7 +2433,7 @@ pub mod types {
             }
             pub fn client_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i32>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_type = value
@@ -2416,7 +2443,7 @@ pub mod types {
             }
             pub fn create_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.create_time = value
@@ -2426,7 +2453,7 @@ pub mod types {
             }
             pub fn days_pwd_available<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i32>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.days_pwd_available = value.try_into().map_err(|e| {
@@ -2446,7 +2473,7 @@ pub mod types {
             }
             pub fn expire_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expire_time = value
@@ -2466,7 +2493,7 @@ pub mod types {
             }
             pub fn force_login_ind<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i32>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.force_login_ind = value.try_into().map_err(|e| {
@@ -2496,7 +2523,7 @@ pub mod types {
             }
             pub fn refresh_create_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_create_time = value.try_into().map_err(|e| {
@@ -2506,7 +2533,7 @@ pub mod types {
             }
             pub fn refresh_expire_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_expire_time = value.try_into().map_err(|e| {
@@ -2526,7 +2553,7 @@ pub mod types {
             }
             pub fn refresh_valid_period<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_valid_period = value.try_into().map_err(|e| {
@@ -2546,7 +2573,7 @@ pub mod types {
             }
             pub fn token_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i32>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token_type = value
@@ -2566,7 +2593,7 @@ pub mod types {
             }
             pub fn valid_period<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_period = value
@@ -2656,7 +2683,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            valid_period: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            valid_period: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             extra: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
@@ -2728,7 +2758,7 @@ pub mod types {
             }
             pub fn valid_period<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_period = value
@@ -3388,7 +3418,14 @@ impl ClientInfo<()> for Client {
         &()
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<()>,
+    {
+    }
+};
 impl Client {
     /// Resource usage of the enterprise
     ///
@@ -4449,6 +4486,8 @@ pub mod spec {
     pub struct Operation {
         /// The spec's `operationId`.
         pub operation_id: &'static str,
+        /// The `Client` method that calls it (progenitor's name for it).
+        pub client_method: &'static str,
         /// HTTP method, upper case.
         pub method: &'static str,
         /// Path template relative to the server URL.
@@ -4485,6 +4524,7 @@ pub mod spec {
     pub const OPERATIONS: &[Operation] = &[
         Operation {
             operation_id: "ShowOrgRes",
+            client_method: "show_org_res",
             method: "GET",
             path: "/v1/mmc/management/orgRes",
             summary: "Resource usage of the enterprise",
@@ -4495,6 +4535,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "ShowCorpResource",
+            client_method: "show_corp_resource",
             method: "GET",
             path: "/v1/usg/dcs/corp/resource",
             summary: "Resources the enterprise has bought",
@@ -4505,6 +4546,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "SearchCorpResources",
+            client_method: "search_corp_resources",
             method: "GET",
             path: "/v1/usg/dcs/corp/resource-list",
             summary: "The enterprise's resources, one entry per purchase",
@@ -4515,6 +4557,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "CreateAppIdToken",
+            client_method: "create_app_id_token",
             method: "POST",
             path: "/v2/usg/acs/auth/appauth",
             summary: "Authenticate with an App ID and get an access token",
@@ -4525,6 +4568,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "ValidateToken",
+            client_method: "validate_token",
             method: "POST",
             path: "/v1/usg/acs/token/validate",
             summary: "Check a token (and optionally get a fresh one)",
@@ -4535,6 +4579,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "RefreshToken",
+            client_method: "refresh_token",
             method: "PUT",
             path: "/v1/usg/acs/token",
             summary: "Exchange a refresh token for a new access token",
@@ -4546,11 +4591,54 @@ pub mod spec {
     ];
 }
 
+/// How this client's requests are prepared and observed (see `vendor_types::hooks`).
+pub mod hooks {
+    /// The vendor, as `tracing` spans and errors name it.
+    pub const VENDOR: &str = "huawei";
+    /// The response header in which the vendor sends its request id.
+    pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+    /// Request headers that carry credentials (the spec's API-key headers and
+    /// `Authorization`): marked sensitive before a request leaves.
+    pub const SENSITIVE_HEADERS: &[&str] = &["Authorization", "X-Access-Token"];
+    /// The `User-Agent` of this crate's requests, unless the caller sets its own with
+    /// `vendor_types::hooks::with_user_agent`.
+    pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+}
+impl ClientHooks<()> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+        ::vendor_types::hooks::prepare(request, hooks::USER_AGENT, hooks::SENSITIVE_HEADERS);
+        Ok(())
+    }
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = spec::OPERATIONS
+            .iter()
+            .find(|op| op.client_method == info.operation_id)
+            .map_or(info.operation_id, |op| op.operation_id);
+        let call = ::vendor_types::hooks::Call {
+            vendor: hooks::VENDOR,
+            operation,
+            request_id_header: hooks::REQUEST_ID_HEADER,
+        };
+        ::vendor_types::hooks::execute(&self.client, request, call).await
+    }
+}
+
 /// Calls operations by their spec `operationId`, with arguments and answers as JSON.
 ///
 /// For spec-driven tools and tests: each argument is decoded into the type the generated
 /// builder takes, the request goes through the typed client, and the typed answer is
 /// re-encoded. Application code should call the typed methods of `Client` instead.
+///
+/// Only with the cargo feature `dispatch` (the workspace's tests enable it).
+#[cfg(feature = "dispatch")]
 pub mod dispatch {
     use super::{Client, types};
     pub use ::vendor_types::dispatch::{Args, DispatchError, Outcome};
@@ -4591,7 +4679,7 @@ pub mod dispatch {
                         "Accept-Language", value
                     )?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("ShowOrgRes", request.send().await)
             }
             "ShowCorpResource" => {
                 let mut request = client.show_corp_resource();
@@ -4614,7 +4702,7 @@ pub mod dispatch {
                         "Accept-Language", value
                     )?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("ShowCorpResource", request.send().await)
             }
             "SearchCorpResources" => {
                 let mut request = client.search_corp_resources();
@@ -4688,7 +4776,7 @@ pub mod dispatch {
                         types::SearchCorpResourcesStatus,
                     >("status", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("SearchCorpResources", request.send().await)
             }
             "CreateAppIdToken" => {
                 let mut request = client.create_app_id_token();
@@ -4719,7 +4807,7 @@ pub mod dispatch {
                         types::AppIdAuthRequest,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("CreateAppIdToken", request.send().await)
             }
             "ValidateToken" => {
                 let mut request = client.validate_token();
@@ -4740,7 +4828,7 @@ pub mod dispatch {
                         types::TokenValidationRequest,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("ValidateToken", request.send().await)
             }
             "RefreshToken" => {
                 let mut request = client.refresh_token();
@@ -4763,7 +4851,7 @@ pub mod dispatch {
                         "Accept-Language", value
                     )?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("RefreshToken", request.send().await)
             }
             other => Err(DispatchError::UnknownOperation(other.to_owned())),
         }

@@ -12,6 +12,14 @@
 //! [`types::HuaweiError`] with Huawei's `error_code`. [`spec`] lists the servers (China and
 //! international sites) and the operations.
 //!
+//! Report a failed call through [`Redact::redact`]: it turns progenitor's error into a
+//! [`CallError`] that carries no response body (progenitor's own error prints a body it could
+//! not decode, which for the token calls means the token). Every request carries only the
+//! headers the spec declares plus `Accept`, `Content-Type`, `User-Agent:
+//! huawei-meeting/<version>`; `X-Access-Token` and `Authorization` are marked sensitive; each
+//! call runs in a `tracing` span `vendor_call` with Huawei's `X-Request-Id` (see [`hooks`]).
+//! Cargo feature `dispatch` adds the `dispatch` module used by the workspace's tests.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -43,7 +51,21 @@ mod generated;
 
 pub mod app_auth;
 pub use generated::*;
-pub use vendor_types::{Lenient, LenientNumber, Secret};
+pub use vendor_types::{CallError, Lenient, LenientNumber, Redact, Secret, VendorError};
+
+impl VendorError for types::HuaweiError {
+    const VENDOR: &'static str = hooks::VENDOR;
+    const REQUEST_ID_HEADER: &'static str = hooks::REQUEST_ID_HEADER;
+    fn code(&self) -> Option<String> {
+        self.error_code.clone()
+    }
+    fn message(&self) -> Option<String> {
+        self.error_msg.clone()
+    }
+    fn request_id(&self) -> Option<String> {
+        self.request_id.clone()
+    }
+}
 
 /// The spec's default server: the China site, `https://api.meeting.huaweicloud.com`.
 pub const DEFAULT_BASE_URL: &str = spec::SERVERS[0].url;
@@ -65,6 +87,38 @@ mod tests {
         assert_eq!(
             INTERNATIONAL_BASE_URL,
             "https://api-intl.meeting.huaweicloud.com"
+        );
+    }
+
+    #[tokio::test]
+    async fn credential_headers_are_sensitive_before_sending() {
+        use progenitor_client::{ClientHooks, OperationInfo};
+        let client = Client::new(DEFAULT_BASE_URL);
+        let mut request = reqwest::Request::new(
+            reqwest::Method::GET,
+            "https://api.meeting.huaweicloud.com/v1/mmc/management/orgRes"
+                .parse()
+                .unwrap(),
+        );
+        request
+            .headers_mut()
+            .insert("X-Access-Token", "very-secret-token".parse().unwrap());
+        request
+            .headers_mut()
+            .insert("Authorization", "HMAC-SHA256 signature=ab".parse().unwrap());
+        let info = OperationInfo {
+            operation_id: "show_org_res",
+        };
+        ClientHooks::pre::<()>(&client, &mut request, &info)
+            .await
+            .unwrap();
+        assert!(request.headers()["x-access-token"].is_sensitive());
+        assert!(request.headers()["authorization"].is_sensitive());
+        let debug = format!("{request:?}");
+        assert!(!debug.contains("very-secret-token"), "{debug}");
+        assert_eq!(
+            hooks::SENSITIVE_HEADERS,
+            ["Authorization", "X-Access-Token"]
         );
     }
 

@@ -159,34 +159,29 @@ pub fn decode<T: serde::de::DeserializeOwned>(
 
 /// Turns a generated builder's result into an [`Outcome`]: the typed answer re-encoded as JSON,
 /// with the status. Documented errors are outcomes too; anything else is a
-/// [`DispatchError::Client`] whose message says where decoding failed, never what was there
-/// (the payload and serde's message may quote a token).
-pub fn finish<T: serde::Serialize, E: serde::Serialize + fmt::Debug>(
+/// [`DispatchError::Client`] carrying the [`CallError`](crate::CallError) message, which says
+/// where decoding failed, never what was there (the payload may hold a token).
+pub fn finish<T, E>(
+    operation: &'static str,
     result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-) -> Result<Outcome, DispatchError> {
-    use progenitor_client::Error;
+) -> Result<Outcome, DispatchError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    E: serde::Serialize + serde::de::DeserializeOwned + crate::VendorError,
+{
+    use crate::{CallError, Redact as _};
     let encode = |value: Result<Value, serde_json::Error>| {
-        value.map_err(|err| DispatchError::Client(err.to_string()))
+        value.map_err(|err| DispatchError::Client(crate::scrub_quoted(&err.to_string())))
     };
-    match result {
+    match result.redact(operation) {
         Ok(response) => Ok(Outcome::Success {
             status: response.status().as_u16(),
             body: encode(serde_json::to_value(response.into_inner()))?,
         }),
-        Err(Error::ErrorResponse(response)) => Ok(Outcome::VendorError {
-            status: response.status().as_u16(),
-            body: encode(serde_json::to_value(response.into_inner()))?,
+        Err(CallError::Vendor { status, body, .. }) => Ok(Outcome::VendorError {
+            status,
+            body: encode(serde_json::to_value(body))?,
         }),
-        Err(Error::InvalidResponsePayload(_, err)) => Err(DispatchError::Client(format!(
-            "the response body does not decode ({:?} error at line {}, column {})",
-            err.classify(),
-            err.line(),
-            err.column()
-        ))),
-        Err(Error::UnexpectedResponse(response)) => Err(DispatchError::Client(format!(
-            "unexpected response: status {}",
-            response.status()
-        ))),
         Err(other) => Err(DispatchError::Client(other.to_string())),
     }
 }

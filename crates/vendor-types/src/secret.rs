@@ -10,8 +10,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// authentication responses) are generated as this type, so request builders, request bodies
 /// and decoded token responses can be debug-printed without exposing them.
 ///
-/// `Display` and [`Secret::expose`] return the real value: the generated client writes header
-/// values with `to_string()`, so `Display` has to. Never format a `Secret` with `{}` into a log.
+/// There is deliberately no `Display`: `format!("{}", secret)`, `tracing::info!(%secret)` and
+/// `println!("{secret}")` do not compile, so a secret cannot slip into a message by accident.
+/// The value is reachable only on purpose, through [`Secret::expose`], and through
+/// `to_string()`, which the generated clients call to write a header value (so `ToString` is
+/// implemented directly instead of through `Display`).
 ///
 /// ```
 /// use vendor_types::Secret;
@@ -19,6 +22,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// let token = Secret::from("stbH9kUr7lHzdsf");
 /// assert_eq!(format!("{token:?}"), "Secret(***)");
 /// assert_eq!(token.expose(), "stbH9kUr7lHzdsf");
+/// ```
+///
+/// ```compile_fail
+/// let token = vendor_types::Secret::from("stbH9kUr7lHzdsf");
+/// let _ = format!("{token}"); // no Display: a secret is never formatted by accident
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(String);
@@ -41,9 +49,13 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+#[allow(
+    clippy::to_string_trait_impl,
+    reason = "`Display` is left out on purpose (see the type docs); the generated clients need `to_string()` for header values"
+)]
+impl ToString for Secret {
+    fn to_string(&self) -> String {
+        self.0.clone()
     }
 }
 

@@ -11604,7 +11604,14 @@ impl ClientInfo<()> for Client {
         &()
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<()>,
+    {
+    }
+};
 impl Client {
     /// Plan usage of an account
     ///
@@ -11860,6 +11867,9 @@ pub mod builder {
                 401u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 429u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -11930,6 +11940,9 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
@@ -12041,6 +12054,9 @@ pub mod builder {
                 401u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -12140,6 +12156,9 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
@@ -12248,6 +12267,9 @@ pub mod builder {
                 401u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -12350,6 +12372,9 @@ pub mod builder {
                 401u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -12440,6 +12465,9 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
@@ -12548,6 +12576,9 @@ pub mod builder {
                 401u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -12580,6 +12611,8 @@ pub mod spec {
     pub struct Operation {
         /// The spec's `operationId`.
         pub operation_id: &'static str,
+        /// The `Client` method that calls it (progenitor's name for it).
+        pub client_method: &'static str,
         /// HTTP method, upper case.
         pub method: &'static str,
         /// Path template relative to the server URL.
@@ -12644,6 +12677,7 @@ pub mod spec {
     pub const OPERATIONS: &[Operation] = &[
         Operation {
             operation_id: "GetPlanUsage",
+            client_method: "get_plan_usage",
             method: "GET",
             path: "/accounts/{accountId}/plans/usage",
             summary: "Plan usage of an account",
@@ -12657,6 +12691,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "GetAccountPlanInformation",
+            client_method: "get_account_plan_information",
             method: "GET",
             path: "/accounts/{accountId}/plans",
             summary: "Plans an account is subscribed to",
@@ -12670,6 +12705,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "SubscribeAccountToAPlan",
+            client_method: "subscribe_account_to_a_plan",
             method: "POST",
             path: "/accounts/{accountId}/plans",
             summary: "Subscribe a sub account to plans",
@@ -12680,6 +12716,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "UpdateABasePlan",
+            client_method: "update_a_base_plan",
             method: "PUT",
             path: "/accounts/{accountId}/plans/base",
             summary: "Change a sub account's base plan",
@@ -12690,6 +12727,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "CancelABasePlan",
+            client_method: "cancel_a_base_plan",
             method: "PATCH",
             path: "/accounts/{accountId}/plans/base/status",
             summary: "Cancel a sub account's base plan",
@@ -12700,6 +12738,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "UpdateAnAccountsAdditionalPlan",
+            client_method: "update_an_accounts_additional_plan",
             method: "PUT",
             path: "/accounts/{accountId}/plans/addons",
             summary: "Change a sub account's add-on plan",
@@ -12710,6 +12749,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "SubscribeAccountToAnAdditionalPlan",
+            client_method: "subscribe_account_to_an_additional_plan",
             method: "POST",
             path: "/accounts/{accountId}/plans/addons",
             summary: "Subscribe an account to an add-on plan",
@@ -12720,6 +12760,7 @@ pub mod spec {
         },
         Operation {
             operation_id: "CancelAdditionalPlans",
+            client_method: "cancel_additional_plans",
             method: "PATCH",
             path: "/accounts/{accountId}/plans/addons/status",
             summary: "Cancel a sub account's add-on plan",
@@ -12731,11 +12772,54 @@ pub mod spec {
     ];
 }
 
+/// How this client's requests are prepared and observed (see `vendor_types::hooks`).
+pub mod hooks {
+    /// The vendor, as `tracing` spans and errors name it.
+    pub const VENDOR: &str = "zoom";
+    /// The response header in which the vendor sends its request id.
+    pub const REQUEST_ID_HEADER: &str = "x-zm-trackingid";
+    /// Request headers that carry credentials (the spec's API-key headers and
+    /// `Authorization`): marked sensitive before a request leaves.
+    pub const SENSITIVE_HEADERS: &[&str] = &["Authorization"];
+    /// The `User-Agent` of this crate's requests, unless the caller sets its own with
+    /// `vendor_types::hooks::with_user_agent`.
+    pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+}
+impl ClientHooks<()> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+        ::vendor_types::hooks::prepare(request, hooks::USER_AGENT, hooks::SENSITIVE_HEADERS);
+        Ok(())
+    }
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = spec::OPERATIONS
+            .iter()
+            .find(|op| op.client_method == info.operation_id)
+            .map_or(info.operation_id, |op| op.operation_id);
+        let call = ::vendor_types::hooks::Call {
+            vendor: hooks::VENDOR,
+            operation,
+            request_id_header: hooks::REQUEST_ID_HEADER,
+        };
+        ::vendor_types::hooks::execute(&self.client, request, call).await
+    }
+}
+
 /// Calls operations by their spec `operationId`, with arguments and answers as JSON.
 ///
 /// For spec-driven tools and tests: each argument is decoded into the type the generated
 /// builder takes, the request goes through the typed client, and the typed answer is
 /// re-encoded. Application code should call the typed methods of `Client` instead.
+///
+/// Only with the cargo feature `dispatch` (the workspace's tests enable it).
+#[cfg(feature = "dispatch")]
 pub mod dispatch {
     use super::{Client, types};
     pub use ::vendor_types::dispatch::{Args, DispatchError, Outcome};
@@ -12764,7 +12848,7 @@ pub mod dispatch {
                         types::AccountId,
                     >("accountId", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("GetPlanUsage", request.send().await)
             }
             "GetAccountPlanInformation" => {
                 let mut request = client.get_account_plan_information();
@@ -12773,7 +12857,7 @@ pub mod dispatch {
                         types::AccountId,
                     >("accountId", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("GetAccountPlanInformation", request.send().await)
             }
             "SubscribeAccountToAPlan" => {
                 let mut request = client.subscribe_account_to_a_plan();
@@ -12787,7 +12871,7 @@ pub mod dispatch {
                         types::PlanSubscriptionRequest,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("SubscribeAccountToAPlan", request.send().await)
             }
             "UpdateABasePlan" => {
                 let mut request = client.update_a_base_plan();
@@ -12801,7 +12885,7 @@ pub mod dispatch {
                         types::BasePlanUpdate,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("UpdateABasePlan", request.send().await)
             }
             "CancelABasePlan" => {
                 let mut request = client.cancel_a_base_plan();
@@ -12815,7 +12899,7 @@ pub mod dispatch {
                         types::BasePlanCancellation,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("CancelABasePlan", request.send().await)
             }
             "UpdateAnAccountsAdditionalPlan" => {
                 let mut request = client.update_an_accounts_additional_plan();
@@ -12829,7 +12913,10 @@ pub mod dispatch {
                         types::AddonPlanUpdate,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish(
+                    "UpdateAnAccountsAdditionalPlan",
+                    request.send().await,
+                )
             }
             "SubscribeAccountToAnAdditionalPlan" => {
                 let mut request = client.subscribe_account_to_an_additional_plan();
@@ -12843,7 +12930,10 @@ pub mod dispatch {
                         types::AdditionalPlanRequest,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish(
+                    "SubscribeAccountToAnAdditionalPlan",
+                    request.send().await,
+                )
             }
             "CancelAdditionalPlans" => {
                 let mut request = client.cancel_additional_plans();
@@ -12857,7 +12947,7 @@ pub mod dispatch {
                         types::AddonPlanCancellation,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("CancelAdditionalPlans", request.send().await)
             }
             other => Err(DispatchError::UnknownOperation(other.to_owned())),
         }

@@ -18,9 +18,11 @@ pub mod types {
         /// `/v2`). The global host keeps working whatever this says.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_url: ::std::option::Option<::std::string::String>,
-        /// Lifetime in seconds (3600).
+        /// Lifetime in seconds (3600). Read leniently (a number or a string of digits): a
+        /// token answer that fails to decode is a token lost, so its numbers are not held to
+        /// one JSON type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
+        pub expires_in: ::std::option::Option<crate::Lenient<i64>>,
         /// Granted scopes, separated by spaces.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
@@ -173,7 +175,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            expires_in: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<crate::Lenient<i64>>,
+                ::std::string::String,
+            >,
             scope: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -222,7 +227,7 @@ pub mod types {
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Lenient<i64>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expires_in = value
@@ -518,7 +523,14 @@ impl ClientInfo<()> for Client {
         &()
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<()>,
+    {
+    }
+};
 impl Client {
     /// Get an access token for the app's account
     ///
@@ -655,6 +667,8 @@ pub mod spec {
     pub struct Operation {
         /// The spec's `operationId`.
         pub operation_id: &'static str,
+        /// The `Client` method that calls it (progenitor's name for it).
+        pub client_method: &'static str,
         /// HTTP method, upper case.
         pub method: &'static str,
         /// Path template relative to the server URL.
@@ -684,6 +698,7 @@ pub mod spec {
     /// Every operation, in spec order.
     pub const OPERATIONS: &[Operation] = &[Operation {
         operation_id: "RequestAccessToken",
+        client_method: "request_access_token",
         method: "POST",
         path: "/oauth/token",
         summary: "Get an access token for the app's account",
@@ -694,11 +709,54 @@ pub mod spec {
     }];
 }
 
+/// How this client's requests are prepared and observed (see `vendor_types::hooks`).
+pub mod hooks {
+    /// The vendor, as `tracing` spans and errors name it.
+    pub const VENDOR: &str = "zoom";
+    /// The response header in which the vendor sends its request id.
+    pub const REQUEST_ID_HEADER: &str = "x-zm-trackingid";
+    /// Request headers that carry credentials (the spec's API-key headers and
+    /// `Authorization`): marked sensitive before a request leaves.
+    pub const SENSITIVE_HEADERS: &[&str] = &["Authorization"];
+    /// The `User-Agent` of this crate's requests, unless the caller sets its own with
+    /// `vendor_types::hooks::with_user_agent`.
+    pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+}
+impl ClientHooks<()> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+        ::vendor_types::hooks::prepare(request, hooks::USER_AGENT, hooks::SENSITIVE_HEADERS);
+        Ok(())
+    }
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = spec::OPERATIONS
+            .iter()
+            .find(|op| op.client_method == info.operation_id)
+            .map_or(info.operation_id, |op| op.operation_id);
+        let call = ::vendor_types::hooks::Call {
+            vendor: hooks::VENDOR,
+            operation,
+            request_id_header: hooks::REQUEST_ID_HEADER,
+        };
+        ::vendor_types::hooks::execute(&self.client, request, call).await
+    }
+}
+
 /// Calls operations by their spec `operationId`, with arguments and answers as JSON.
 ///
 /// For spec-driven tools and tests: each argument is decoded into the type the generated
 /// builder takes, the request goes through the typed client, and the typed answer is
 /// re-encoded. Application code should call the typed methods of `Client` instead.
+///
+/// Only with the cargo feature `dispatch` (the workspace's tests enable it).
+#[cfg(feature = "dispatch")]
 pub mod dispatch {
     use super::{Client, types};
     pub use ::vendor_types::dispatch::{Args, DispatchError, Outcome};
@@ -718,7 +776,7 @@ pub mod dispatch {
                         types::AccountCredentialsGrant,
                     >("body", value)?);
                 }
-                ::vendor_types::dispatch::finish(request.send().await)
+                ::vendor_types::dispatch::finish("RequestAccessToken", request.send().await)
             }
             other => Err(DispatchError::UnknownOperation(other.to_owned())),
         }

@@ -11,6 +11,15 @@
 //! - [`spec`] holds what the spec says beyond the calls: its servers and each operation's
 //!   rate-limit label and OAuth scopes.
 //! - Response types keep keys Zoom adds later in their `extra` map, so nothing is lost.
+//! - Errors: report a failed call through [`Redact::redact`], which turns progenitor's
+//!   error into a [`CallError`] that carries no response body (progenitor's own error prints
+//!   a body it could not decode, which for the token call means the token).
+//! - Every request carries only the headers the spec declares plus `Accept`, `Content-Type`,
+//!   `User-Agent: zoom-billing/<version>` and the credentials, and runs in a `tracing` span
+//!   `vendor_call` (operation, method, status, latency, Zoom's `x-zm-trackingid`); see
+//!   [`hooks`] and `vendor_types::hooks`.
+//! - Cargo feature `dispatch` adds the `dispatch` module (call any operation by its spec id
+//!   with JSON arguments), which the workspace's spec-driven tests use.
 //!
 //! # Example
 //!
@@ -23,6 +32,7 @@
 //! let client = Client::new_with_client(DEFAULT_BASE_URL, http);
 //!
 //! let usage = client.get_plan_usage().account_id("me").send().await?;
+//! // (`.redact("GetPlanUsage")` after `send().await` gives an error safe to log.)
 //! // `plan_base` is a `OneOrMany`: Zoom has documented a list and returned one object.
 //! for base in usage.plan_base.iter().flatten() {
 //!     println!("{:?} of {:?} base licences assigned", base.usage, base.hosts);
@@ -53,7 +63,7 @@ use std::time::Duration;
 
 pub use generated::*;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-pub use vendor_types::{OneOrMany, Secret};
+pub use vendor_types::{CallError, Lenient, OneOrMany, Redact, Secret, VendorError};
 
 /// The spec's default server (`https://api.zoom.us/v2`).
 pub const DEFAULT_BASE_URL: &str = spec::SERVERS[0].url;
@@ -61,6 +71,17 @@ pub const DEFAULT_BASE_URL: &str = spec::SERVERS[0].url;
 /// The error type of every operation: transport failures, undocumented statuses, and
 /// documented error statuses carrying Zoom's error body.
 pub type ZoomApiError = Error<types::ZoomError>;
+
+impl VendorError for types::ZoomError {
+    const VENDOR: &'static str = hooks::VENDOR;
+    const REQUEST_ID_HEADER: &'static str = hooks::REQUEST_ID_HEADER;
+    fn code(&self) -> Option<String> {
+        self.code.map(|code| code.to_string())
+    }
+    fn message(&self) -> Option<String> {
+        self.message.clone()
+    }
+}
 
 /// Why an HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +146,17 @@ pub mod oauth {
 
     /// The error type of the token call: documented statuses carry the OAuth error body.
     pub type OAuthApiError = Error<types::OAuthError>;
+
+    impl crate::VendorError for types::OAuthError {
+        const VENDOR: &'static str = hooks::VENDOR;
+        const REQUEST_ID_HEADER: &'static str = hooks::REQUEST_ID_HEADER;
+        fn code(&self) -> Option<String> {
+            self.error.clone()
+        }
+        fn message(&self) -> Option<String> {
+            self.reason.clone()
+        }
+    }
 
     /// An HTTP client that authenticates as the app: `Authorization: Basic
     /// base64(client_id:client_secret)`, marked sensitive.

@@ -319,6 +319,8 @@ pub(super) fn dry_run(spec: &LoadedSpec) -> Vec<Diagnostic> {
                 spec: "",
                 output: "",
                 crate_name: "",
+                vendor: "",
+                request_id_header: "",
                 replacements: &[],
             });
     match crate::generate::generate_code(&entry, spec) {
