@@ -185,12 +185,45 @@ pub fn parse(source: &str) -> Result<Document, YamlError> {
         }
     }
     let value = builder.root.take().unwrap_or(Value::Null);
+    // Empty values at the very end (`---` without a line break) get the scanner's end-of-stream
+    // mark, which sits on a line after the last one; keep them on the last line.
+    let end = end_position(source);
+    for position in builder
+        .value_positions
+        .values_mut()
+        .chain(builder.key_positions.values_mut())
+    {
+        *position = (*position).min(end);
+    }
     Ok(Document {
         value,
         value_positions: builder.value_positions,
         key_positions: builder.key_positions,
         key_issues: builder.key_issues,
     })
+}
+
+/// The position just past the last character, counting lines and columns as the scanner does
+/// (CR, LF and CRLF end lines; a byte order mark at the start of a line takes no column).
+fn end_position(source: &str) -> Position {
+    let mut end = Position { line: 1, col: 1 };
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                end = Position {
+                    line: end.line + 1,
+                    col: 1,
+                };
+            }
+            '\u{feff}' if end.col == 1 => {}
+            _ => end.col += 1,
+        }
+    }
+    end
 }
 
 /// A container under construction.
@@ -638,6 +671,22 @@ mod tests {
         assert_eq!(doc.locate("/b/c"), Position { line: 2, col: 8 });
         // `d` only exists in the dropped value: it falls back to its kept parent.
         assert_eq!(doc.locate("/b/d"), Position { line: 2, col: 1 });
+    }
+
+    #[test]
+    fn empty_values_at_the_end_stay_inside_the_text() {
+        assert_eq!(
+            parse("---").unwrap().locate(""),
+            Position { line: 1, col: 4 }
+        );
+        assert_eq!(
+            parse("a: 1\r\nb:").unwrap().locate("/b"),
+            Position { line: 2, col: 2 }
+        );
+        assert_eq!(
+            parse("\u{feff}--- ").unwrap().locate(""),
+            Position { line: 1, col: 5 }
+        );
     }
 
     #[test]
