@@ -150,6 +150,11 @@ impl From<ScanError> for YamlError {
 /// The most nodes that aliases (`*name`) may copy into one document in total.
 pub const MAX_ALIAS_NODES: usize = 100_000;
 
+/// The most collections that may be open inside one another. The scanner bounds flow nesting
+/// (`[[[`) on its own but not block nesting (`- - - x`), and a value nested many thousand
+/// levels deep overflows the stack when it is dropped, cloned or serialized.
+pub const MAX_NESTING: usize = 256;
+
 /// Nodes in a value: itself and everything inside it.
 fn node_count(value: &Value) -> usize {
     match value {
@@ -383,6 +388,12 @@ impl Builder {
             return Err(YamlError {
                 position,
                 message: "mapping keys must be scalars, not collections".into(),
+            });
+        }
+        if self.stack.len() >= MAX_NESTING {
+            return Err(YamlError {
+                position,
+                message: format!("collections are nested more than {MAX_NESTING} levels deep"),
             });
         }
         if let Some(tag) = tag
@@ -687,6 +698,21 @@ mod tests {
             parse("\u{feff}--- ").unwrap().locate(""),
             Position { line: 1, col: 5 }
         );
+    }
+
+    #[test]
+    fn bounds_block_nesting() {
+        let deep = format!("{}x\n", "- ".repeat(20_000));
+        // Run where the stack is small, so an unbounded value would overflow it when dropped.
+        let outcome = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(&deep).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(outcome.unwrap_err().message.contains("nested more than"));
+        let fine = format!("{}x\n", "- ".repeat(MAX_NESTING));
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]
