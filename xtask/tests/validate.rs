@@ -120,6 +120,8 @@ const STANDALONE: SpecEntry = SpecEntry {
     spec: "",
     output: "",
     crate_name: "",
+    vendor: "fixture",
+    request_id_header: "x-request-id",
     replacements: &[],
 };
 
