@@ -267,6 +267,12 @@ pub const RULES: &[Rule] = &[
         "every example (schema, media type, parameter, header) validates against its schema with OpenAPI 3.0 semantics",
     ),
     rule(
+        "example-undeclared-key",
+        Group::Examples,
+        true,
+        "every key of an example object is declared under its schema's `properties` (through `$ref`, `allOf`, and any `oneOf`/`anyOf` branch), even where `additionalProperties` admits others: response types keep unknown keys in an `extra` map, so a misspelt field would pass every test",
+    ),
+    rule(
         "generator-dry-run",
         Group::DryRun,
         false,
