@@ -1,0 +1,793 @@
+//! The vendor-neutral usage model: what an organisation bought, and how much of it is in use.
+//!
+//! One [`UsageReport`] per vendor account. Its JSON form (serde, field names in `snake_case`)
+//! is a documented contract, printed by the command line's `--format json`:
+//!
+//! - every field is always present; a figure the vendor did not report is `null`, never `0`;
+//! - sizes are bytes, decimal units (1 GB = 10^9 bytes, see `size.rs` for why);
+//! - times are RFC 3339 in UTC with whole seconds (`2026-05-04T09:30:00Z`);
+//! - derived figures (`available`, `utilization`, `over_allocated`, `used_bytes`,
+//!   `purchased_bytes`, `over_quota`) are computed by this crate from the vendor figures. When
+//!   a report is read back from JSON they are computed again from the other fields, so they
+//!   can never disagree with them;
+//! - nothing the vendor sent is silently lost: whatever the mapping could not place in the
+//!   model is listed verbatim in [`UsageReport::unrecognized`].
+//!
+//! ```
+//! use meeting_usage::{Seats, UsageReport, Vendor};
+//!
+//! let mut report = UsageReport::new(Vendor::Zoom, "me", "2026-05-04T09:30:00Z");
+//! report.seats.push(Seats::new("plan_zoom_iq", Some("ziq_sales_monthly".into()), Some(18), Some(28), Some(1)));
+//! let seats = report.over_allocated().next().unwrap();
+//! assert_eq!(seats.available(), Some(-10));
+//!
+//! let json = serde_json::to_value(&report).unwrap();
+//! assert_eq!(json["vendor"], "zoom");
+//! assert_eq!(json["seats"][0]["over_allocated"], true);
+//! assert_eq!(json["activity"], serde_json::Value::Null);
+//! let back: UsageReport = serde_json::from_value(json).unwrap();
+//! assert_eq!(back, report);
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The vendor a report comes from. Serialized as `"zoom"` or `"huawei"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Vendor {
+    /// Zoom, through its Billing API (`GET /accounts/{accountId}/plans/usage`).
+    Zoom,
+    /// Huawei Cloud Meeting, through its enterprise resource APIs (`orgRes`,
+    /// `corp/resource`, `corp/resource-list`).
+    Huawei,
+}
+
+impl Vendor {
+    /// The vendor's name as it appears in JSON: `zoom` or `huawei`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Vendor::Zoom => "zoom",
+            Vendor::Huawei => "huawei",
+        }
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything one vendor account reports about what it bought and what it uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageReport {
+    /// Which vendor the figures come from.
+    pub vendor: Vendor,
+    /// The account the figures belong to, as the caller named it (a Zoom account id or `me`,
+    /// a Huawei enterprise).
+    pub account: String,
+    /// When the figures were collected, RFC 3339 in UTC (`2026-05-04T09:30:00Z`).
+    pub collected_at: String,
+    /// Licences bought and assigned, one row per product (and per plan within a product).
+    #[serde(default)]
+    pub seats: Vec<Seats>,
+    /// Storage bought and used (cloud recording).
+    #[serde(default)]
+    pub storage: Vec<Storage>,
+    /// The day's activity, for vendors that report it (Huawei); `null` otherwise.
+    pub activity: Option<Activity>,
+    /// Resources that expire soon or expired recently, for vendors that list purchases with
+    /// expiry dates (Huawei); `null` when the vendor has no such list (Zoom). An empty list
+    /// means the list was read and nothing is close to its expiry.
+    pub expiring: Option<Vec<ExpiringResource>>,
+    /// Vendor values the mapping could not place in the model, verbatim. Empty when the
+    /// whole response was understood.
+    #[serde(default)]
+    pub unrecognized: Vec<Unrecognized>,
+}
+
+impl UsageReport {
+    /// An empty report for `account` of `vendor`, collected at `collected_at` (RFC 3339).
+    pub fn new(
+        vendor: Vendor,
+        account: impl Into<String>,
+        collected_at: impl Into<String>,
+    ) -> Self {
+        UsageReport {
+            vendor,
+            account: account.into(),
+            collected_at: collected_at.into(),
+            seats: Vec::new(),
+            storage: Vec::new(),
+            activity: None,
+            expiring: None,
+            unrecognized: Vec::new(),
+        }
+    }
+
+    /// Seat rows with more licences assigned than bought.
+    pub fn over_allocated(&self) -> impl Iterator<Item = &Seats> {
+        self.seats.iter().filter(|seats| seats.over_allocated())
+    }
+
+    /// The seat row with the highest utilization (assigned ÷ bought), if any row has one.
+    /// Ties go to the first row.
+    pub fn max_utilization(&self) -> Option<&Seats> {
+        self.seats
+            .iter()
+            .filter_map(|seats| seats.utilization().map(|ratio| (seats, ratio)))
+            .fold(
+                None,
+                |best: Option<(&Seats, f64)>, (seats, ratio)| match best {
+                    Some((_, best_ratio)) if best_ratio.total_cmp(&ratio).is_ge() => best,
+                    _ => Some((seats, ratio)),
+                },
+            )
+            .map(|(seats, _)| seats)
+    }
+
+    /// Storage rows that use more than was bought, or report storage beyond the plan.
+    pub fn over_quota(&self) -> impl Iterator<Item = &Storage> {
+        self.storage.iter().filter(|storage| storage.over_quota())
+    }
+
+    /// The seat rows of one product key (several rows when the vendor lists several plans of
+    /// one kind, such as two webinar sizes).
+    pub fn seats_of<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'a Seats> + 'a {
+        self.seats
+            .iter()
+            .filter(move |seats| seats.product() == product)
+    }
+
+    /// Whether every vendor value was placed in the model (nothing in `unrecognized`).
+    pub fn fully_recognized(&self) -> bool {
+        self.unrecognized.is_empty()
+    }
+}
+
+/// Licences of one product (or one plan of a product): bought, assigned and waiting.
+///
+/// The derived figures are computed when the row is built and cannot be set directly:
+///
+/// - `available` = `purchased` − `used`, negative when more are assigned than bought; `null`
+///   when either is unknown (or the difference does not fit in 64 bits);
+/// - `utilization` = `used` ÷ `purchased` (1.0 = fully used, above 1.0 = over-allocated);
+///   `null` when either is unknown or nothing was bought;
+/// - `over_allocated` = `used` > `purchased`; `false` when either is unknown.
+///
+/// Vendor figures that are absent stay `null`, never `0`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SeatsRecord")]
+pub struct Seats {
+    product: String,
+    plan: Option<String>,
+    name: Option<String>,
+    purchased: Option<u64>,
+    used: Option<u64>,
+    pending: Option<u64>,
+    available: Option<i64>,
+    utilization: Option<f64>,
+    over_allocated: bool,
+    trial: Option<u64>,
+    expired: Option<u64>,
+    expiring_within_30_days: Option<u64>,
+}
+
+/// The stored fields of [`Seats`]: its JSON minus the derived figures, which are recomputed.
+#[derive(Deserialize)]
+struct SeatsRecord {
+    product: String,
+    plan: Option<String>,
+    name: Option<String>,
+    purchased: Option<u64>,
+    used: Option<u64>,
+    pending: Option<u64>,
+    trial: Option<u64>,
+    expired: Option<u64>,
+    expiring_within_30_days: Option<u64>,
+}
+
+impl From<SeatsRecord> for Seats {
+    fn from(record: SeatsRecord) -> Self {
+        Seats::new(
+            record.product,
+            record.plan,
+            record.purchased,
+            record.used,
+            record.pending,
+        )
+        .with_name(record.name)
+        .with_trial(record.trial)
+        .with_expired(record.expired)
+        .with_expiring_within_30_days(record.expiring_within_30_days)
+    }
+}
+
+impl Seats {
+    /// A seat row for `product` (the stable product key, e.g. `plan_webinar` or `VMR`) and
+    /// the vendor's `plan` code, with licences `purchased`, `used` (assigned) and `pending`
+    /// (waiting for assignment). The derived figures are computed here.
+    pub fn new(
+        product: impl Into<String>,
+        plan: Option<String>,
+        purchased: Option<u64>,
+        used: Option<u64>,
+        pending: Option<u64>,
+    ) -> Self {
+        let available = match (purchased, used) {
+            (Some(purchased), Some(used)) => {
+                i64::try_from(i128::from(purchased) - i128::from(used)).ok()
+            }
+            _ => None,
+        };
+        let utilization = match (purchased, used) {
+            // Integer to float: exact below 2^53, and only a ratio is wanted.
+            (Some(purchased), Some(used)) if purchased > 0 => Some(used as f64 / purchased as f64),
+            _ => None,
+        };
+        let over_allocated =
+            matches!((purchased, used), (Some(purchased), Some(used)) if used > purchased);
+        Seats {
+            product: product.into(),
+            plan,
+            name: None,
+            purchased,
+            used,
+            pending,
+            available,
+            utilization,
+            over_allocated,
+            trial: None,
+            expired: None,
+            expiring_within_30_days: None,
+        }
+    }
+
+    /// The same row with the product's display name (Zoom's `name`, Huawei's package name).
+    pub fn with_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The same row with the number of licences granted as a free trial.
+    pub fn with_trial(mut self, trial: Option<u64>) -> Self {
+        self.trial = trial;
+        self
+    }
+
+    /// The same row with the number of licences that have expired.
+    pub fn with_expired(mut self, expired: Option<u64>) -> Self {
+        self.expired = expired;
+        self
+    }
+
+    /// The same row with the number of licences that expire within 30 days.
+    pub fn with_expiring_within_30_days(mut self, expiring: Option<u64>) -> Self {
+        self.expiring_within_30_days = expiring;
+        self
+    }
+
+    /// Stable product key: Zoom's `plan_*` key, dotted under its parent for nested groups
+    /// (`plan_znode.plan_zphybrid`); Huawei's resource type (`SOFT`, `VMR`, `CONF_CALL`, …).
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    /// The vendor's plan code (`webinar500_monthly`) or package id, if reported.
+    pub fn plan(&self) -> Option<&str> {
+        self.plan.as_deref()
+    }
+
+    /// Display name of the plan or package, if the vendor gives one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Licences bought.
+    pub fn purchased(&self) -> Option<u64> {
+        self.purchased
+    }
+
+    /// Licences assigned or in use.
+    pub fn used(&self) -> Option<u64> {
+        self.used
+    }
+
+    /// Licences waiting to be assigned (Zoom's `pending`).
+    pub fn pending(&self) -> Option<u64> {
+        self.pending
+    }
+
+    /// Bought minus used; negative when over-allocated.
+    pub fn available(&self) -> Option<i64> {
+        self.available
+    }
+
+    /// Used divided by bought.
+    pub fn utilization(&self) -> Option<f64> {
+        self.utilization
+    }
+
+    /// Whether more are used than were bought.
+    pub fn over_allocated(&self) -> bool {
+        self.over_allocated
+    }
+
+    /// Licences granted as a free trial (Huawei's `trialCount`).
+    pub fn trial(&self) -> Option<u64> {
+        self.trial
+    }
+
+    /// Licences that have expired (Huawei's `expiredCount`).
+    pub fn expired(&self) -> Option<u64> {
+        self.expired
+    }
+
+    /// Licences expiring within 30 days (Huawei's `expiringCount`).
+    pub fn expiring_within_30_days(&self) -> Option<u64> {
+        self.expiring_within_30_days
+    }
+}
+
+/// What a storage figure stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageRole {
+    /// An allowance: storage bought, or included for free.
+    Purchased,
+    /// Storage in use.
+    Used,
+    /// Storage used beyond the allowance.
+    Exceeded,
+}
+
+/// One vendor storage figure, as sent and in bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoragePart {
+    /// The vendor's key, e.g. Zoom's `free_storage` or Huawei's `usedRecStorage`.
+    pub key: String,
+    /// What the figure counts.
+    pub role: StorageRole,
+    /// The vendor's value verbatim when it was text (Zoom's `"2 GB"`, a quoted Huawei number);
+    /// `null` when it was a JSON number.
+    pub text: Option<String>,
+    /// The value in bytes; `null` when it could not be read (then it is also listed in
+    /// [`UsageReport::unrecognized`]) or was reported empty.
+    pub bytes: Option<u64>,
+}
+
+/// Storage of one product: allowances and usage, with the figures they were summed from.
+///
+/// The totals are computed from [`parts`](Storage::parts) when the row is built:
+///
+/// - `purchased_bytes` = the sum of the `purchased` parts (Zoom: plan storage + free
+///   storage);
+/// - `used_bytes` = the sum of the `used` parts (Zoom: plan storage used + free storage used);
+/// - a total is `null` when it has no parts, or when any of its parts has no byte value: a
+///   partial sum would understate it;
+/// - `over_quota` = `used_bytes` > `purchased_bytes`, or any `exceeded` part above zero.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StorageRecord")]
+pub struct Storage {
+    product: String,
+    plan: Option<String>,
+    used_bytes: Option<u64>,
+    purchased_bytes: Option<u64>,
+    parts: Vec<StoragePart>,
+    over_quota: bool,
+    excess_allowed_until: Option<String>,
+}
+
+/// The stored fields of [`Storage`]: its JSON minus the derived totals.
+#[derive(Deserialize)]
+struct StorageRecord {
+    product: String,
+    plan: Option<String>,
+    #[serde(default)]
+    parts: Vec<StoragePart>,
+    excess_allowed_until: Option<String>,
+}
+
+impl From<StorageRecord> for Storage {
+    fn from(record: StorageRecord) -> Self {
+        Storage::new(record.product, record.plan, record.parts)
+            .with_excess_allowed_until(record.excess_allowed_until)
+    }
+}
+
+impl Storage {
+    /// A storage row for `product` (Zoom's `plan_recording`, Huawei's `RECORD`) on the
+    /// vendor's `plan` code, from its parts. The totals and `over_quota` are computed here.
+    pub fn new(product: impl Into<String>, plan: Option<String>, parts: Vec<StoragePart>) -> Self {
+        let total = |role: StorageRole| -> Option<u64> {
+            let mut of_role = parts.iter().filter(|part| part.role == role).peekable();
+            of_role.peek()?;
+            of_role.try_fold(0u64, |sum, part| sum.checked_add(part.bytes?))
+        };
+        let purchased_bytes = total(StorageRole::Purchased);
+        let used_bytes = total(StorageRole::Used);
+        let exceeded = parts
+            .iter()
+            .any(|part| part.role == StorageRole::Exceeded && part.bytes.is_some_and(|b| b > 0));
+        let over_quota = exceeded
+            || matches!((used_bytes, purchased_bytes), (Some(used), Some(bought)) if used > bought);
+        Storage {
+            product: product.into(),
+            plan,
+            used_bytes,
+            purchased_bytes,
+            parts,
+            over_quota,
+            excess_allowed_until: None,
+        }
+    }
+
+    /// The same row with the last day the vendor tolerates storage beyond the allowance.
+    pub fn with_excess_allowed_until(mut self, date: Option<String>) -> Self {
+        self.excess_allowed_until = date;
+        self
+    }
+
+    /// Stable product key: Zoom's `plan_recording`, Huawei's `RECORD`.
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    /// The vendor's storage plan code, if reported (Zoom's `type`).
+    pub fn plan(&self) -> Option<&str> {
+        self.plan.as_deref()
+    }
+
+    /// Bytes in use, summed over the `used` parts.
+    pub fn used_bytes(&self) -> Option<u64> {
+        self.used_bytes
+    }
+
+    /// Bytes allowed, summed over the `purchased` parts.
+    pub fn purchased_bytes(&self) -> Option<u64> {
+        self.purchased_bytes
+    }
+
+    /// The vendor figures the totals were computed from, in the mapping's fixed order.
+    pub fn parts(&self) -> &[StoragePart] {
+        &self.parts
+    }
+
+    /// Whether more is used than allowed, or the vendor reports storage beyond the plan.
+    pub fn over_quota(&self) -> bool {
+        self.over_quota
+    }
+
+    /// Zoom's `max_exceed_date`: the last day (`yyyy-mm-dd`, as Zoom wrote it) storage beyond
+    /// the allowance is tolerated. `null` when not reported.
+    pub fn excess_allowed_until(&self) -> Option<&str> {
+        self.excess_allowed_until.as_deref()
+    }
+}
+
+/// The day's activity of a Huawei enterprise (`GET /v1/mmc/management/orgRes`).
+///
+/// "Today" is the service's current day; Huawei does not name its time zone. The live figures
+/// (`concurrent_participants`, `live_streams`) are also joined with what was bought into the
+/// `CONF_CALL` and `LIVE` seat rows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Participants in meetings right now, counted against the concurrent-participant
+    /// licences (vendor key `usedAccountsCount`).
+    pub concurrent_participants: Option<u64>,
+    /// Live-streaming resources in use right now (vendor key `usedLiveCount`).
+    pub live_streams: Option<u64>,
+    /// Meetings held today (vendor key `confCount`).
+    pub meetings_today: Option<u64>,
+    /// Total length of today's meetings (vendor key `confLength`). Huawei does not document
+    /// the unit; it is most likely minutes.
+    pub meeting_minutes_today: Option<u64>,
+    /// Distinct users active in meetings today (vendor key `activeAttendeeCount`).
+    pub active_users_today: Option<u64>,
+    /// Participants today, counted once per meeting joined (vendor key
+    /// `totalAttendeeCount`).
+    pub participants_today: Option<u64>,
+}
+
+/// State of a purchased Huawei resource (vendor field `status`: 0, 1, 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceStatus {
+    /// In force (`0`).
+    Normal,
+    /// Expired (`1`).
+    Expired,
+    /// Disabled by an administrator or the vendor (`2`).
+    Disabled,
+}
+
+impl ResourceStatus {
+    /// The status for Huawei's numeric code; `None` for a code Huawei has not documented.
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(ResourceStatus::Normal),
+            1 => Some(ResourceStatus::Expired),
+            2 => Some(ResourceStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// One purchased resource close to its expiry: an entry of Huawei's resource list
+/// (`GET /v1/usg/dcs/corp/resource-list`) that expires within 30 days after the collection
+/// time, expired within the 30 days before it, or that Huawei marks expired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExpiringResource {
+    /// Resource type (`VMR`, `SOFT`, `HARD_1080P`, `RECORD`, …; vendor key `type`), the same
+    /// key as the seat rows' `product`.
+    pub resource_type: Option<String>,
+    /// Resource id (vendor key `id`).
+    pub id: Option<String>,
+    /// The vendor's type id, e.g. `vmr-100` (vendor key `typeId`).
+    pub type_id: Option<String>,
+    /// Human-readable description of the type (vendor key `typeDesc`).
+    pub description: Option<String>,
+    /// Units in this entry: licences, rooms, or GB for `RECORD` (vendor key `count`).
+    pub count: Option<u64>,
+    /// Expiry as RFC 3339 UTC (seconds precision); `null` when absent or not representable.
+    pub expires_at: Option<String>,
+    /// Expiry as the vendor sent it: Unix time in milliseconds (vendor key `expireDate`).
+    pub expire_date_ms: Option<i64>,
+    /// Whole days from the collection time to the expiry, rounded down: negative once
+    /// expired, 0 during the last day.
+    pub days_until_expiry: Option<i64>,
+    /// Whether the resource has expired: its expiry is past, or Huawei marks it expired.
+    pub expired: bool,
+    /// The resource's state, when Huawei sent a documented code.
+    pub status: Option<ResourceStatus>,
+    /// The state code as the vendor sent it (vendor key `status`: 0 normal, 1 expired,
+    /// 2 disabled).
+    pub status_code: Option<i64>,
+    /// The order the resource was bought with (vendor key `orderId`).
+    pub order_id: Option<String>,
+}
+
+/// A vendor value the mapping could not place in the model, kept verbatim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unrecognized {
+    /// JSON pointer (RFC 6901) to the value inside the vendor's response, e.g.
+    /// `/plan_recording/free_storage`. For Huawei's resource list the index counts entries
+    /// across all pages read.
+    pub path: String,
+    /// The operation (spec `operationId`) whose response held the value, e.g. `GetPlanUsage`.
+    pub operation: String,
+    /// The value exactly as the vendor sent it.
+    pub value: serde_json::Value,
+    /// Why it was not understood.
+    pub reason: String,
+}
+
+impl Unrecognized {
+    /// An entry for `value` at `path` in the response of `operation`.
+    pub fn new(
+        path: impl Into<String>,
+        operation: impl Into<String>,
+        value: serde_json::Value,
+        reason: impl Into<String>,
+    ) -> Self {
+        Unrecognized {
+            path: path.into(),
+            operation: operation.into(),
+            value,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// `base` extended by one JSON pointer segment, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).
+pub(crate) fn pointer_join(base: &str, segment: &str) -> String {
+    let mut out = String::with_capacity(base.len() + segment.len() + 1);
+    out.push_str(base);
+    out.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn vendor_names() {
+        assert_eq!(Vendor::Zoom.to_string(), "zoom");
+        assert_eq!(Vendor::Huawei.to_string(), "huawei");
+        assert_eq!(
+            serde_json::to_value(Vendor::Huawei).ok(),
+            Some(json!("huawei"))
+        );
+        assert_eq!(
+            serde_json::from_value::<Vendor>(json!("zoom")).ok(),
+            Some(Vendor::Zoom)
+        );
+    }
+
+    #[test]
+    fn seats_derived_figures() {
+        let under = Seats::new("plan_webinar", None, Some(25), Some(18), Some(1));
+        assert_eq!(under.available(), Some(7));
+        assert_eq!(under.utilization(), Some(0.72));
+        assert!(!under.over_allocated());
+
+        let over = Seats::new("plan_zoom_iq", None, Some(18), Some(28), Some(1));
+        assert_eq!(over.available(), Some(-10));
+        assert!(over.over_allocated());
+
+        let none_bought = Seats::new("x", None, Some(0), Some(0), None);
+        assert_eq!(none_bought.utilization(), None);
+        assert_eq!(none_bought.available(), Some(0));
+        assert!(!none_bought.over_allocated());
+
+        let unknown = Seats::new("x", None, None, Some(3), None);
+        assert_eq!(unknown.available(), None);
+        assert_eq!(unknown.utilization(), None);
+        assert!(!unknown.over_allocated());
+        assert_eq!(unknown.pending(), None);
+
+        let huge = Seats::new("x", None, Some(u64::MAX), Some(0), None);
+        assert_eq!(huge.available(), None);
+        assert_eq!(huge.utilization(), Some(0.0));
+    }
+
+    #[test]
+    fn seats_json_contract() {
+        let seats = Seats::new(
+            "plan_zoom_rooms",
+            Some("zroom_monthly".into()),
+            Some(20),
+            Some(12),
+            None,
+        );
+        let json = serde_json::to_value(&seats).ok();
+        assert_eq!(
+            json,
+            Some(json!({
+                "product": "plan_zoom_rooms",
+                "plan": "zroom_monthly",
+                "name": null,
+                "purchased": 20,
+                "used": 12,
+                "pending": null,
+                "available": 8,
+                "utilization": 0.6,
+                "over_allocated": false,
+                "trial": null,
+                "expired": null,
+                "expiring_within_30_days": null
+            }))
+        );
+    }
+
+    #[test]
+    fn derived_figures_are_recomputed_when_read() {
+        let tampered = json!({
+            "product": "p", "plan": null, "name": null, "purchased": 5, "used": 9,
+            "pending": null, "available": 100, "utilization": 0.0, "over_allocated": false,
+            "trial": null, "expired": null, "expiring_within_30_days": null
+        });
+        let seats: Seats = serde_json::from_value(tampered)
+            .unwrap_or_else(|_| Seats::new("", None, None, None, None));
+        assert_eq!(seats.available(), Some(-4));
+        assert!(seats.over_allocated());
+        assert_eq!(seats.utilization(), Some(1.8));
+    }
+
+    fn part(key: &str, role: StorageRole, bytes: Option<u64>) -> StoragePart {
+        StoragePart {
+            key: key.into(),
+            role,
+            text: None,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn storage_totals() {
+        let storage = Storage::new(
+            "plan_recording",
+            None,
+            vec![
+                part("free_storage", StorageRole::Purchased, Some(2)),
+                part("plan_storage", StorageRole::Purchased, Some(10)),
+                part("free_storage_usage", StorageRole::Used, Some(2)),
+                part("plan_storage_usage", StorageRole::Used, Some(1)),
+                part("plan_storage_exceed", StorageRole::Exceeded, Some(0)),
+            ],
+        );
+        assert_eq!(storage.purchased_bytes(), Some(12));
+        assert_eq!(storage.used_bytes(), Some(3));
+        assert!(!storage.over_quota());
+
+        let unreadable = Storage::new(
+            "plan_recording",
+            None,
+            vec![
+                part("free_storage", StorageRole::Purchased, Some(2)),
+                part("plan_storage", StorageRole::Purchased, None),
+            ],
+        );
+        assert_eq!(unreadable.purchased_bytes(), None);
+        assert_eq!(unreadable.used_bytes(), None);
+        assert!(!unreadable.over_quota());
+
+        let exceeded = Storage::new(
+            "plan_recording",
+            None,
+            vec![part("plan_storage_exceed", StorageRole::Exceeded, Some(1))],
+        );
+        assert!(exceeded.over_quota());
+
+        let over = Storage::new(
+            "RECORD",
+            None,
+            vec![
+                part("recordCapability/sumCount", StorageRole::Purchased, Some(5)),
+                part("usedRecStorage", StorageRole::Used, Some(6)),
+            ],
+        );
+        assert!(over.over_quota());
+
+        let overflow = Storage::new(
+            "x",
+            None,
+            vec![
+                part("a", StorageRole::Used, Some(u64::MAX)),
+                part("b", StorageRole::Used, Some(1)),
+            ],
+        );
+        assert_eq!(overflow.used_bytes(), None);
+    }
+
+    #[test]
+    fn report_accessors_and_round_trip() {
+        let mut report = UsageReport::new(Vendor::Zoom, "me", "2026-05-04T09:30:00Z");
+        assert_eq!(report.max_utilization(), None);
+        report.seats = vec![
+            Seats::new("a", None, Some(10), Some(5), None),
+            Seats::new("b", None, Some(18), Some(28), None),
+            Seats::new("c", None, None, Some(28), None),
+            Seats::new("d", None, Some(4), Some(5), None),
+        ];
+        report.storage = vec![Storage::new(
+            "plan_recording",
+            None,
+            vec![part("plan_storage_exceed", StorageRole::Exceeded, Some(1))],
+        )];
+        let over: Vec<&str> = report.over_allocated().map(Seats::product).collect();
+        assert_eq!(over, ["b", "d"]);
+        assert_eq!(report.max_utilization().map(Seats::product), Some("b"));
+        assert_eq!(report.over_quota().count(), 1);
+        assert_eq!(report.seats_of("c").count(), 1);
+        assert!(report.fully_recognized());
+
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["expiring"], serde_json::Value::Null);
+        assert_eq!(json["storage"][0]["used_bytes"], serde_json::Value::Null);
+        assert_eq!(
+            json["storage"][0]["excess_allowed_until"],
+            serde_json::Value::Null
+        );
+        let back: Option<UsageReport> = serde_json::from_value(json).ok();
+        assert_eq!(back.as_ref(), Some(&report));
+    }
+
+    #[test]
+    fn pointer_segments_are_escaped() {
+        assert_eq!(pointer_join("", "plan_recording"), "/plan_recording");
+        assert_eq!(pointer_join("/a", "b/c~d"), "/a/b~1c~0d");
+    }
+}
