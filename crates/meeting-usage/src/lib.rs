@@ -1,9 +1,69 @@
-//! meeting-usage: what an organisation bought and uses, over Zoom and Huawei Cloud Meeting.
+#![doc = include_str!("../README.md")]
 
+mod call;
+mod error;
+mod huawei;
+mod huawei_map;
 pub mod model;
 mod size;
+mod source;
 mod time;
+mod token;
+mod zoom;
 mod zoom_map;
-mod huawei_map;
 
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+pub use call::{RetryPolicy, Timeouts};
+pub use error::Error;
+pub use huawei::{HuaweiEnterprise, HuaweiEnterpriseBuilder, HuaweiSite, Resource};
 pub use model::*;
+pub use size::{BYTES_PER_GB, SizeError, parse_size};
+pub use source::{BoxFuture, UsageSource, collect};
+pub use vendor_types::Secret;
+pub use zoom::{AccountPlans, AddonReceipt, AddonRequest, ZoomAccount, ZoomAccountBuilder};
+
+/// The `User-Agent` the facade's requests carry unless a builder sets another.
+pub const DEFAULT_USER_AGENT: &str = concat!("meeting-usage/", env!("CARGO_PKG_VERSION"));
+
+/// A base URL the facade accepts: HTTP(S), no trailing slash (the generated clients join paths
+/// by appending).
+fn base_url(what: &str, url: &str) -> Result<String, Error> {
+    let url = url.trim().trim_end_matches('/');
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.contains(char::is_whitespace) {
+        return Err(Error::config(format!(
+            "the {what} base URL must start with https:// (or http:// for a local test server)"
+        )));
+    }
+    Ok(url.to_owned())
+}
+
+fn user_agent(value: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::try_from(value)
+        .map_err(|_| Error::config("the User-Agent is not a valid HTTP header value"))
+}
+
+/// A header value that `Debug` output of clients and requests hides.
+fn sensitive_header(value: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::try_from(value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// The HTTP client of one vendor account: the connect timeout, and `Authorization` if given
+/// (marked sensitive). Per-attempt and overall timeouts are the facade's, not reqwest's.
+fn http_client(
+    timeouts: &Timeouts,
+    authorization: Option<HeaderValue>,
+) -> Result<reqwest::Client, Error> {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = authorization {
+        headers.insert(AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .default_headers(headers)
+        .build()
+        .map_err(|_| Error::config("the HTTP client cannot be built (TLS backend unavailable)"))
+}

@@ -1,0 +1,470 @@
+//! Timeouts, retries and the conversion of the generated clients' errors.
+//!
+//! Every facade call goes through [`run`]: one overall deadline, a timeout per attempt, and
+//! retries with exponential backoff and full jitter, but only for operations whose method in
+//! the generated `spec::OPERATIONS` is `GET`. Writes (plan and add-on subscriptions, changes,
+//! cancellations) are sent once; when their outcome is unknown the error says so
+//! (`may_have_applied`).
+
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant, SystemTime};
+
+use vendor_types::{CallError, VendorError};
+
+use crate::error::Error;
+use crate::model::Vendor;
+use crate::time;
+
+/// How long a call may take.
+///
+/// ```
+/// use std::time::Duration;
+/// let timeouts = meeting_usage::Timeouts {
+///     overall: Duration::from_secs(20),
+///     ..Default::default()
+/// };
+/// assert_eq!(timeouts.connect, Duration::from_secs(5));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP and TLS). Default 5 s.
+    pub connect: Duration,
+    /// One attempt: from sending the request to the end of the answer. Default 15 s.
+    pub attempt: Duration,
+    /// The whole call, retries and waits included; also bounds the token request that may
+    /// precede it. Default 45 s.
+    pub overall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            attempt: Duration::from_secs(15),
+            overall: Duration::from_secs(45),
+        }
+    }
+}
+
+/// When reads are repeated. Writes are never repeated, whatever the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 turns retries off). Default 3.
+    pub max_attempts: u32,
+    /// The backoff before the second attempt: each later one doubles it, and the wait is a
+    /// random duration between zero and that value ("full jitter"). Default 200 ms.
+    pub base_delay: Duration,
+    /// The longest backoff wait (a vendor's `Retry-After` is honoured beyond it, within the
+    /// overall deadline). Default 5 s.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt only.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The wait before attempt `attempt + 1` (`attempt` ≥ 1): uniform in
+    /// `[0, min(max_delay, base_delay × 2^(attempt−1))]`.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        let ceiling = self
+            .base_delay
+            .checked_mul(factor)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(random_u64() % (nanos + 1))
+    }
+}
+
+/// A random number from the standard library's per-instance hash keys (no extra dependency;
+/// jitter needs spread, not cryptographic quality).
+fn random_u64() -> u64 {
+    RandomState::new().build_hasher().finish()
+}
+
+/// What [`run`] needs to know about the operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operation {
+    pub vendor: Vendor,
+    /// The spec's `operationId`.
+    pub id: &'static str,
+    /// Whether repeating it is harmless: its method in the spec is `GET`.
+    pub safe: bool,
+}
+
+impl Operation {
+    /// Facts of `id` from a generated `spec::OPERATIONS` table. An id missing from the table
+    /// is treated as unsafe (never retried).
+    pub(crate) fn from_spec(
+        vendor: Vendor,
+        id: &'static str,
+        method_of: impl Fn(&str) -> Option<&'static str>,
+    ) -> Operation {
+        Operation {
+            vendor,
+            id,
+            safe: method_of(id) == Some("GET"),
+        }
+    }
+}
+
+/// Runs `attempt` under the deadline and retry policy.
+pub(crate) async fn run<T, F, Fut>(
+    op: Operation,
+    timeouts: &Timeouts,
+    policy: &RetryPolicy,
+    deadline: Instant,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut number = 0u32;
+    loop {
+        number += 1;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let budget = timeouts.attempt.min(remaining);
+        let result = if budget.is_zero() {
+            Err(timeout(op))
+        } else {
+            match tokio::time::timeout(budget, attempt(number)).await {
+                Ok(result) => result,
+                Err(_) => Err(timeout(op)),
+            }
+        };
+        let err = match result {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        if !op.safe || !err.is_retryable() || number >= policy.max_attempts.max(1) {
+            return Err(err);
+        }
+        let wait = match &err {
+            Error::RateLimited {
+                retry_after: Some(wait),
+                ..
+            } => *wait,
+            _ => policy.backoff(number),
+        };
+        if Instant::now() + wait >= deadline {
+            tracing::debug!(
+                vendor = %op.vendor,
+                operation = op.id,
+                wait_ms = wait.as_millis() as u64,
+                "not retrying: the wait would pass the deadline"
+            );
+            return Err(err);
+        }
+        tracing::debug!(
+            vendor = %op.vendor,
+            operation = op.id,
+            attempt = number,
+            wait_ms = wait.as_millis() as u64,
+            reason = %err,
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn timeout(op: Operation) -> Error {
+    Error::Timeout {
+        vendor: op.vendor,
+        operation: op.id,
+        may_have_applied: !op.safe,
+    }
+}
+
+/// Whether a documented error means "the token is no longer good": 401 with Zoom's code 124,
+/// Huawei's `USG.000000004` or `MMC.118000001`, or a 401 without a code.
+pub(crate) fn is_expired_token<E: VendorError>(err: &CallError<E>) -> bool {
+    err.status() == Some(401)
+        && err
+            .vendor_code()
+            .is_none_or(|code| matches!(code.as_str(), "124" | "USG.000000004" | "MMC.118000001"))
+}
+
+/// Converts a generated client's (already redacted) error.
+pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error {
+    let (vendor, operation) = (op.vendor, op.id);
+    let write = !op.safe;
+    match err {
+        CallError::Vendor {
+            status,
+            request_id,
+            retry_after,
+            body,
+            ..
+        } => {
+            let code = body.code();
+            if status == 429 || code.as_deref().is_some_and(crate::error::is_flow_control) {
+                Error::RateLimited {
+                    vendor,
+                    operation,
+                    retry_after: retry_after
+                        .as_deref()
+                        .and_then(|v| parse_retry_after(v, SystemTime::now())),
+                    code,
+                    request_id,
+                }
+            } else if status == 401 {
+                Error::Auth {
+                    vendor,
+                    operation,
+                    status: Some(status),
+                    code,
+                    message: body.message(),
+                    request_id,
+                }
+            } else {
+                Error::Api {
+                    vendor,
+                    operation,
+                    status,
+                    code,
+                    message: body.message(),
+                    request_id,
+                }
+            }
+        }
+        CallError::UnexpectedStatus {
+            status: 429,
+            request_id,
+            retry_after,
+            ..
+        } => Error::RateLimited {
+            vendor,
+            operation,
+            retry_after: retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            code: None,
+            request_id,
+        },
+        CallError::UnexpectedStatus {
+            status, request_id, ..
+        } => Error::UnexpectedResponse {
+            vendor,
+            operation,
+            status,
+            request_id,
+        },
+        CallError::Transport { source, .. } if source.is_timeout() => Error::Timeout {
+            vendor,
+            operation,
+            may_have_applied: write,
+        },
+        CallError::Transport { source, .. } => Error::Transport {
+            vendor,
+            operation,
+            reason: if source.is_connect() {
+                "could not connect".to_owned()
+            } else {
+                "the connection failed".to_owned()
+            },
+            // A refused connection never carried the request.
+            may_have_applied: write && !source.is_connect(),
+        },
+        CallError::Body { .. } => Error::Transport {
+            vendor,
+            operation,
+            reason: "the answer broke off before its end".to_owned(),
+            may_have_applied: write,
+        },
+        CallError::Decode { path, reason, .. } => Error::Decode {
+            vendor,
+            operation,
+            path,
+            reason,
+        },
+        CallError::InvalidRequest { reason, .. } => {
+            Error::config(format!("{vendor} {operation}: {reason}"))
+        }
+        other => Error::Transport {
+            vendor,
+            operation,
+            reason: other.to_string(),
+            may_have_applied: write,
+        },
+    }
+}
+
+/// `Retry-After` as delta-seconds (`"2"`), an HTTP date (`"Wed, 21 Oct 2026 07:28:00 GMT"`) or
+/// Zoom's ISO 8601 date-time on daily limits (`"2026-12-03T00:00:00Z"`); a time in the past
+/// means "now".
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = parse_iso_8601(value).or_else(|| parse_http_date(value))?;
+    let now = i64::try_from(now.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs()).ok()?;
+    Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only) → Unix seconds.
+fn parse_iso_8601(value: &str) -> Option<i64> {
+    let (date, rest) = value.split_once(['T', 't'])?;
+    let date = time::parse_date(date)?;
+    let clock = rest.strip_suffix(['Z', 'z'])?;
+    let clock = clock.split_once('.').map_or(clock, |(whole, _)| whole);
+    unix(date, clock)
+}
+
+/// IMF-fixdate, `Wed, 21 Oct 2026 07:28:00 GMT` → Unix seconds.
+fn parse_http_date(value: &str) -> Option<i64> {
+    let mut parts = value.split_whitespace();
+    let _weekday = parts.next()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    if day == 0 || day > time::days_in_month(year, month) {
+        return None;
+    }
+    unix(time::CivilDate { year, month, day }, clock)
+}
+
+fn unix(date: time::CivilDate, clock: &str) -> Option<i64> {
+    let mut fields = clock.split(':').map(|f| f.parse::<i64>().ok());
+    let (h, m, s) = (fields.next()??, fields.next()??, fields.next()??);
+    if fields.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    if !(0..=60).contains(&s) {
+        return None;
+    }
+    Some(time::days_from_civil(date)? * 86_400 + h * 3600 + m * 60 + s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_764_000_000; // 2025-11-24T16:00:00Z
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        assert_eq!(parse_retry_after("2", now()), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("2025-11-24T16:00:30Z", now()),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("2025-11-25T00:00:00.000Z", now()),
+            Some(Duration::from_secs(8 * 3600))
+        );
+        assert_eq!(
+            parse_retry_after("Mon, 24 Nov 2025 16:01:00 GMT", now()),
+            Some(Duration::from_secs(60))
+        );
+        // In the past: retry now.
+        assert_eq!(
+            parse_retry_after("Mon, 24 Nov 2025 15:00:00 GMT", now()),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "soon",
+            "",
+            "-3",
+            "2025-13-01T00:00:00Z",
+            "Mon, 31 Feb 2025 00:00:00 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(250),
+        };
+        for attempt in 1..40 {
+            let ceiling =
+                Duration::from_millis(100 * (1 << (attempt - 1).min(20))).min(policy.max_delay);
+            assert!(policy.backoff(attempt) <= ceiling);
+        }
+        let spread: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(3)).collect();
+        assert!(spread.len() > 10, "full jitter spreads the waits");
+    }
+
+    #[tokio::test]
+    async fn writes_are_sent_once_and_reads_retried() {
+        let op = |safe| Operation {
+            vendor: Vendor::Zoom,
+            id: "X",
+            safe,
+        };
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for (safe, expected) in [(true, 3), (false, 1)] {
+            let mut calls = 0;
+            let result: Result<(), Error> =
+                run(op(safe), &Timeouts::default(), &policy, deadline, |_| {
+                    calls += 1;
+                    async {
+                        Err(Error::UnexpectedResponse {
+                            vendor: Vendor::Zoom,
+                            operation: "X",
+                            status: 503,
+                            request_id: None,
+                        })
+                    }
+                })
+                .await;
+            assert!(result.is_err());
+            assert_eq!(calls, expected, "safe = {safe}");
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Zoom: Server-to-Server OAuth, plan usage, plan information and add-on subscriptions.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::HeaderValue;
+use vendor_types::Redact as _;
+use zoom_billing::oauth;
+use zoom_billing::types as zt;
+
+use crate::call::{self, Operation, RetryPolicy, Timeouts};
+use crate::error::Error;
+use crate::model::{UsageReport, Vendor};
+use crate::source::{BoxFuture, UsageSource};
+use crate::token::{Token, TokenCache};
+use crate::{DEFAULT_USER_AGENT, http_client, time, zoom_map};
+
+/// Zoom's plan information for an account (`GET /accounts/{accountId}/plans`), as the
+/// generated client decodes it.
+pub type AccountPlans = zt::AccountPlans;
+
+/// Zoom's answer to an add-on subscription: the account's plans afterwards.
+pub type AddonReceipt = zt::AdditionalPlanResult;
+
+/// One Zoom account reached through a Server-to-Server OAuth app.
+///
+/// The access token is fetched on first use, cached until shortly before `expires_in` runs
+/// out and shared by concurrent calls; a 401 for an expired or revoked token (Zoom code 124)
+/// renews it once and repeats the call once.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), meeting_usage::Error> {
+/// use meeting_usage::{Secret, ZoomAccount};
+///
+/// let zoom = ZoomAccount::new("<account id>", "<client id>", Secret::from("<client secret>"))?;
+/// let report = zoom.usage().await?;
+/// for seats in report.over_allocated() {
+///     println!("{} is over: {:?} used of {:?}", seats.product(), seats.used(), seats.purchased());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct ZoomAccount {
+    account_id: String,
+    client_id: String,
+    client_secret: zoom_billing::Secret,
+    api_url: String,
+    oauth: oauth::Client,
+    oauth_url: String,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    user_agent: HeaderValue,
+    /// The Billing API client whose every request carries the current bearer token.
+    api: TokenCache<Arc<zoom_billing::Client>>,
+}
+
+impl std::fmt::Debug for ZoomAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoomAccount")
+            .field("account_id", &self.account_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("api_url", &self.api_url)
+            .field("oauth_url", &self.oauth_url)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of a [`ZoomAccount`] that differ from the defaults.
+#[derive(Debug)]
+pub struct ZoomAccountBuilder {
+    account_id: String,
+    client_id: String,
+    client_secret: zoom_billing::Secret,
+    api_url: String,
+    oauth_url: String,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    user_agent: String,
+}
+
+impl ZoomAccountBuilder {
+    /// The Billing API's base URL, `/v2` included (default `https://api.zoom.us/v2`, from the
+    /// spec's first server).
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+
+    /// The OAuth host; the token path is appended (default `https://zoom.us`).
+    pub fn oauth_url(mut self, url: impl Into<String>) -> Self {
+        self.oauth_url = url.into();
+        self
+    }
+
+    /// Timeouts (connect, per attempt, whole call).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// When reads are repeated.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `User-Agent` of every request (default `meeting-usage/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Checks the settings and builds the account.
+    pub fn build(self) -> Result<ZoomAccount, Error> {
+        for (what, value) in [
+            ("account id", &self.account_id),
+            ("client id", &self.client_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::config(format!("the Zoom {what} is empty")));
+            }
+        }
+        if self.client_secret.expose().is_empty() {
+            return Err(Error::config("the Zoom client secret is empty"));
+        }
+        let api_url = crate::base_url("Zoom API", &self.api_url)?;
+        let oauth_url = crate::base_url("Zoom OAuth", &self.oauth_url)?;
+        let user_agent = crate::user_agent(&self.user_agent)?;
+        let basic =
+            oauth::http_client_with_client_credentials(&self.client_id, &self.client_secret)
+                .map_err(|_| {
+                    Error::config("the Zoom client id or secret cannot be sent in a header")
+                })?;
+        // The credentials helper sets its own timeouts; the facade's deadline bounds the call.
+        let oauth = oauth::Client::new_with_client(&oauth_url, basic);
+        let oauth_url = oauth_url.clone();
+        Ok(ZoomAccount {
+            account_id: self.account_id,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            api_url,
+            oauth,
+            oauth_url,
+            timeouts: self.timeouts,
+            retry: self.retry,
+            user_agent,
+            api: TokenCache::new(),
+        })
+    }
+}
+
+fn operation(id: &'static str) -> Operation {
+    Operation::from_spec(Vendor::Zoom, id, |id| {
+        let billing = zoom_billing::spec::OPERATIONS.iter();
+        let token = oauth::spec::OPERATIONS.iter();
+        billing
+            .map(|op| (op.operation_id, op.method))
+            .chain(token.map(|op| (op.operation_id, op.method)))
+            .find(|(operation_id, _)| *operation_id == id)
+            .map(|(_, method)| method)
+    })
+}
+
+impl ZoomAccount {
+    /// Settings for the account `account_id` of the app with these credentials; defaults
+    /// everywhere else.
+    pub fn builder(
+        account_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: zoom_billing::Secret,
+    ) -> ZoomAccountBuilder {
+        ZoomAccountBuilder {
+            account_id: account_id.into(),
+            client_id: client_id.into(),
+            client_secret,
+            api_url: zoom_billing::DEFAULT_BASE_URL.to_owned(),
+            oauth_url: oauth::DEFAULT_BASE_URL.to_owned(),
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+
+    /// The account with every default (Zoom's public HTTPS hosts).
+    pub fn new(
+        account_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: zoom_billing::Secret,
+    ) -> Result<ZoomAccount, Error> {
+        ZoomAccount::builder(account_id, client_id, client_secret).build()
+    }
+
+    /// The account id the OAuth app is for (the master account).
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// Plan usage of the app's own account as one report.
+    pub async fn usage(&self) -> Result<UsageReport, Error> {
+        self.usage_of("me").await
+    }
+
+    /// Plan usage of `account_id` (`me`, or a sub account of the master account).
+    pub async fn usage_of(&self, account_id: &str) -> Result<UsageReport, Error> {
+        let label = if account_id == "me" {
+            self.account_id.as_str()
+        } else {
+            account_id
+        };
+        let usage = self
+            .call("GetPlanUsage", |api| async move {
+                api.get_plan_usage()
+                    .account_id(account_id)
+                    .send()
+                    .await
+                    .redact("GetPlanUsage")
+            })
+            .await?;
+        Ok(zoom_map::zoom_report(
+            label,
+            &usage,
+            time::rfc3339(SystemTime::now()),
+        ))
+    }
+
+    /// The plans `account_id` holds (`me` for the app's own account).
+    pub async fn plans(&self, account_id: &str) -> Result<AccountPlans, Error> {
+        self.call("GetAccountPlanInformation", |api| async move {
+            api.get_account_plan_information()
+                .account_id(account_id)
+                .send()
+                .await
+                .redact("GetAccountPlanInformation")
+        })
+        .await
+    }
+
+    /// Subscribes `account_id` to an add-on. **This buys licences.** The request is sent once
+    /// and never repeated: when no answer arrives, the error's
+    /// [`may_have_applied`](Error::may_have_applied) says the purchase may have gone through
+    /// (check with [`plans`](Self::plans) before trying again).
+    pub async fn subscribe_addon(
+        &self,
+        account_id: &str,
+        addon: &AddonRequest,
+    ) -> Result<AddonReceipt, Error> {
+        let body = addon.to_body()?;
+        self.call("SubscribeAccountToAnAdditionalPlan", |api| {
+            let body = body.clone();
+            async move {
+                api.subscribe_account_to_an_additional_plan()
+                    .account_id(account_id)
+                    .body(body)
+                    .send()
+                    .await
+                    .redact("SubscribeAccountToAnAdditionalPlan")
+            }
+        })
+        .await
+    }
+
+    /// Runs one operation of the Billing API: token, deadline, retries for reads, one token
+    /// renewal on a 401 for an expired token.
+    async fn call<T, F, Fut>(&self, id: &'static str, send: F) -> Result<T, Error>
+    where
+        F: Fn(Arc<zoom_billing::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = Result<
+                    zoom_billing::ResponseValue<T>,
+                    vendor_types::CallError<zt::ZoomError>,
+                >,
+            >,
+    {
+        let op = operation(id);
+        let deadline = Instant::now() + self.timeouts.overall;
+        let attempt = |_| async {
+            let mut renewed = false;
+            loop {
+                let api = self.api(deadline).await?;
+                let result = vendor_types::hooks::with_user_agent(
+                    self.user_agent.clone(),
+                    send(api.value.clone()),
+                )
+                .await;
+                match result {
+                    Ok(answer) => return Ok(answer.into_inner()),
+                    Err(err) if !renewed && call::is_expired_token(&err) => {
+                        tracing::debug!(operation = id, "token refused; renewing it once");
+                        self.api.invalidate(api.generation).await;
+                        renewed = true;
+                    }
+                    Err(err) => return Err(call::convert(op, err)),
+                }
+            }
+        };
+        call::run(op, &self.timeouts, &self.retry, deadline, attempt).await
+    }
+
+    /// The Billing API client with a valid token in its `Authorization` header (the spec's
+    /// bearer scheme): the cached one, or one built around a new token. One client per token,
+    /// so its connection pool is shared by every call until the token is renewed.
+    async fn api(&self, deadline: Instant) -> Result<Token<Arc<zoom_billing::Client>>, Error> {
+        self.api
+            .get(|| async {
+                let op = operation("RequestAccessToken");
+                let grant = oauth::types::AccountCredentialsGrant::builder()
+                    .grant_type(oauth::types::AccountCredentialsGrantGrantType::AccountCredentials)
+                    .account_id(self.account_id.clone());
+                let budget = deadline.saturating_duration_since(Instant::now());
+                let request = vendor_types::hooks::with_user_agent(
+                    self.user_agent.clone(),
+                    self.oauth.request_access_token().body(grant).send(),
+                );
+                let answer = match tokio::time::timeout(budget, request).await {
+                    Ok(answer) => answer.redact("RequestAccessToken"),
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            vendor: Vendor::Zoom,
+                            operation: op.id,
+                            may_have_applied: false,
+                        });
+                    }
+                };
+                let grant = answer.map_err(|err| match call::convert(op, err) {
+                    // The token endpoint answers refused credentials with 400 or 401.
+                    Error::Api {
+                        status: 400 | 401,
+                        code,
+                        message,
+                        request_id,
+                        ..
+                    }
+                    | Error::Auth {
+                        code,
+                        message,
+                        request_id,
+                        ..
+                    } => Error::Auth {
+                        vendor: Vendor::Zoom,
+                        operation: op.id,
+                        status: None,
+                        code,
+                        message,
+                        request_id,
+                    },
+                    other => other,
+                })?;
+                let grant = grant.into_inner();
+                let token = grant.access_token.ok_or_else(|| Error::Decode {
+                    vendor: Vendor::Zoom,
+                    operation: op.id,
+                    path: "access_token".into(),
+                    reason: "the token answer has no access token".into(),
+                })?;
+                let lifetime = grant
+                    .expires_in
+                    .map(|s| s.get())
+                    .and_then(|s| u64::try_from(s).ok())
+                    .map_or(Duration::from_secs(3600), Duration::from_secs);
+                let bearer = crate::sensitive_header(&format!("Bearer {}", token.expose()))
+                    .ok_or_else(|| Error::Decode {
+                        vendor: Vendor::Zoom,
+                        operation: op.id,
+                        path: "access_token".into(),
+                        reason: "the token cannot be sent in a header".into(),
+                    })?;
+                let http = http_client(&self.timeouts, Some(bearer))?;
+                let api = zoom_billing::Client::new_with_client(&self.api_url, http);
+                Ok((Arc::new(api), lifetime))
+            })
+            .await
+    }
+}
+
+impl UsageSource for ZoomAccount {
+    fn vendor(&self) -> Vendor {
+        Vendor::Zoom
+    }
+
+    fn account(&self) -> &str {
+        &self.account_id
+    }
+
+    fn usage(&self) -> BoxFuture<'_, Result<UsageReport, Error>> {
+        Box::pin(ZoomAccount::usage(self))
+    }
+}
+
+/// An add-on subscription: the plan code and the number of licences (Zoom's generic add-on
+/// shape; Phone, Contact Center and Node add-ons take more fields and are not offered here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddonRequest {
+    /// The add-on's plan code, e.g. `webinar500_monthly`.
+    pub addon_type: String,
+    /// Licences to buy (at least 1).
+    pub hosts: u64,
+    /// When the service starts (`YYYY-MM-DD`), if not today.
+    pub service_effective_date: Option<String>,
+    /// When the paid period starts (`YYYY-MM-DD`), if not today.
+    pub paid_period_start_date: Option<String>,
+}
+
+impl AddonRequest {
+    /// The request body exactly as it will be sent, checked against the spec's request schema
+    /// (through the generated type).
+    ///
+    /// ```
+    /// let addon = meeting_usage::AddonRequest {
+    ///     addon_type: "webinar500_monthly".into(),
+    ///     hosts: 18,
+    ///     service_effective_date: None,
+    ///     paid_period_start_date: None,
+    /// };
+    /// assert_eq!(
+    ///     addon.body_json().unwrap(),
+    ///     serde_json::json!({"hosts": 18, "type": "webinar500_monthly"})
+    /// );
+    /// ```
+    pub fn body_json(&self) -> Result<serde_json::Value, Error> {
+        serde_json::to_value(self.to_body()?)
+            .map_err(|err| Error::config(format!("the add-on request cannot be encoded: {err}")))
+    }
+
+    fn to_body(&self) -> Result<zt::AdditionalPlanRequest, Error> {
+        let hosts = std::num::NonZeroU64::new(self.hosts)
+            .ok_or_else(|| Error::config("an add-on needs at least 1 licence (hosts)"))?;
+        let addon_type = self
+            .addon_type
+            .parse::<zt::AddonRequestGenericType>()
+            .map_err(|err| Error::config(format!("add-on type: {err}")))?;
+        Ok(zt::AdditionalPlanRequest::Generic(
+            zt::AddonRequestGeneric {
+                hosts,
+                paid_period_start_date: self.paid_period_start_date.clone(),
+                service_effective_date: self.service_effective_date.clone(),
+                type_: addon_type,
+            },
+        ))
+    }
+}
