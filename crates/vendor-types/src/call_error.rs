@@ -63,6 +63,8 @@ pub enum CallError<E> {
         status: u16,
         /// The vendor's request id, if it sent one.
         request_id: Option<String>,
+        /// The `Retry-After` header as sent, if any (429 and 503 answers).
+        retry_after: Option<String>,
         /// The decoded error body.
         body: E,
     },
@@ -74,6 +76,8 @@ pub enum CallError<E> {
         status: u16,
         /// The vendor's request id, if it sent one.
         request_id: Option<String>,
+        /// The `Retry-After` header as sent, if any.
+        retry_after: Option<String>,
     },
     /// The body arrived but does not decode into the operation's type.
     Decode {
@@ -320,12 +324,14 @@ impl<E: VendorError + DeserializeOwned> CallError<E> {
             Error::ErrorResponse(response) => {
                 let status = response.status().as_u16();
                 let request_id = request_id::<E>(response.headers());
+                let retry_after = header(response.headers(), "retry-after");
                 let body = response.into_inner();
                 let request_id = request_id.or_else(|| body.request_id());
                 CallError::Vendor {
                     operation,
                     status,
                     request_id,
+                    retry_after,
                     body,
                 }
             }
@@ -333,6 +339,7 @@ impl<E: VendorError + DeserializeOwned> CallError<E> {
                 operation,
                 status: response.status().as_u16(),
                 request_id: request_id::<E>(response.headers()),
+                retry_after: header(response.headers(), "retry-after"),
             },
             Error::InvalidResponsePayload(bytes, error) => {
                 let (path, reason) = locate::<T>(&bytes)
@@ -361,8 +368,12 @@ impl<E: VendorError + DeserializeOwned> CallError<E> {
 }
 
 fn request_id<E: VendorError>(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    header(headers, E::REQUEST_ID_HEADER)
+}
+
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     headers
-        .get(E::REQUEST_ID_HEADER)
+        .get(name)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
 }
