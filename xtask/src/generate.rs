@@ -1,8 +1,8 @@
 //! `cargo xtask generate [--check]`: specs → typed clients.
 //!
-//! Pipeline per spec: read the YAML → run the checks that decide whether code can be generated
-//! (the same ones `validate` reports) → deserialize into `openapiv3` → progenitor →
-//! `syn` → prettyplease → append the spec facts progenitor drops → rustfmt.
+//! Per spec: load it (`pipeline`) → run the checks that decide whether code can be generated
+//! (validation groups 1 to 3, the same ones `validate` reports) → render it (`pipeline`:
+//! progenitor and the appended sections) → prettyplease → rustfmt.
 //!
 //! Every spec is rendered in memory first. Files are written only when *all* specs rendered,
 //! each through a temporary file and a rename, and only when the content changed (so a no-op
@@ -10,16 +10,13 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
-
 use crate::catalogue::SpecEntry;
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::validate::{self, Group, LoadedSpec};
-use crate::{dispatch, hooks, spec_facts};
+use crate::diagnostics::Diagnostics;
+use crate::pipeline::{self, LoadedSpec};
+use crate::validate::{self, Group};
 
 /// A generated file, rendered in memory.
 #[derive(Debug, Clone)]
@@ -75,7 +72,7 @@ pub fn render_loaded(
     if !diagnostics.is_empty() {
         return Ok(Err(diagnostics));
     }
-    let parts = match generate_code(entry, loaded) {
+    let parts = match pipeline::generate_code(entry, loaded) {
         Ok(parts) => parts,
         Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
     };
@@ -105,169 +102,6 @@ fn header(entry: &SpecEntry) -> String {
     );
     header.push('\n');
     header
-}
-
-/// Everything generated from a spec, before formatting: progenitor's client, the `spec` facts
-/// module, the `ClientHooks` implementation with its `hooks` facts, and the `dispatch` module.
-/// `validate`'s dry run runs exactly this, so a spec that validates always generates.
-pub fn generate_code(
-    entry: &SpecEntry,
-    loaded: &LoadedSpec,
-) -> Result<[syn::File; 4], Box<Diagnostic>> {
-    let code = progenitor_code(entry, loaded)?;
-    let dispatch = dispatch::module(loaded, &code)?;
-    let facts = spec_facts::module(loaded, &code);
-    let hooks = hooks::module(entry, loaded);
-    Ok([code, facts, hooks, dispatch])
-}
-
-/// Runs progenitor on a loaded spec; panics and errors become a diagnostic naming the spec.
-pub fn progenitor_code(
-    entry: &SpecEntry,
-    loaded: &LoadedSpec,
-) -> Result<syn::File, Box<Diagnostic>> {
-    let api = loaded.openapi().map_err(Box::new)?;
-    let settings = entry.settings();
-    let outcome = catch_panic(|| {
-        let mut generator = progenitor::Generator::new(&settings);
-        generator.generate_tokens(api)
-    });
-    let tokens = match outcome {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(err)) => {
-            return Err(Box::new(loaded.diagnostic(
-                "generator-dry-run",
-                "",
-                format!("progenitor refused the spec: {err}"),
-            )));
-        }
-        Err(panic_message) => {
-            return Err(Box::new(loaded.diagnostic(
-                "generator-dry-run",
-                "",
-                format!("progenitor panicked: {panic_message}"),
-            )));
-        }
-    };
-    let file: syn::File = syn::parse2(split_doc_lines(tokens)).map_err(|err| {
-        Box::new(loaded.diagnostic(
-            "generator-dry-run",
-            "",
-            format!("progenitor produced code that does not parse: {err}"),
-        ))
-    })?;
-    Ok(file)
-}
-
-/// Rewrites every multi-line `#[doc = "..."]` into one attribute per line.
-///
-/// prettyplease prints a multi-line doc string as a `/** ... */` block; rustfmt then re-indents
-/// the block's lines, and the indentation turns prose into markdown code blocks that rustdoc
-/// tries to compile. One `///` line per doc line survives formatting unchanged. Each non-empty
-/// line gets a leading space (`/// text`); rustdoc strips the common indentation.
-pub fn split_doc_lines(tokens: TokenStream) -> TokenStream {
-    let mut out = Vec::new();
-    let mut iter = tokens.into_iter().peekable();
-    while let Some(tree) = iter.next() {
-        match tree {
-            TokenTree::Punct(hash) if hash.as_char() == '#' => {
-                let bang = match iter.peek() {
-                    Some(TokenTree::Punct(p)) if p.as_char() == '!' => iter.next(),
-                    _ => None,
-                };
-                let doc = match iter.peek() {
-                    Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Bracket => {
-                        doc_text(&group.stream())
-                    }
-                    _ => None,
-                };
-                match doc {
-                    Some(text) => {
-                        let group = iter.next();
-                        let lines: Vec<&str> = text.trim_end().split('\n').collect();
-                        for line in lines {
-                            let line = line.trim_end();
-                            let line = if line.is_empty() {
-                                line.to_owned()
-                            } else {
-                                format!(" {line}")
-                            };
-                            let attr = if bang.is_some() {
-                                quote::quote! { #![doc = #line] }
-                            } else {
-                                quote::quote! { #[doc = #line] }
-                            };
-                            out.extend(attr);
-                        }
-                        drop(group);
-                    }
-                    None => {
-                        out.push(TokenTree::Punct(hash));
-                        out.extend(bang);
-                    }
-                }
-            }
-            TokenTree::Group(group) => {
-                let mut rewritten =
-                    proc_macro2::Group::new(group.delimiter(), split_doc_lines(group.stream()));
-                rewritten.set_span(group.span());
-                out.push(TokenTree::Group(rewritten));
-            }
-            other => out.push(other),
-        }
-    }
-    out.into_iter().collect()
-}
-
-/// The text of `doc = "..."`, if these are the tokens of a doc attribute.
-fn doc_text(tokens: &TokenStream) -> Option<String> {
-    let mut iter = tokens.clone().into_iter();
-    match (iter.next(), iter.next(), iter.next(), iter.next()) {
-        (
-            Some(TokenTree::Ident(ident)),
-            Some(TokenTree::Punct(eq)),
-            Some(TokenTree::Literal(lit)),
-            None,
-        ) if ident == "doc" && eq.as_char() == '=' => {
-            syn::parse2::<syn::LitStr>(TokenTree::Literal(lit).into())
-                .ok()
-                .map(|lit| lit.value())
-        }
-        _ => None,
-    }
-}
-
-thread_local! {
-    /// Whether this thread is inside [`catch_panic`] (its panics are reported, not printed).
-    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f`, turning a panic into its message without printing it.
-///
-/// Safe to call from several threads at once: one process-wide hook is installed once and
-/// stays silent only for threads currently inside `catch_panic`; every other panic is printed
-/// by the previous hook as usual.
-pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !CATCHING.with(std::cell::Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    // Nested calls (xtask's `main` wraps every task) restore the outer state on the way out.
-    let outer = CATCHING.with(|c| c.replace(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(outer));
-    result.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".to_owned())
-    })
 }
 
 /// Formats generated code with the toolchain's rustfmt, exactly as `cargo fmt` would.
@@ -502,75 +336,5 @@ mod tests {
             write_all(&files[..1]).unwrap()[..],
             [WriteOutcome::Unchanged]
         ));
-    }
-
-    /// A spec the rules would refuse, fed straight to progenitor: its panic must come back as
-    /// a diagnostic naming the spec, not unwind through the tool.
-    #[test]
-    fn a_progenitor_panic_becomes_a_diagnostic() {
-        let source = r##"
-openapi: 3.0.3
-info: {title: t, version: "1"}
-paths:
-  /x:
-    get:
-      operationId: getX
-      responses:
-        "200": {description: ok}
-        "400":
-          description: a
-          content: {application/json: {schema: {$ref: "#/components/schemas/A"}}}
-        "404":
-          description: b
-          content: {application/json: {schema: {$ref: "#/components/schemas/B"}}}
-components:
-  schemas:
-    A: {type: object, properties: {a: {type: string}}}
-    B: {type: object, properties: {b: {type: integer}}}
-"##;
-        let spec = LoadedSpec::parse("inline.yaml", source).unwrap();
-        let Err(err) = progenitor_code(&SPECS[0], &spec) else {
-            panic!("progenitor accepted two error schemas");
-        };
-        assert_eq!(err.rule, "generator-dry-run");
-        assert_eq!(err.file, "inline.yaml");
-        assert!(
-            err.message.starts_with("progenitor panicked: "),
-            "{}",
-            err.message
-        );
-        assert!(
-            err.message.contains("response_types.len() <= 1"),
-            "{}",
-            err.message
-        );
-    }
-
-    #[test]
-    fn panics_are_caught_on_many_threads_at_once() {
-        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|i| scope.spawn(move || catch_panic(|| panic!("boom {i}"))))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        for (i, result) in results.into_iter().enumerate() {
-            assert_eq!(result, Err(format!("boom {i}")));
-        }
-        assert_eq!(catch_panic(|| 7), Ok(7));
-    }
-
-    #[test]
-    fn doc_lines_are_split_and_spaced() {
-        let tokens = quote::quote! {
-            #[doc = "First line\nsecond\n\n    code"]
-            mod m { #![doc = "inner\ntwo"] }
-        };
-        let file: syn::File = syn::parse2(split_doc_lines(tokens)).unwrap();
-        let text = prettyplease::unparse(&file);
-        assert_eq!(
-            text,
-            "/// First line\n/// second\n///\n///     code\nmod m {\n    //! inner\n    //! two\n}\n"
-        );
     }
 }

@@ -6,13 +6,12 @@
 pub mod bench;
 pub mod catalogue;
 pub mod diagnostics;
-pub mod dispatch;
 pub mod generate;
-pub mod hooks;
+pub mod pipeline;
 pub mod report;
 pub mod spec_diff;
-pub mod spec_facts;
 pub mod validate;
+pub mod walk;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -36,7 +36,7 @@ use serde::Serialize;
 use serde_json::Value;
 use spec_core::pointer;
 
-use crate::validate::walk;
+use crate::walk;
 
 /// Whether a change can break clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xtask::catalogue::{SPECS, SpecEntry};
-use xtask::validate::{self, Group, LoadedSpec, RULES};
+use xtask::pipeline::{self, LoadedSpec};
+use xtask::validate::{self, Group, RULES};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -138,7 +139,7 @@ fn validate_and_generate_agree() {
         let generated = LoadedSpec::parse(&name, &source).ok().and_then(|spec| {
             validate::check(&spec, Group::BLOCKING_GENERATION)
                 .is_empty()
-                .then(|| xtask::generate::generate_code(&STANDALONE, &spec).is_ok())
+                .then(|| pipeline::generate_code(&STANDALONE, &spec).is_ok())
         });
         let generates = generated == Some(true);
         if validated.is_empty() {
@@ -166,7 +167,7 @@ fn the_workspace_specs_generate_with_their_settings() {
     for entry in SPECS {
         let spec = LoadedSpec::read(&xtask::workspace_root().unwrap(), entry.spec).unwrap();
         assert!(
-            xtask::generate::generate_code(entry, &spec).is_ok(),
+            pipeline::generate_code(entry, &spec).is_ok(),
             "{}",
             entry.spec
         );

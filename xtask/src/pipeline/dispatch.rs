@@ -16,8 +16,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type, WherePredicate};
 
+use super::LoadedSpec;
 use crate::diagnostics::Diagnostic;
-use crate::validate::{LoadedSpec, walk};
+use crate::walk;
 
 /// One builder of the generated code: its setters and their value types.
 #[derive(Default)]

@@ -11,8 +11,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+use super::LoadedSpec;
 use crate::catalogue::SpecEntry;
-use crate::validate::LoadedSpec;
 
 /// Builds the hooks section for a spec.
 pub fn module(entry: &SpecEntry, spec: &LoadedSpec) -> syn::File {

@@ -8,12 +8,13 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use crate::validate::{LoadedSpec, walk};
+use super::LoadedSpec;
+use crate::walk;
 
 /// Builds the `spec` module for a spec; `code` is progenitor's output for it (each
 /// operation's client method name is read from there, never re-derived).
 pub fn module(spec: &LoadedSpec, code: &syn::File) -> syn::File {
-    let methods = crate::dispatch::client_methods(code);
+    let methods = super::dispatch::client_methods(code);
     let root = spec.value();
     let source = &spec.file;
     let title = str_at(root, "/info/title");
@@ -33,7 +34,7 @@ pub fn module(spec: &LoadedSpec, code: &syn::File) -> syn::File {
         let client_method = methods
             .iter()
             .find(|(method, _)| {
-                crate::dispatch::normalize(method) == crate::dispatch::normalize(id)
+                super::dispatch::normalize(method) == super::dispatch::normalize(id)
             })
             .map(|(method, _)| method.as_str())
             .unwrap_or_default();

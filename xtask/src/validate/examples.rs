@@ -18,9 +18,9 @@ use serde_json::Value;
 use spec_core::pointer;
 use spec_core::schema::{Direction, SchemaValidator};
 
-use super::LoadedSpec;
-use super::walk;
 use crate::diagnostics::Diagnostic;
+use crate::pipeline::LoadedSpec;
+use crate::walk;
 
 /// One example and the schema it must match.
 struct Site<'a> {

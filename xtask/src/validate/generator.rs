@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use spec_core::pointer;
 
-use super::LoadedSpec;
-use super::walk::{self, Operation};
 use crate::diagnostics::Diagnostic;
+use crate::pipeline::LoadedSpec;
+use crate::walk::{self, Operation};
 
 pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
     let root = spec.value();
@@ -323,7 +323,7 @@ pub(super) fn dry_run(spec: &LoadedSpec) -> Vec<Diagnostic> {
                 request_id_header: "",
                 replacements: &[],
             });
-    match crate::generate::generate_code(&entry, spec) {
+    match crate::pipeline::generate_code(&entry, spec) {
         Ok(_) => Vec::new(),
         Err(diagnostic) => vec![*diagnostic],
     }

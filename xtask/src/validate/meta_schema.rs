@@ -13,8 +13,8 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use super::LoadedSpec;
 use crate::diagnostics::Diagnostic;
+use crate::pipeline::LoadedSpec;
 
 const OPENAPI_30_SCHEMA: &str = include_str!("../../schemas/openapi-3.0.schema.json");
 

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use spec_core::pointer;
 
-use super::LoadedSpec;
-use super::walk;
 use crate::diagnostics::Diagnostic;
+use crate::pipeline::LoadedSpec;
+use crate::walk;
 
 pub(super) fn check(spec: &LoadedSpec) -> Vec<Diagnostic> {
     let root = spec.value();
