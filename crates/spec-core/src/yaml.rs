@@ -190,13 +190,21 @@ pub fn parse(source: &str) -> Result<Document, YamlError> {
         }
     }
     let value = builder.root.take().unwrap_or(Value::Null);
-    // Empty values at the very end (`---` without a line break) get the scanner's end-of-stream
-    // mark, which sits on a line after the last one; keep them on the last line.
+    // Empty nodes at the very end (`---` or `? ` without a line break) get the scanner's
+    // end-of-stream mark, which sits on a line after the last one; keep them on the last line.
     let end = end_position(source);
+    let issue_positions = builder.key_issues.iter_mut().flat_map(|issue| {
+        let first = match &mut issue.kind {
+            KeyIssueKind::DuplicateKey { first } => Some(first),
+            KeyIssueKind::NonStringKey { .. } => None,
+        };
+        std::iter::once(&mut issue.position).chain(first)
+    });
     for position in builder
         .value_positions
         .values_mut()
         .chain(builder.key_positions.values_mut())
+        .chain(issue_positions)
     {
         *position = (*position).min(end);
     }
@@ -698,6 +706,9 @@ mod tests {
             parse("\u{feff}--- ").unwrap().locate(""),
             Position { line: 1, col: 5 }
         );
+        // An empty explicit key at the very end is a null key on the last line.
+        let doc = parse("? #").unwrap();
+        assert_eq!(doc.key_issues[0].position, Position { line: 1, col: 4 });
     }
 
     #[test]
