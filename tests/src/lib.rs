@@ -326,8 +326,8 @@ pub enum Representation {
     /// A number kept its value but changed form: a JSON integer decoded into an `f64` field
     /// re-encodes as `21.0`.
     Number(String),
-    /// A `null` property was dropped: optional nullable fields decode `null` and absent alike
-    /// and re-encode as absent.
+    /// A `null` property or an empty array was dropped: optional nullable fields decode `null`
+    /// and absent alike, optional arrays `[]` and absent alike, and re-encode as absent.
     NullDropped(String),
 }
 
@@ -355,6 +355,10 @@ pub fn compare_json(original: &Value, reencoded: &Value) -> Result<Vec<Represent
                     match (a, y.get(key)) {
                         (a, Some(b)) => go(a, b, at, out)?,
                         (Value::Null, None) => out.push(Representation::NullDropped(at)),
+                        // Optional arrays decode `[]` and absent alike (an empty `Vec`).
+                        (Value::Array(items), None) if items.is_empty() => {
+                            out.push(Representation::NullDropped(at))
+                        }
                         (_, None) => return Err(format!("{at}: dropped")),
                     }
                 }
@@ -537,7 +541,12 @@ mod tests {
             compare_json(&json!({"n": null, "k": 1}), &json!({"k": 1})),
             Ok(vec![Representation::NullDropped("/n".to_owned())])
         );
+        assert_eq!(
+            compare_json(&json!({"e": [], "k": 1}), &json!({"k": 1})),
+            Ok(vec![Representation::NullDropped("/e".to_owned())])
+        );
         assert!(compare_json(&json!({"n": 0}), &json!({})).is_err());
+        assert!(compare_json(&json!({"a": [1]}), &json!({})).is_err());
         assert_eq!(compare_json(&a, &a), Ok(vec![]));
         assert!(compare_json(&a, &json!({"x": 22, "y": [1, {"z": "s"}]})).is_err());
         assert!(

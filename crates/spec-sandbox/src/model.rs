@@ -581,7 +581,7 @@ mod tests {
         let model = Model::compile(EMBEDDED).unwrap();
         let mounts: Vec<&str> = model.specs.iter().map(|s| s.mount.as_str()).collect();
         assert_eq!(mounts, ["/zoom/v2", "/zoom", "/huawei"]);
-        assert_eq!(model.op_count(), 8 + 1 + 6);
+        assert_eq!(model.op_count(), 9 + 1 + 6);
         let usage = &model.specs[0].ops[0];
         assert_eq!(usage.id, "GetPlanUsage");
         assert_eq!(usage.security, vec![vec![Check::Bearer]]);

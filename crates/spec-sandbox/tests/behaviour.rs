@@ -232,7 +232,7 @@ async fn huawei_app_id_flow() {
         .await
         .unwrap();
     let access = token.access_token.clone().unwrap();
-    assert_eq!(token.valid_period, Some(3600));
+    assert_eq!(token.valid_period.map(|v| v.get()), Some(3600));
     let usage = client
         .show_org_res()
         .x_access_token(access.clone())

@@ -2189,6 +2189,56 @@ pub mod types {
             Self(value)
         }
     }
+    /// `ListSubAccountsNextPageToken`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListSubAccountsNextPageToken(::std::string::String);
+    impl ::std::ops::Deref for ListSubAccountsNextPageToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListSubAccountsNextPageToken> for ::std::string::String {
+        fn from(value: ListSubAccountsNextPageToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListSubAccountsNextPageToken {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListSubAccountsNextPageToken {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListSubAccountsNextPageToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListSubAccountsNextPageToken {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /// Zoom Node subscriptions, one per hybrid service.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NodePlanSubscriptions {
@@ -3058,6 +3108,74 @@ pub mod types {
     impl ::std::convert::From<::std::vec::Vec<RoomPlanUsage>> for RoomPlanUsageList {
         fn from(value: ::std::vec::Vec<RoomPlanUsage>) -> Self {
             Self(value)
+        }
+    }
+    /// One sub account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SubAccount {
+        /// Its name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub account_name: ::std::option::Option<::std::string::String>,
+        /// Zoom's account number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub account_number: ::std::option::Option<f64>,
+        /// Its plan type as Zoom names it (free text, e.g. `Pro`, `Business`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub account_type: ::std::option::Option<::std::string::String>,
+        /// When the sub account was created (ISO 8601 date-time).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /// The sub account's id, the `accountId` of the per-account APIs.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Email address of its owner.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_email: ::std::option::Option<::std::string::String>,
+        /// Licensed seats.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seats: ::std::option::Option<i64>,
+        /// End of the current subscription (ISO 8601 date-time).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_end_time: ::std::option::Option<::std::string::String>,
+        /// Start of the current subscription (ISO 8601 date-time).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_start_time: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl SubAccount {
+        pub fn builder() -> builder::SubAccount {
+            Default::default()
+        }
+    }
+    /// One page of sub accounts with the paging fields. Every field is optional; on the last
+    /// page `next_page_token` is empty or absent.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SubAccountList {
+        /// The sub accounts on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub accounts: ::std::vec::Vec<SubAccount>,
+        /// Token of the next page; empty or absent on the last page. Expires after 15 minutes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_page_token: ::std::option::Option<::std::string::String>,
+        /// Pages for this query.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub page_count: ::std::option::Option<i64>,
+        /// This page's number (deprecated; follow `next_page_token`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub page_number: ::std::option::Option<i64>,
+        /// Records per page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub page_size: ::std::option::Option<i64>,
+        /// Records across all pages.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_records: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl SubAccountList {
+        pub fn builder() -> builder::SubAccountList {
+            Default::default()
         }
     }
     /// Contract terms of a subscription.
@@ -11109,6 +11227,332 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SubAccount {
+            account_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            account_number:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            account_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            owner_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seats: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            subscription_end_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            subscription_start_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SubAccount {
+            fn default() -> Self {
+                Self {
+                    account_name: Ok(Default::default()),
+                    account_number: Ok(Default::default()),
+                    account_type: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    owner_email: Ok(Default::default()),
+                    seats: Ok(Default::default()),
+                    subscription_end_time: Ok(Default::default()),
+                    subscription_start_time: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl SubAccount {
+            pub fn account_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for account_name: {e}"));
+                self
+            }
+            pub fn account_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_number = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for account_number: {e}")
+                });
+                self
+            }
+            pub fn account_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for account_type: {e}"));
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn owner_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_email = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for owner_email: {e}"));
+                self
+            }
+            pub fn seats<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seats = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seats: {e}"));
+                self
+            }
+            pub fn subscription_end_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_end_time = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for subscription_end_time: {e}")
+                });
+                self
+            }
+            pub fn subscription_start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_start_time = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for subscription_start_time: {e}")
+                });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SubAccount> for super::SubAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SubAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_name: value.account_name?,
+                    account_number: value.account_number?,
+                    account_type: value.account_type?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    owner_email: value.owner_email?,
+                    seats: value.seats?,
+                    subscription_end_time: value.subscription_end_time?,
+                    subscription_start_time: value.subscription_start_time?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SubAccount> for SubAccount {
+            fn from(value: super::SubAccount) -> Self {
+                Self {
+                    account_name: Ok(value.account_name),
+                    account_number: Ok(value.account_number),
+                    account_type: Ok(value.account_type),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    owner_email: Ok(value.owner_email),
+                    seats: Ok(value.seats),
+                    subscription_end_time: Ok(value.subscription_end_time),
+                    subscription_start_time: Ok(value.subscription_start_time),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SubAccountList {
+            accounts:
+                ::std::result::Result<::std::vec::Vec<super::SubAccount>, ::std::string::String>,
+            next_page_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            page_count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            page_number: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            page_size: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            total_records: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SubAccountList {
+            fn default() -> Self {
+                Self {
+                    accounts: Ok(Default::default()),
+                    next_page_token: Ok(Default::default()),
+                    page_count: Ok(Default::default()),
+                    page_number: Ok(Default::default()),
+                    page_size: Ok(Default::default()),
+                    total_records: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl SubAccountList {
+            pub fn accounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SubAccount>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accounts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for accounts: {e}"));
+                self
+            }
+            pub fn next_page_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_page_token = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for next_page_token: {e}")
+                });
+                self
+            }
+            pub fn page_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_count = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for page_count: {e}"));
+                self
+            }
+            pub fn page_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_number = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for page_number: {e}"));
+                self
+            }
+            pub fn page_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for page_size: {e}"));
+                self
+            }
+            pub fn total_records<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_records = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total_records: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for extra: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SubAccountList> for super::SubAccountList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SubAccountList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accounts: value.accounts?,
+                    next_page_token: value.next_page_token?,
+                    page_count: value.page_count?,
+                    page_number: value.page_number?,
+                    page_size: value.page_size?,
+                    total_records: value.total_records?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SubAccountList> for SubAccountList {
+            fn from(value: super::SubAccountList) -> Self {
+                Self {
+                    accounts: Ok(value.accounts),
+                    next_page_token: Ok(value.next_page_token),
+                    page_count: Ok(value.page_count),
+                    page_number: Ok(value.page_number),
+                    page_size: Ok(value.page_size),
+                    total_records: Ok(value.total_records),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SubscriptionOptions {
             contract_term: ::std::result::Result<
                 ::std::option::Option<super::SubscriptionOptionsContractTerm>,
@@ -11792,6 +12236,34 @@ impl Client {
     pub fn cancel_additional_plans(&self) -> builder::CancelAdditionalPlans<'_> {
         builder::CancelAdditionalPlans::new(self)
     }
+    /// List the sub accounts of a master account
+    ///
+    /// One page of the master account's sub accounts. Follow `next_page_token` until it is
+    /// empty or absent; a token is valid for 15 minutes, so list every page first and then
+    /// call the per-account APIs (each sub account's `id` is the `accountId` they take).
+    /// Only master accounts may call it (approved partners, or a Pro or higher account with
+    /// the master-account option); any other account is refused with a 400.
+    ///
+    ///
+    /// Sends a `GET` request to `/accounts`
+    ///
+    /// Arguments:
+    /// - `next_page_token`: The `next_page_token` of the previous page, to get the page after it. Tokens expire
+    /// after 15 minutes.
+    ///
+    /// - `page_number`: Deprecated page number (default 1); use `next_page_token` instead.
+    /// - `page_size`: Records per page (default 30, at most 300).
+    /// ```ignore
+    /// let response = client.list_sub_accounts()
+    ///     .next_page_token(next_page_token)
+    ///     .page_number(page_number)
+    ///     .page_size(page_size)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn list_sub_accounts(&self) -> builder::ListSubAccounts<'_> {
+        builder::ListSubAccounts::new(self)
+    }
 }
 ///  Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -11868,6 +12340,9 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
@@ -12589,6 +13064,116 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::list_sub_accounts`]
+    ///
+    /// [`Client::list_sub_accounts`]: super::Client::list_sub_accounts
+    #[derive(Debug, Clone)]
+    pub struct ListSubAccounts<'a> {
+        client: &'a super::Client,
+        next_page_token: Result<Option<types::ListSubAccountsNextPageToken>, String>,
+        page_number: Result<Option<::std::num::NonZeroU32>, String>,
+        page_size: Result<Option<::std::num::NonZeroU32>, String>,
+    }
+    impl<'a> ListSubAccounts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                next_page_token: Ok(None),
+                page_number: Ok(None),
+                page_size: Ok(None),
+            }
+        }
+        pub fn next_page_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListSubAccountsNextPageToken>,
+        {
+            self.next_page_token = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListSubAccountsNextPageToken` for next_page_token failed"
+                    .to_string()
+            });
+            self
+        }
+        pub fn page_number<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page_number = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU32` for page_number failed".to_string()
+            });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page_size = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU32` for page_size failed".to_string()
+            });
+            self
+        }
+        /// Sends a `GET` request to `/accounts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SubAccountList>, Error<types::ZoomError>> {
+            let Self {
+                client,
+                next_page_token,
+                page_number,
+                page_size,
+            } = self;
+            let next_page_token = next_page_token.map_err(Error::InvalidRequest)?;
+            let page_number = page_number.map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/accounts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new(
+                    "next_page_token",
+                    &next_page_token,
+                ))
+                .query(&progenitor_client::QueryParam::new(
+                    "page_number",
+                    &page_number,
+                ))
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_sub_accounts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 ///  Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -12769,6 +13354,17 @@ pub mod spec {
             classic_scopes: &["billing:master"],
             success_statuses: &[200u16, 204u16],
         },
+        Operation {
+            operation_id: "ListSubAccounts",
+            client_method: "list_sub_accounts",
+            method: "GET",
+            path: "/accounts",
+            summary: "List the sub accounts of a master account",
+            rate_limit: Some("MEDIUM"),
+            scopes: &["account:read:list_sub_accounts:master"],
+            classic_scopes: &["account:master"],
+            success_statuses: &[200u16],
+        },
     ];
 }
 
@@ -12833,6 +13429,7 @@ pub mod dispatch {
         "UpdateAnAccountsAdditionalPlan",
         "SubscribeAccountToAnAdditionalPlan",
         "CancelAdditionalPlans",
+        "ListSubAccounts",
     ];
     /// Calls the operation `operation_id` with `args`.
     pub async fn call(
@@ -12948,6 +13545,27 @@ pub mod dispatch {
                     >("body", value)?);
                 }
                 ::vendor_types::dispatch::finish("CancelAdditionalPlans", request.send().await)
+            }
+            "ListSubAccounts" => {
+                let mut request = client.list_sub_accounts();
+                if let Some(value) = args.params.get("page_size") {
+                    request = request.page_size(::vendor_types::dispatch::decode::<
+                        ::std::num::NonZeroU32,
+                    >("page_size", value)?);
+                }
+                if let Some(value) = args.params.get("next_page_token") {
+                    request = request.next_page_token(::vendor_types::dispatch::decode::<
+                        types::ListSubAccountsNextPageToken,
+                    >(
+                        "next_page_token", value
+                    )?);
+                }
+                if let Some(value) = args.params.get("page_number") {
+                    request = request.page_number(::vendor_types::dispatch::decode::<
+                        ::std::num::NonZeroU32,
+                    >("page_number", value)?);
+                }
+                ::vendor_types::dispatch::finish("ListSubAccounts", request.send().await)
             }
             other => Err(DispatchError::UnknownOperation(other.to_owned())),
         }

@@ -193,21 +193,29 @@ mod tests {
     #[test]
     fn rate_limit_labels_and_scopes_come_from_the_spec() {
         let ops = spec::OPERATIONS;
-        assert_eq!(ops.len(), 8);
+        assert_eq!(ops.len(), 9);
         for op in ops {
-            let expected = if op.operation_id == "GetAccountPlanInformation" {
-                "MEDIUM"
-            } else {
-                "HEAVY"
+            let (label, classic) = match op.operation_id {
+                "GetAccountPlanInformation" => ("MEDIUM", "billing:master"),
+                "ListSubAccounts" => ("MEDIUM", "account:master"),
+                _ => ("HEAVY", "billing:master"),
             };
-            assert_eq!(op.rate_limit, Some(expected), "{}", op.operation_id);
+            assert_eq!(op.rate_limit, Some(label), "{}", op.operation_id);
             assert!(!op.scopes.is_empty(), "{}", op.operation_id);
-            assert!(
-                op.classic_scopes.contains(&"billing:master"),
-                "{}",
-                op.operation_id
-            );
+            assert!(op.classic_scopes.contains(&classic), "{}", op.operation_id);
         }
+        let list = ops
+            .iter()
+            .find(|op| op.operation_id == "ListSubAccounts")
+            .unwrap();
+        assert_eq!(
+            (list.method, list.path, list.scopes),
+            (
+                "GET",
+                "/accounts",
+                &["account:read:list_sub_accounts:master"][..]
+            )
+        );
         let usage = ops
             .iter()
             .find(|op| op.operation_id == "GetPlanUsage")
