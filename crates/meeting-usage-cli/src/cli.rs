@@ -1,0 +1,334 @@
+//! The command line: every command, flag and environment variable, as clap definitions.
+//!
+//! Credential flags are global (accepted before or after the subcommand) and each reads the
+//! environment variable of the same name. Their values are never shown by `--help`
+//! (`hide_env_values`), and the secrets are held in [`SecretArg`], whose `Debug` hides them.
+
+use std::fmt;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Licence and storage use of Zoom and Huawei Cloud Meeting accounts.
+#[derive(Parser)]
+#[command(
+    name = "meeting-usage",
+    version,
+    about = "Licence and storage use of Zoom and Huawei Cloud Meeting accounts",
+    long_about = "Licence and storage use of Zoom and Huawei Cloud Meeting accounts.\n\n\
+        Credentials come from environment variables (preferred: flags end up in the shell \
+        history and in `ps`) or from the flags of the same names. `--sandbox` needs none: it \
+        answers from the vendors' documented examples, offline.",
+    after_help = "Exit status: 0 ok, 1 a vendor failed, 2 usage or configuration error, \
+        3 a --fail-on-over or --warn-at threshold was crossed.",
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command accepts.
+#[derive(Args)]
+pub struct GlobalArgs {
+    /// Answer from an embedded mock of both vendors (their documented examples), offline;
+    /// ignores the configured credentials and URLs.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub sandbox: bool,
+    /// Trace every vendor call on stderr: operation, HTTP status, latency, request id.
+    /// `RUST_LOG` (a tracing filter) takes precedence when set.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
+    /// Zoom credentials and endpoints.
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    /// Huawei Cloud Meeting credentials and endpoints.
+    #[command(flatten)]
+    pub huawei: HuaweiArgs,
+}
+
+/// Zoom Server-to-Server OAuth credentials and endpoints.
+#[derive(Args)]
+#[command(next_help_heading = "Zoom")]
+pub struct ZoomArgs {
+    /// Zoom account id of the Server-to-Server OAuth app.
+    #[arg(
+        long,
+        env = "ZOOM_ACCOUNT_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub zoom_account_id: Option<String>,
+    /// Client id of the Server-to-Server OAuth app.
+    #[arg(
+        long,
+        env = "ZOOM_CLIENT_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub zoom_client_id: Option<String>,
+    /// Client secret of the Server-to-Server OAuth app (prefer the environment variable).
+    #[arg(
+        long,
+        env = "ZOOM_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true,
+        value_name = "SECRET"
+    )]
+    pub zoom_client_secret: Option<SecretArg>,
+    /// Base URL of the Billing API, `/v2` included [default: https://api.zoom.us/v2].
+    #[arg(
+        long,
+        env = "ZOOM_API_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub zoom_api_url: Option<String>,
+    /// Base URL of the OAuth host; the token path is appended [default: https://zoom.us].
+    #[arg(
+        long,
+        env = "ZOOM_OAUTH_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub zoom_oauth_url: Option<String>,
+}
+
+/// Huawei Cloud Meeting App ID credentials and endpoints.
+#[derive(Args)]
+#[command(next_help_heading = "Huawei Cloud Meeting")]
+pub struct HuaweiArgs {
+    /// App ID of the enterprise's Huawei Cloud Meeting app.
+    #[arg(
+        long,
+        env = "HUAWEI_MEETING_APP_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub huawei_meeting_app_id: Option<String>,
+    /// App key of that App ID (prefer the environment variable).
+    #[arg(
+        long,
+        env = "HUAWEI_MEETING_APP_KEY",
+        hide_env_values = true,
+        global = true,
+        value_name = "KEY"
+    )]
+    pub huawei_meeting_app_key: Option<SecretArg>,
+    /// User the App ID acts as (an enterprise administrator), when the app needs one.
+    #[arg(
+        long,
+        env = "HUAWEI_MEETING_USER_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub huawei_meeting_user_id: Option<String>,
+    /// Enterprise id, for App IDs that serve several enterprises.
+    #[arg(
+        long,
+        env = "HUAWEI_MEETING_CORP_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub huawei_meeting_corp_id: Option<String>,
+    /// Base URL of the API host [default: https://api.meeting.huaweicloud.com; the international
+    /// site is https://api-intl.meeting.huaweicloud.com].
+    #[arg(
+        long,
+        env = "HUAWEI_MEETING_API_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub huawei_meeting_api_url: Option<String>,
+}
+
+/// A credential given on the command line or in the environment. `Debug` hides it.
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretArg(***)")
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(value.to_owned()))
+    }
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Seats, storage and activity of every configured vendor, queried concurrently.
+    Report(ReportArgs),
+    /// Zoom's Billing API.
+    #[command(subcommand)]
+    Zoom(ZoomCommand),
+    /// Huawei Cloud Meeting's enterprise resources.
+    #[command(subcommand)]
+    Huawei(HuaweiCommand),
+}
+
+/// Which vendors a report covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VendorChoice {
+    /// Zoom only.
+    Zoom,
+    /// Huawei Cloud Meeting only.
+    Huawei,
+    /// Every vendor with credentials (both with --sandbox).
+    All,
+}
+
+/// How a report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A section per vendor, for people.
+    Table,
+    /// `{"reports": [...], "errors": [...]}`, a documented contract.
+    Json,
+    /// One row per seat entry, with a header row.
+    Csv,
+    /// Prometheus text exposition format (node_exporter textfile collector, Pushgateway).
+    Prometheus,
+}
+
+/// Options of `report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Which vendors to query.
+    #[arg(long, value_enum, default_value_t = VendorChoice::All)]
+    pub vendor: VendorChoice,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Exit with status 3 when any product has more licences assigned than bought.
+    #[arg(long)]
+    pub fail_on_over: bool,
+    /// Exit with status 3 when any product's utilisation is at or above PERCENT.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub warn_at: Option<f64>,
+}
+
+/// A percentage: a finite number from 0 up.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("`{text}` is not a percentage (0 or more)"))
+    }
+}
+
+/// `zoom` subcommands.
+#[derive(Subcommand)]
+pub enum ZoomCommand {
+    /// The account's plan information (base plan, add-ons, storage), as JSON.
+    Plans(PlansArgs),
+    /// Buy an add-on plan. Costs money: sends nothing without --yes.
+    SubscribeAddon(SubscribeAddonArgs),
+}
+
+/// Options of `zoom plans`.
+#[derive(Args)]
+pub struct PlansArgs {
+    /// The account to read (default: --zoom-account-id).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+}
+
+/// Options of `zoom subscribe-addon`.
+#[derive(Args)]
+pub struct SubscribeAddonArgs {
+    /// The account that buys the add-on (required, so a purchase never goes to a default).
+    #[arg(long, value_name = "ID")]
+    pub account: String,
+    /// The add-on plan type, e.g. `webinar500_monthly`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub addon_type: String,
+    /// Number of hosts (licences) to buy.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub hosts: u32,
+    /// When the add-on takes effect (`yyyy-mm-dd`).
+    #[arg(long, value_name = "DATE")]
+    pub service_effective_date: Option<String>,
+    /// When the paid period starts (`yyyy-mm-dd`).
+    #[arg(long, value_name = "DATE")]
+    pub paid_period_start_date: Option<String>,
+    /// Print the exact request body and send nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Really buy: send the request (once; a purchase is never retried).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `huawei` subcommands.
+#[derive(Subcommand)]
+pub enum HuaweiCommand {
+    /// Every purchased resource, all pages.
+    Resources(ResourcesArgs),
+}
+
+/// How a list is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns, for people.
+    Table,
+    /// A JSON array.
+    Json,
+}
+
+/// Options of `huawei resources`.
+#[derive(Args)]
+pub struct ResourcesArgs {
+    /// Only resources of this type (`VMR`, `SOFT`, `HARD_1080P`, `RECORD`, ...).
+    #[arg(long = "type", value_name = "T")]
+    pub resource_type: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn percent() {
+        assert_eq!(parse_percent("90"), Ok(90.0));
+        assert_eq!(parse_percent("87.5%"), Ok(87.5));
+        assert!(parse_percent("-1").is_err());
+        assert!(parse_percent("NaN").is_err());
+        assert!(parse_percent("ninety").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        assert_eq!(format!("{:?}", SecretArg("x".into())), "SecretArg(***)");
+    }
+}

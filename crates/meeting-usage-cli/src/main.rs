@@ -1,0 +1,447 @@
+//! `meeting-usage`: licence and storage use of Zoom and Huawei Cloud Meeting accounts, from
+//! the command line. See the crate README for the commands, the exit statuses and the JSON
+//! contract.
+//!
+//! Layout: `cli` (clap definitions), `sources` (the only module that touches the facade),
+//! `render` (one pure function per output format), `output` (the only writer to stdout),
+//! `spinner` and `logging` (stderr).
+
+#![deny(clippy::print_stdout)]
+
+mod cli;
+mod logging;
+mod output;
+mod render;
+mod sources;
+mod spinner;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use meeting_usage::{AddonRequest, ResourceStatus, UsageSource};
+
+use crate::cli::{
+    Cli, Command, GlobalArgs, HuaweiCommand, ListFormat, PlansArgs, ReportArgs, ReportFormat,
+    ResourcesArgs, SubscribeAddonArgs, VendorChoice, ZoomCommand,
+};
+use crate::output::{Printed, error_line, note, warning_line};
+use crate::render::{Collected, at_or_above, percent};
+use crate::sources::{ConfigError, Target};
+
+/// The exit statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// Everything worked and no threshold was crossed.
+    Ok = 0,
+    /// At least one vendor failed (wins over [`Status::Threshold`]).
+    VendorFailed = 1,
+    /// Usage or configuration error.
+    Usage = 2,
+    /// A threshold (`--fail-on-over`, `--warn-at`) was crossed.
+    Threshold = 3,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status as u8)
+    }
+}
+
+/// Why a command stopped early.
+enum Stop {
+    /// Configuration or usage: one line on stderr, status 2.
+    Config(String),
+    /// Writing stdout failed for another reason than a closed pipe.
+    Io(std::io::Error),
+}
+
+impl From<ConfigError> for Stop {
+    fn from(err: ConfigError) -> Self {
+        Stop::Config(err.0)
+    }
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(err: std::io::Error) -> Self {
+        Stop::Io(err)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0, mistakes to stderr with status 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    logging::init(cli.global.verbose, output::stderr_colour());
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            note(&error_line(&format!(
+                "cannot start the async runtime: {err}"
+            )));
+            return Status::Usage.into();
+        }
+    };
+    let status = match runtime.block_on(run(cli)) {
+        Ok(status) => status,
+        Err(Stop::Config(message)) => {
+            note(&error_line(&message));
+            Status::Usage
+        }
+        Err(Stop::Io(err)) => {
+            note(&error_line(&format!("cannot write the output: {err}")));
+            Status::VendorFailed
+        }
+    };
+    status.into()
+}
+
+/// Runs the command.
+async fn run(cli: Cli) -> Result<Status, Stop> {
+    let global = &cli.global;
+    // A dry run and a refused purchase need neither credentials nor the sandbox.
+    if let Command::Zoom(ZoomCommand::SubscribeAddon(args)) = &cli.command
+        && (args.dry_run || !args.yes)
+    {
+        return subscribe_addon_offline(args);
+    }
+    let target = Target::new(global.sandbox).await?;
+    if global.sandbox {
+        note(
+            "note: --sandbox: these figures are the vendors' documented examples, served by an embedded mock, not a real account",
+        );
+    }
+    match &cli.command {
+        Command::Report(args) => report(global, &target, args).await,
+        Command::Zoom(ZoomCommand::Plans(args)) => plans(global, &target, args).await,
+        Command::Zoom(ZoomCommand::SubscribeAddon(args)) => {
+            subscribe_addon(global, &target, args).await
+        }
+        Command::Huawei(HuaweiCommand::Resources(args)) => resources(global, &target, args).await,
+    }
+}
+
+/// Prints `text`; a closed pipe ends the command quietly with `status`.
+fn print_then(text: &str, status: Status) -> Result<Status, Stop> {
+    match output::print(text)? {
+        Printed::Done | Printed::PipeClosed => Ok(status),
+    }
+}
+
+/// `report`.
+async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Result<Status, Stop> {
+    let sandbox = matches!(target, Target::Sandbox(_));
+    let (want_zoom, want_huawei) = match args.vendor {
+        VendorChoice::Zoom => (true, false),
+        VendorChoice::Huawei => (false, true),
+        VendorChoice::All if sandbox => (true, true),
+        VendorChoice::All => (
+            sources::zoom_configured(&global.zoom),
+            sources::huawei_configured(&global.huawei),
+        ),
+    };
+    if !want_zoom && !want_huawei {
+        return Err(Stop::Config(
+            "no vendor is configured: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and \
+             ZOOM_CLIENT_SECRET, or HUAWEI_MEETING_APP_ID and HUAWEI_MEETING_APP_KEY, or try \
+             --sandbox for the offline example figures"
+                .into(),
+        ));
+    }
+    let zoom = want_zoom
+        .then(|| sources::zoom(global, target))
+        .transpose()?;
+    let huawei = want_huawei
+        .then(|| sources::huawei(global, target))
+        .transpose()?;
+    let mut list: Vec<&dyn UsageSource> = Vec::new();
+    if let Some(zoom) = &zoom {
+        list.push(zoom);
+    }
+    if let Some(huawei) = &huawei {
+        list.push(huawei);
+    }
+    let names: Vec<String> = list.iter().map(|s| s.vendor().to_string()).collect();
+    let spin = output::stderr_is_terminal() && !global.verbose;
+    let (reports, failures) = spinner::with_spinner(
+        spin,
+        &format!("asking {}…", names.join(" and ")),
+        sources::collect(&list),
+    )
+    .await;
+    let collected = Collected { reports, failures };
+
+    let text = match args.format {
+        ReportFormat::Table => render::table::render(
+            &collected,
+            render::table::Style {
+                color: output::stdout_colour(),
+                warn_at: args.warn_at,
+            },
+        ),
+        ReportFormat::Json => render::json::render(&collected),
+        ReportFormat::Csv => render::csv::render(&collected),
+        ReportFormat::Prometheus => render::prometheus::render(&collected),
+    };
+
+    let crossed = thresholds(&collected, args);
+    for line in &crossed {
+        note(&warning_line(line));
+    }
+    for failure in &collected.failures {
+        note(&error_line(&failure.message));
+    }
+    let status = if !collected.failures.is_empty() {
+        Status::VendorFailed
+    } else if !crossed.is_empty() {
+        Status::Threshold
+    } else {
+        Status::Ok
+    };
+    print_then(&text, status)
+}
+
+/// One line per seat row crossing `--fail-on-over` or `--warn-at`.
+fn thresholds(collected: &Collected, args: &ReportArgs) -> Vec<String> {
+    let mut lines = Vec::new();
+    for report in &collected.reports {
+        for seats in &report.seats {
+            let name = match seats.plan() {
+                Some(plan) => format!("{} {} ({plan})", report.vendor, seats.product()),
+                None => format!("{} {}", report.vendor, seats.product()),
+            };
+            let figures = format!(
+                "{} used of {} bought",
+                seats.used().unwrap_or_default(),
+                seats.purchased().unwrap_or_default()
+            );
+            if args.fail_on_over && seats.over_allocated() {
+                lines.push(format!("{name} is over-allocated: {figures}"));
+            } else if let (Some(threshold), Some(ratio)) = (args.warn_at, seats.utilization())
+                && at_or_above(ratio, threshold)
+            {
+                lines.push(format!(
+                    "{name} is at {} (--warn-at {threshold}%): {figures}",
+                    percent(ratio)
+                ));
+            }
+        }
+    }
+    lines
+}
+
+/// `zoom plans`.
+async fn plans(global: &GlobalArgs, target: &Target, args: &PlansArgs) -> Result<Status, Stop> {
+    let zoom = sources::zoom(global, target)?;
+    let account = args.account.as_deref().unwrap_or("me");
+    let answer = spinner::with_spinner(
+        output::stderr_is_terminal() && !global.verbose,
+        "asking zoom…",
+        zoom.plans(account),
+    )
+    .await;
+    match answer {
+        Ok(plans) => {
+            let text = render::json::render_value(&plans)
+                .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+            print_then(&text, Status::Ok)
+        }
+        Err(err) => {
+            note(&error_line(&sources::one_line(&err.to_string())));
+            Ok(failure_status(&err))
+        }
+    }
+}
+
+/// A facade error's status: a configuration problem is 2, anything else a vendor failure.
+fn failure_status(err: &meeting_usage::Error) -> Status {
+    if matches!(err, meeting_usage::Error::Config { .. }) {
+        Status::Usage
+    } else {
+        Status::VendorFailed
+    }
+}
+
+/// The add-on request of the command line.
+fn addon_request(args: &SubscribeAddonArgs) -> AddonRequest {
+    AddonRequest {
+        addon_type: args.addon_type.clone(),
+        hosts: u64::from(args.hosts),
+        service_effective_date: args.service_effective_date.clone(),
+        paid_period_start_date: args.paid_period_start_date.clone(),
+    }
+}
+
+/// `zoom subscribe-addon` with `--dry-run` or without `--yes`: nothing is sent.
+fn subscribe_addon_offline(args: &SubscribeAddonArgs) -> Result<Status, Stop> {
+    let body = addon_request(args)
+        .body_json()
+        .map_err(|err| Stop::Config(sources::one_line(&err.to_string())))?;
+    if args.dry_run {
+        note(&format!(
+            "dry run: nothing was sent; the purchase would be POST /accounts/{}/plans/addons \
+             with this body",
+            args.account
+        ));
+        let text = render::json::render_value(&body)
+            .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+        return print_then(&text, Status::Ok);
+    }
+    Err(Stop::Config(
+        "nothing was sent: an add-on costs money, so the purchase needs --yes (or --dry-run \
+         to see the request body first)"
+            .into(),
+    ))
+}
+
+/// `zoom subscribe-addon --yes`: one request, never repeated.
+async fn subscribe_addon(
+    global: &GlobalArgs,
+    target: &Target,
+    args: &SubscribeAddonArgs,
+) -> Result<Status, Stop> {
+    let request = addon_request(args);
+    let zoom = sources::zoom(global, target)?;
+    let answer = spinner::with_spinner(
+        output::stderr_is_terminal() && !global.verbose,
+        "subscribing…",
+        zoom.subscribe_addon(&args.account, &request),
+    )
+    .await;
+    match answer {
+        Ok(receipt) => {
+            let text = render::json::render_value(&receipt)
+                .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+            print_then(&text, Status::Ok)
+        }
+        Err(err) => {
+            note(&error_line(&sources::one_line(&err.to_string())));
+            if err.may_have_applied() {
+                note(&format!(
+                    "the purchase may have been applied: check with `meeting-usage zoom plans \
+                     --account {}` before trying again",
+                    args.account
+                ));
+            }
+            Ok(failure_status(&err))
+        }
+    }
+}
+
+/// `huawei resources`.
+async fn resources(
+    global: &GlobalArgs,
+    target: &Target,
+    args: &ResourcesArgs,
+) -> Result<Status, Stop> {
+    let huawei = sources::huawei(global, target)?;
+    let answer = spinner::with_spinner(
+        output::stderr_is_terminal() && !global.verbose,
+        "asking huawei…",
+        huawei.resources(args.resource_type.as_deref()),
+    )
+    .await;
+    let list = match answer {
+        Ok(list) => list,
+        Err(err) => {
+            note(&error_line(&sources::one_line(&err.to_string())));
+            return Ok(failure_status(&err));
+        }
+    };
+    let text = match args.format {
+        ListFormat::Json => {
+            render::json::render_value(&list).map_err(|err| Stop::Io(std::io::Error::other(err)))?
+        }
+        ListFormat::Table => resources_table(&list),
+    };
+    print_then(&text, Status::Ok)
+}
+
+/// The resource list as aligned columns.
+fn resources_table(list: &[meeting_usage::Resource]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16}  {:<16}  {:<14}  {:>7}  {:<10}  {:<8}  ORDER",
+        "TYPE", "TYPE ID", "ID", "COUNT", "EXPIRES", "STATUS"
+    );
+    let cell = |value: Option<&str>, width: usize| {
+        let text = value.unwrap_or("-");
+        if text.chars().count() > width {
+            let mut cut: String = text.chars().take(width - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            text.to_owned()
+        }
+    };
+    for resource in list {
+        let status = match resource.status {
+            Some(code) => match ResourceStatus::from_code(code) {
+                Some(ResourceStatus::Normal) => "normal".to_owned(),
+                Some(ResourceStatus::Expired) => "expired".to_owned(),
+                Some(ResourceStatus::Disabled) => "disabled".to_owned(),
+                _ => code.to_string(),
+            },
+            None => "-".to_owned(),
+        };
+        let line = format!(
+            "{:<16}  {:<16}  {:<14}  {:>7}  {:<10}  {:<8}  {}",
+            cell(resource.type_.as_deref(), 16),
+            cell(resource.type_id.as_deref(), 16),
+            cell(resource.id.as_deref(), 14),
+            resource
+                .count
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            resource
+                .expire_date
+                .and_then(date_of_ms)
+                .unwrap_or_else(|| "-".into()),
+            status,
+            cell(resource.order_id.as_deref(), 18),
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+/// The UTC date (`yyyy-mm-dd`) of a Unix time in milliseconds, for years 0 to 9999.
+fn date_of_ms(ms: i64) -> Option<String> {
+    let days = ms.div_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (0..=9999)
+        .contains(&year)
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_of_ms(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(date_of_ms(1_765_756_800_000).as_deref(), Some("2025-12-15"));
+        assert_eq!(date_of_ms(1_827_619_200_000).as_deref(), Some("2027-12-01"));
+        assert_eq!(date_of_ms(951_782_400_000).as_deref(), Some("2000-02-29"));
+        assert_eq!(date_of_ms(-86_400_000).as_deref(), Some("1969-12-31"));
+        assert_eq!(date_of_ms(i64::MAX), None);
+    }
+}

@@ -1,0 +1,100 @@
+//! `--format csv`: one row per seat entry of every report, after a header row (RFC 4180:
+//! comma-separated, CRLF-free `\n` line ends, fields quoted when they hold a comma, a quote
+//! or a line break). An absent figure is an empty field; `utilization` is a ratio (1.0 =
+//! fully used), as in the JSON output.
+
+use super::Collected;
+
+/// The header row's columns, in order.
+pub const COLUMNS: [&str; 15] = [
+    "vendor",
+    "account",
+    "collected_at",
+    "product",
+    "plan",
+    "name",
+    "purchased",
+    "used",
+    "pending",
+    "available",
+    "utilization",
+    "over_allocated",
+    "trial",
+    "expired",
+    "expiring_within_30_days",
+];
+
+/// The CSV text: the header row and one row per seat entry.
+pub fn render(collected: &Collected) -> String {
+    let mut out = String::new();
+    push_row(&mut out, COLUMNS.iter().map(|c| c.to_string()));
+    let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    for report in &collected.reports {
+        for seats in &report.seats {
+            push_row(
+                &mut out,
+                [
+                    report.vendor.to_string(),
+                    report.account.clone(),
+                    report.collected_at.clone(),
+                    seats.product().to_owned(),
+                    seats.plan().unwrap_or_default().to_owned(),
+                    seats.name().unwrap_or_default().to_owned(),
+                    number(seats.purchased()),
+                    number(seats.used()),
+                    number(seats.pending()),
+                    seats.available().map(|n| n.to_string()).unwrap_or_default(),
+                    seats
+                        .utilization()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                    seats.over_allocated().to_string(),
+                    number(seats.trial()),
+                    number(seats.expired()),
+                    number(seats.expiring_within_30_days()),
+                ]
+                .into_iter(),
+            );
+        }
+    }
+    out
+}
+
+/// Appends one row.
+fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
+    for (index, field) in fields.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        push_field(out, &field);
+    }
+    out.push('\n');
+}
+
+/// Appends one field, quoted when it must be.
+fn push_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        let mut out = String::new();
+        push_row(
+            &mut out,
+            ["plain", "a,b", "say \"hi\"", "two\nlines", ""]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        assert_eq!(out, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\n");
+    }
+}

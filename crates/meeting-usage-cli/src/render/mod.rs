@@ -1,0 +1,92 @@
+//! Turning collected reports into text: one module per output format, each a pure function
+//! from [`Collected`] to a `String`, so the formats are tested without a process or a network.
+
+pub mod csv;
+pub mod json;
+pub mod prometheus;
+pub mod table;
+
+use meeting_usage::{UsageReport, Vendor};
+use serde::Serialize;
+
+/// What a `report` run gathered: the reports that arrived and the vendors that failed.
+pub struct Collected {
+    /// One report per vendor that answered, in the order the vendors were queried.
+    pub reports: Vec<UsageReport>,
+    /// One entry per vendor that failed.
+    pub failures: Vec<Failure>,
+}
+
+/// A failed vendor, as the JSON output's `errors` entries show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    /// The vendor that failed.
+    pub vendor: Vendor,
+    /// The account that was queried.
+    pub account: String,
+    /// The spec's `operationId` of the call that failed, when a call failed.
+    pub operation: Option<String>,
+    /// The HTTP status, when an answer arrived.
+    pub status: Option<u16>,
+    /// The vendor's error code, when its error body had one.
+    pub code: Option<String>,
+    /// The vendor's request id, when the answer carried one.
+    pub request_id: Option<String>,
+    /// The whole error, on one line.
+    pub message: String,
+}
+
+/// A byte count in decimal units (1 GB = 10^9 bytes, as the usage model counts), with one
+/// decimal above 1 kB: `512 B`, `3.0 GB`, `39.6 GB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    // Integer to float: only one decimal is shown.
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A ratio as a whole percentage: `0.72` → `72%`.
+pub fn percent(ratio: f64) -> String {
+    format!("{:.0}%", ratio * 100.0)
+}
+
+/// Whether a utilisation ratio reaches a threshold given in percent.
+pub fn at_or_above(ratio: f64, threshold_percent: f64) -> bool {
+    // Compared in percent, rounded to 1e-9, so that 0.9 (stored as 0.9000000000000000222)
+    // meets `--warn-at 90` exactly and 0.89999 does not.
+    let percent = (ratio * 100.0 * 1e9).round() / 1e9;
+    percent >= threshold_percent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_in_decimal_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1000), "1.0 kB");
+        assert_eq!(human_bytes(3_000_000_000), "3.0 GB");
+        assert_eq!(human_bytes(39_590_000_000), "39.6 GB");
+        assert_eq!(human_bytes(999_960_000), "1.0 GB");
+        assert_eq!(human_bytes(u64::MAX), "18.4 EB");
+    }
+
+    #[test]
+    fn thresholds() {
+        assert!(at_or_above(0.9, 90.0));
+        assert!(at_or_above(18.0 / 20.0, 90.0));
+        assert!(!at_or_above(0.899_99, 90.0));
+        assert!(at_or_above(28.0 / 18.0, 100.0));
+        assert_eq!(percent(28.0 / 18.0), "156%");
+    }
+}

@@ -1,0 +1,342 @@
+//! `--format table` (the default): a section per vendor, for people, at most 100 columns.
+//!
+//! A section has a heading line (vendor, account, collection time), then the seats (product,
+//! plan, purchased, used, pending, utilisation; over-allocated rows marked `OVER`, rows at or
+//! above `--warn-at` marked `WARN`), the storage in decimal units, Huawei's activity figures,
+//! what expires within 30 days (or expired recently), and one line per vendor value that was
+//! not understood. Cells too long for their column end in `…`. Colour (ANSI) only when asked
+//! for; the caller decides (a terminal, and no `NO_COLOR`).
+
+use std::fmt::Write as _;
+
+use meeting_usage::{Activity, ExpiringResource, UsageReport};
+
+use super::{Collected, at_or_above, human_bytes, percent};
+
+/// The widest line this renderer writes.
+pub const MAX_WIDTH: usize = 100;
+
+/// How the table is decorated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// Whether to use ANSI colour and bold.
+    pub color: bool,
+    /// `--warn-at`: mark rows whose utilisation reaches this percentage.
+    pub warn_at: Option<f64>,
+}
+
+/// ANSI codes, used only when [`Style::color`] is set.
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Column widths of the seat and storage rows: indent 2, name 28, gap 2, plan 27, then the
+/// figures, right-aligned.
+const NAME: usize = 28;
+const PLAN: usize = 27;
+
+/// `text` cut to `width` characters, the last one `…` when it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// `text` cut to `width` and padded with spaces to it, on the left.
+fn left(text: &str, width: usize) -> String {
+    let text = fit(text, width);
+    let pad = width - text.chars().count();
+    format!("{text}{}", " ".repeat(pad))
+}
+
+/// A figure or `-`.
+fn figure(value: Option<u64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |n| n.to_string())
+}
+
+/// The table for every report, sections separated by a blank line.
+pub fn render(collected: &Collected, style: Style) -> String {
+    let mut out = String::new();
+    for (index, report) in collected.reports.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        section(&mut out, report, style);
+    }
+    out
+}
+
+/// One vendor's section.
+fn section(out: &mut String, report: &UsageReport, style: Style) {
+    let heading = format!("{}  account {}", report.vendor, report.account);
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        style.paint(BOLD, &fit(&heading, MAX_WIDTH - 33)),
+        style.paint(DIM, &format!("collected {}", fit(&report.collected_at, 20)))
+    );
+
+    if !report.seats.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  {}  {} {:>9}  {:>6}  {:>7}  {:>5}",
+            left("PRODUCT", NAME),
+            left("PLAN", PLAN),
+            "PURCHASED",
+            "USED",
+            "PENDING",
+            "UTIL"
+        );
+        for seats in &report.seats {
+            let utilization = seats.utilization();
+            let mark = if seats.over_allocated() {
+                style.paint(RED, "OVER")
+            } else if let (Some(ratio), Some(threshold)) = (utilization, style.warn_at)
+                && at_or_above(ratio, threshold)
+            {
+                style.paint(YELLOW, "WARN")
+            } else {
+                String::new()
+            };
+            let line = format!(
+                "  {}  {} {:>9}  {:>6}  {:>7}  {:>5}  {mark}",
+                left(seats.product(), NAME),
+                left(seats.plan().unwrap_or("-"), PLAN),
+                fit(&figure(seats.purchased()), 9),
+                fit(&figure(seats.used()), 6),
+                fit(&figure(seats.pending()), 7),
+                utilization.map_or_else(|| "-".to_owned(), |r| fit(&percent(r), 5)),
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+
+    if !report.storage.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  {}  {} {:>9}  {:>9}  {:>5}",
+            left("STORAGE", NAME),
+            left("PLAN", PLAN),
+            "PURCHASED",
+            "USED",
+            "UTIL"
+        );
+        for storage in &report.storage {
+            let bytes = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), human_bytes);
+            let utilization = match (storage.used_bytes(), storage.purchased_bytes()) {
+                // Integer to float: only a whole percentage is shown.
+                (Some(used), Some(bought)) if bought > 0 => percent(used as f64 / bought as f64),
+                _ => "-".to_owned(),
+            };
+            let mark = if storage.over_quota() {
+                style.paint(RED, "OVER")
+            } else {
+                String::new()
+            };
+            let line = format!(
+                "  {}  {} {:>9}  {:>9}  {:>5}  {mark}",
+                left(storage.product(), NAME),
+                left(storage.plan().unwrap_or("-"), PLAN),
+                fit(&bytes(storage.purchased_bytes()), 9),
+                fit(&bytes(storage.used_bytes()), 9),
+                fit(&utilization, 5),
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+
+    if let Some(activity) = &report.activity {
+        out.push('\n');
+        activity_lines(out, activity);
+    }
+
+    if let Some(expiring) = &report.expiring {
+        out.push('\n');
+        expiring_lines(out, expiring, style);
+    }
+
+    if !report.unrecognized.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  NOT UNDERSTOOD ({} vendor value{}; see --format json)",
+            report.unrecognized.len(),
+            if report.unrecognized.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        for entry in &report.unrecognized {
+            let value = entry.value.to_string();
+            let line = format!(
+                "  {} {}: {} = {}",
+                entry.operation, entry.path, entry.reason, value
+            );
+            let _ = writeln!(out, "{}", fit(&line, MAX_WIDTH));
+        }
+    }
+}
+
+/// The activity figures, one per line.
+fn activity_lines(out: &mut String, activity: &Activity) {
+    let _ = writeln!(out, "  ACTIVITY");
+    let rows = [
+        (
+            "participants in meetings now",
+            activity.concurrent_participants,
+        ),
+        ("live streams now", activity.live_streams),
+        ("meetings today", activity.meetings_today),
+        ("meeting minutes today", activity.meeting_minutes_today),
+        ("active users today", activity.active_users_today),
+        ("participants today", activity.participants_today),
+    ];
+    for (label, value) in rows {
+        let _ = writeln!(out, "  {} {:>9}", left(label, NAME), figure(value));
+    }
+}
+
+/// Resources close to their expiry.
+fn expiring_lines(out: &mut String, expiring: &[ExpiringResource], style: Style) {
+    if expiring.is_empty() {
+        let _ = writeln!(out, "  EXPIRING: nothing expires within 30 days");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {}  {} {:>9}  {:<10}  {:<8}  ORDER",
+        left("EXPIRING (30 DAYS)", NAME),
+        left("TYPE ID", PLAN),
+        "COUNT",
+        "EXPIRES",
+        "STATE"
+    );
+    for resource in expiring {
+        let state = if resource.expired {
+            style.paint(RED, "expired")
+        } else {
+            style.paint(YELLOW, "expiring")
+        };
+        let state_pad = " ".repeat(8 - if resource.expired { 7 } else { 8 });
+        let date = resource
+            .expires_at
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), |t| fit(t.get(..10).unwrap_or(t), 10));
+        let line = format!(
+            "  {}  {} {:>9}  {:<10}  {state}{state_pad}  {}",
+            left(resource.resource_type.as_deref().unwrap_or("-"), NAME),
+            left(
+                resource
+                    .type_id
+                    .as_deref()
+                    .or(resource.description.as_deref())
+                    .unwrap_or("-"),
+                PLAN
+            ),
+            fit(&figure(resource.count), 9),
+            date,
+            fit(resource.order_id.as_deref().unwrap_or("-"), 14),
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meeting_usage::{Seats, Vendor};
+
+    fn sample() -> Collected {
+        let mut report = UsageReport::new(Vendor::Zoom, "me", "2026-05-04T09:30:00Z");
+        report.seats = vec![
+            Seats::new(
+                "plan_base",
+                Some("yearly".into()),
+                Some(75),
+                Some(44),
+                Some(3),
+            ),
+            Seats::new(
+                "plan_zoom_iq",
+                Some("ziq_sales_monthly".into()),
+                Some(18),
+                Some(28),
+                Some(1),
+            ),
+            Seats::new(
+                "plan_whiteboard",
+                Some("zwb".into()),
+                Some(18),
+                Some(17),
+                None,
+            ),
+            Seats::new(
+                "a_product_key_far_longer_than_its_column",
+                Some("a_plan_code_also_far_longer_than_its_column".into()),
+                Some(u64::MAX),
+                None,
+                None,
+            ),
+        ];
+        Collected {
+            reports: vec![report],
+            failures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn marks_and_width() {
+        let text = render(
+            &sample(),
+            Style {
+                color: false,
+                warn_at: Some(90.0),
+            },
+        );
+        for line in text.lines() {
+            assert!(line.chars().count() <= MAX_WIDTH, "too wide: {line}");
+        }
+        let line = |product: &str| {
+            text.lines()
+                .find(|l| l.contains(product))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(line("plan_zoom_iq").ends_with("156%  OVER"));
+        assert!(line("plan_whiteboard").ends_with("94%  WARN"));
+        assert!(line("plan_base").ends_with("59%"));
+        assert!(line("a_product_key").contains('…'));
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let text = render(
+            &sample(),
+            Style {
+                color: true,
+                warn_at: None,
+            },
+        );
+        assert!(text.contains("\x1b[1;31mOVER\x1b[0m"));
+    }
+}

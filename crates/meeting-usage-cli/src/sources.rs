@@ -1,0 +1,234 @@
+//! Everything that touches the `meeting-usage` facade: credentials from the command line or
+//! the environment (or the embedded sandbox) into [`ZoomAccount`] and [`HuaweiEnterprise`],
+//! and the facade's errors into [`Failure`] entries.
+
+use meeting_usage::{
+    Error, HuaweiEnterprise, Secret, UsageReport, UsageSource, Vendor, ZoomAccount,
+};
+use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+
+use crate::cli::{GlobalArgs, HuaweiArgs, ZoomArgs};
+use crate::render::Failure;
+
+/// The `User-Agent` of every request the command sends.
+const USER_AGENT: &str = concat!("meeting-usage-cli/", env!("CARGO_PKG_VERSION"));
+
+/// The Zoom account of the sandbox's OAuth example.
+const SANDBOX_ZOOM_ACCOUNT: &str = "kKPjoUQnTVGY0D8fXtmqUg";
+/// The Huawei App ID of the sandbox's signature example.
+const SANDBOX_HUAWEI_APP_ID: &str = "fdb8e4699586458bbd10c834872dcc62";
+
+/// A configuration problem, reported on one line with exit status 2.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+/// Where the vendors are: the configured ones, or the embedded sandbox.
+pub enum Target {
+    /// Credentials and URLs from flags and environment variables.
+    Configured,
+    /// The embedded sandbox, started on a free loopback port for this run.
+    Sandbox(RunningSandbox),
+}
+
+impl Target {
+    /// Starts the sandbox when asked for (on the current tokio runtime).
+    pub async fn new(sandbox: bool) -> Result<Target, ConfigError> {
+        if !sandbox {
+            return Ok(Target::Configured);
+        }
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Sandbox::start(SandboxConfig::default(), addr)
+            .await
+            .map(Target::Sandbox)
+            .map_err(|err| ConfigError(format!("the sandbox cannot start: {err}")))
+    }
+}
+
+/// Whether any Zoom credential is set (so that `--vendor all` includes Zoom).
+pub fn zoom_configured(args: &ZoomArgs) -> bool {
+    args.zoom_account_id.is_some()
+        || args.zoom_client_id.is_some()
+        || args.zoom_client_secret.is_some()
+}
+
+/// Whether any Huawei credential is set (so that `--vendor all` includes Huawei).
+pub fn huawei_configured(args: &HuaweiArgs) -> bool {
+    args.huawei_meeting_app_id.is_some() || args.huawei_meeting_app_key.is_some()
+}
+
+/// The one line for missing credentials: which variables, and that `--sandbox` needs none.
+fn missing(vendor: &str, names: &[&str]) -> ConfigError {
+    ConfigError(format!(
+        "missing {vendor} credential{}: set {} (or the flag{} of the same name), or try \
+         --sandbox for the offline example figures",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if names.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// An empty value counts as not set.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+/// The Zoom account of the configuration or of the sandbox.
+pub fn zoom(global: &GlobalArgs, target: &Target) -> Result<ZoomAccount, ConfigError> {
+    let builder = match target {
+        Target::Sandbox(sandbox) => ZoomAccount::builder(
+            SANDBOX_ZOOM_ACCOUNT,
+            SandboxConfig::default().zoom_client_id,
+            Secret::from(SandboxConfig::default().zoom_client_secret),
+        )
+        .api_url(sandbox.base_url("spec/zoom/billing-plans.yaml"))
+        .oauth_url(sandbox.base_url("spec/zoom/oauth.yaml")),
+        Target::Configured => {
+            let args = &global.zoom;
+            let secret = args
+                .zoom_client_secret
+                .as_ref()
+                .map(|s| s.0.as_str())
+                .filter(|s| !s.is_empty());
+            let (Some(account), Some(client), Some(secret)) = (
+                present(&args.zoom_account_id),
+                present(&args.zoom_client_id),
+                secret,
+            ) else {
+                let mut names = Vec::new();
+                if present(&args.zoom_account_id).is_none() {
+                    names.push("ZOOM_ACCOUNT_ID");
+                }
+                if present(&args.zoom_client_id).is_none() {
+                    names.push("ZOOM_CLIENT_ID");
+                }
+                if secret.is_none() {
+                    names.push("ZOOM_CLIENT_SECRET");
+                }
+                return Err(missing("Zoom", &names));
+            };
+            let mut builder = ZoomAccount::builder(account, client, Secret::from(secret));
+            if let Some(url) = present(&args.zoom_api_url) {
+                builder = builder.api_url(url);
+            }
+            if let Some(url) = present(&args.zoom_oauth_url) {
+                builder = builder.oauth_url(url);
+            }
+            builder
+        }
+    };
+    builder
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|err| ConfigError(format!("zoom: {err}")))
+}
+
+/// The Huawei enterprise of the configuration or of the sandbox.
+pub fn huawei(global: &GlobalArgs, target: &Target) -> Result<HuaweiEnterprise, ConfigError> {
+    let builder = match target {
+        Target::Sandbox(sandbox) => HuaweiEnterprise::builder(
+            SANDBOX_HUAWEI_APP_ID,
+            Secret::from(SandboxConfig::default().huawei_app_key),
+        )
+        .api_url(sandbox.base_url("spec/huawei/meeting.yaml")),
+        Target::Configured => {
+            let args = &global.huawei;
+            let key = args
+                .huawei_meeting_app_key
+                .as_ref()
+                .map(|s| s.0.as_str())
+                .filter(|s| !s.is_empty());
+            let (Some(app_id), Some(key)) = (present(&args.huawei_meeting_app_id), key) else {
+                let mut names = Vec::new();
+                if present(&args.huawei_meeting_app_id).is_none() {
+                    names.push("HUAWEI_MEETING_APP_ID");
+                }
+                if key.is_none() {
+                    names.push("HUAWEI_MEETING_APP_KEY");
+                }
+                return Err(missing("Huawei Cloud Meeting", &names));
+            };
+            let mut builder = HuaweiEnterprise::builder(app_id, Secret::from(key));
+            if let Some(url) = present(&args.huawei_meeting_api_url) {
+                builder = builder.api_url(url);
+            }
+            if let Some(user) = present(&args.huawei_meeting_user_id) {
+                builder = builder.user_id(user);
+            }
+            if let Some(corp) = present(&args.huawei_meeting_corp_id) {
+                builder = builder.corp_id(corp);
+            }
+            builder
+        }
+    };
+    builder
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|err| ConfigError(format!("huawei: {err}")))
+}
+
+/// Queries every source at once; reports and failures in the order of `sources`.
+pub async fn collect(sources: &[&dyn UsageSource]) -> (Vec<UsageReport>, Vec<Failure>) {
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for (source, result) in sources.iter().zip(meeting_usage::collect(sources).await) {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(err) => failures.push(failure(source.vendor(), source.account(), &err)),
+        }
+    }
+    (reports, failures)
+}
+
+/// A facade error as a [`Failure`] entry.
+pub fn failure(vendor: Vendor, account: &str, err: &Error) -> Failure {
+    Failure {
+        vendor: err.vendor().unwrap_or(vendor),
+        account: account.to_owned(),
+        operation: err.operation().map(str::to_owned),
+        status: err.status(),
+        code: err.vendor_code().map(str::to_owned),
+        request_id: err.request_id().map(str::to_owned),
+        message: one_line(&err.to_string()),
+    }
+}
+
+/// Text on one line: control characters (line breaks included) become spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_names_every_variable_and_the_sandbox() {
+        let err = missing("Zoom", &["ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"]);
+        assert_eq!(
+            err.0,
+            "missing Zoom credentials: set ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET (or the flags of \
+             the same name), or try --sandbox for the offline example figures"
+        );
+        assert!(!err.0.contains('\n'));
+    }
+
+    #[test]
+    fn errors_become_failures() {
+        let err = Error::Api {
+            vendor: Vendor::Zoom,
+            operation: "GetPlanUsage",
+            status: 503,
+            code: Some("503".into()),
+            message: Some("down\nfor maintenance".into()),
+            request_id: Some("r-1".into()),
+        };
+        let failure = failure(Vendor::Zoom, "acct", &err);
+        assert_eq!(failure.operation.as_deref(), Some("GetPlanUsage"));
+        assert_eq!(failure.status, Some(503));
+        assert_eq!(failure.code.as_deref(), Some("503"));
+        assert_eq!(failure.request_id.as_deref(), Some("r-1"));
+        assert!(!failure.message.contains('\n'));
+    }
+}

@@ -1,0 +1,149 @@
+//! Helpers of the command-line tests: the binary with a clean environment, a sandbox in the
+//! test process, and golden files.
+
+#![allow(dead_code, reason = "each test file uses a different part")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+
+/// The binary under test, with an empty environment: no credentials, no `NO_COLOR`, no
+/// `RUST_LOG`, no `COLUMNS`, so that only what a test sets applies.
+pub fn meeting_usage() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_meeting-usage"));
+    command.env_clear();
+    command
+}
+
+/// Runs `command` and returns its output.
+pub fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run meeting-usage: {err}"))
+}
+
+/// The exit status of a finished run (`-1` when ended by a signal).
+pub fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+/// Stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Stdout parsed as JSON.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "stdout is not JSON ({err}):\n{}\nstderr:\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// A sandbox in the test process, on its own runtime so that tests can block on the child
+/// process while it serves.
+pub struct TestSandbox {
+    /// The sandbox (dropped before the runtime).
+    pub sandbox: RunningSandbox,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// The sandbox's Zoom account, client and secret, and Huawei App ID and key.
+pub const ZOOM_ACCOUNT: &str = "kKPjoUQnTVGY0D8fXtmqUg";
+pub const ZOOM_CLIENT: &str = "sandbox-client-id";
+pub const ZOOM_SECRET: &str = "sandbox-client-secret";
+pub const HUAWEI_APP_ID: &str = "fdb8e4699586458bbd10c834872dcc62";
+pub const HUAWEI_APP_KEY: &str = "test-app-key";
+
+impl TestSandbox {
+    /// Starts a sandbox on a free loopback port.
+    pub fn start() -> TestSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|err| panic!("no runtime: {err}"));
+        let sandbox = runtime
+            .block_on(Sandbox::start(
+                SandboxConfig::default(),
+                "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+            ))
+            .unwrap_or_else(|err| panic!("the sandbox does not start: {err}"));
+        TestSandbox {
+            sandbox,
+            _runtime: runtime,
+        }
+    }
+
+    /// The binary, configured with the sandbox's URLs and correct credentials for both vendors.
+    pub fn command(&self) -> Command {
+        let mut command = meeting_usage();
+        command
+            .env(
+                "ZOOM_API_URL",
+                self.sandbox.base_url("spec/zoom/billing-plans.yaml"),
+            )
+            .env(
+                "ZOOM_OAUTH_URL",
+                self.sandbox.base_url("spec/zoom/oauth.yaml"),
+            )
+            .env("ZOOM_ACCOUNT_ID", ZOOM_ACCOUNT)
+            .env("ZOOM_CLIENT_ID", ZOOM_CLIENT)
+            .env("ZOOM_CLIENT_SECRET", ZOOM_SECRET)
+            .env(
+                "HUAWEI_MEETING_API_URL",
+                self.sandbox.base_url("spec/huawei/meeting.yaml"),
+            )
+            .env("HUAWEI_MEETING_APP_ID", HUAWEI_APP_ID)
+            .env("HUAWEI_MEETING_APP_KEY", HUAWEI_APP_KEY);
+        command
+    }
+
+    /// Requests that reached `operation` so far.
+    pub fn count(&self, operation: &str) -> u64 {
+        self.sandbox.count(operation)
+    }
+}
+
+/// The crate's directory.
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compares `actual` with the golden file `tests/data/<name>`; with `UPDATE_GOLDEN=1` in the
+/// environment, writes `actual` there instead.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = crate_dir().join("tests/data").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+        }
+        std::fs::write(&path, actual)
+            .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
+        return;
+    }
+    let expected = read(&path);
+    if expected != actual {
+        panic!(
+            "{} differs from the output (run with UPDATE_GOLDEN=1 after an intended change)\n\
+             --- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
+
+/// A file's text.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
+}
