@@ -29,7 +29,10 @@ fn quick_start_commands() -> Vec<String> {
 fn readme_quick_start_has_exactly_two_commands() {
     assert_eq!(
         quick_start_commands(),
-        ["cargo xtask generate", "cargo test --workspace"]
+        [
+            "cargo run -p meeting-usage-cli -- report --sandbox",
+            "cargo test --workspace"
+        ]
     );
 }
 
