@@ -113,20 +113,24 @@ pub(crate) struct Operation {
     pub id: &'static str,
     /// Whether repeating it is harmless: its method in the spec is `GET`.
     pub safe: bool,
+    /// Its rate-limit label in the spec (`x-rate-limit`), if any.
+    pub rate_label: Option<&'static str>,
 }
 
 impl Operation {
-    /// Facts of `id` from a generated `spec::OPERATIONS` table. An id missing from the table
-    /// is treated as unsafe (never retried).
+    /// Facts of `id` from a generated `spec::OPERATIONS` table: `facts` gives its method and
+    /// rate-limit label. An id missing from the table is treated as unsafe (never retried).
     pub(crate) fn from_spec(
         vendor: Vendor,
         id: &'static str,
-        method_of: impl Fn(&str) -> Option<&'static str>,
+        facts: impl Fn(&str) -> Option<(&'static str, Option<&'static str>)>,
     ) -> Operation {
+        let (method, rate_label) = facts(id).unwrap_or(("", None));
         Operation {
             vendor,
             id,
-            safe: method_of(id) == Some("GET"),
+            safe: method == "GET",
+            rate_label,
         }
     }
 }
@@ -441,6 +445,7 @@ mod tests {
             vendor: Vendor::Zoom,
             id: "X",
             safe,
+            rate_label: None,
         };
         let policy = RetryPolicy {
             max_attempts: 3,

@@ -184,7 +184,7 @@ fn operation(id: &'static str) -> Operation {
         huawei_meeting::spec::OPERATIONS
             .iter()
             .find(|op| op.operation_id == id)
-            .map(|op| op.method)
+            .map(|op| (op.method, op.rate_limit))
     })
 }
 

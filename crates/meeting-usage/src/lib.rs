@@ -2,6 +2,7 @@
 
 mod call;
 mod error;
+mod fleet;
 mod huawei;
 mod huawei_map;
 pub mod model;
@@ -16,12 +17,19 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 pub use call::{RetryPolicy, Timeouts};
 pub use error::Error;
+pub use fleet::{
+    AccountOutcome, FleetAccounts, FleetOptions, FleetProgress, FleetReport, ProductTotal,
+    ProgressFn, RateLimiter, RateLimits, RateTier,
+};
 pub use huawei::{HuaweiEnterprise, HuaweiEnterpriseBuilder, HuaweiSite, Resource};
 pub use model::*;
 pub use size::{BYTES_PER_GB, SizeError, parse_size};
 pub use source::{BoxFuture, UsageSource, collect};
 pub use vendor_types::Secret;
-pub use zoom::{AccountPlans, AddonReceipt, AddonRequest, ZoomAccount, ZoomAccountBuilder};
+pub use zoom::{
+    AccountPlans, AddonReceipt, AddonRequest, SubAccount, SubAccounts, ZoomAccount,
+    ZoomAccountBuilder,
+};
 
 /// The `User-Agent` the facade's requests carry unless a builder sets another.
 pub const DEFAULT_USER_AGENT: &str = concat!("meeting-usage/", env!("CARGO_PKG_VERSION"));

@@ -43,30 +43,42 @@ pub trait UsageSource: Send + Sync {
 /// # Ok(()) }
 /// ```
 pub async fn collect(sources: &[&dyn UsageSource]) -> Vec<Result<UsageReport, Error>> {
+    join_all(sources.iter().map(|s| s.usage()).collect()).await
+}
+
+/// Runs every future to completion, concurrently on the current task, and returns their
+/// outputs in order (the few lines of `join_all` the facade needs).
+pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     JoinAll {
-        pending: sources.iter().map(|s| Some(s.usage())).collect(),
-        done: sources.iter().map(|_| None).collect(),
+        pending: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
+        done: Vec::new(),
     }
     .await
 }
 
-/// Polls every future until all are done (the few lines of `join_all` the facade needs).
-struct JoinAll<'a> {
-    pending: Vec<Option<BoxFuture<'a, Result<UsageReport, Error>>>>,
-    done: Vec<Option<Result<UsageReport, Error>>>,
+/// Polls every future until all are done.
+struct JoinAll<F: Future> {
+    pending: Vec<Option<Pin<Box<F>>>>,
+    done: Vec<Option<F::Output>>,
 }
 
-impl Future for JoinAll<'_> {
-    type Output = Vec<Result<UsageReport, Error>>;
+// The futures are boxed and the outputs are never pinned, so moving a `JoinAll` is fine.
+impl<F: Future> Unpin for JoinAll<F> {}
+
+impl<F: Future> Future for JoinAll<F> {
+    type Output = Vec<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        if this.done.len() != this.pending.len() {
+            this.done = this.pending.iter().map(|_| None).collect();
+        }
         let mut waiting = false;
         for (slot, done) in this.pending.iter_mut().zip(this.done.iter_mut()) {
             if let Some(future) = slot {
                 match future.as_mut().poll(cx) {
-                    Poll::Ready(result) => {
-                        *done = Some(result);
+                    Poll::Ready(output) => {
+                        *done = Some(output);
                         *slot = None;
                     }
                     Poll::Pending => waiting = true,

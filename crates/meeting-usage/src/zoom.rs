@@ -1,6 +1,8 @@
 //! Zoom: Server-to-Server OAuth, plan usage, plan information and add-on subscriptions.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
@@ -10,7 +12,11 @@ use zoom_billing::types as zt;
 
 use crate::call::{self, Operation, RetryPolicy, Timeouts};
 use crate::error::Error;
+use crate::fleet::{
+    self, AccountOutcome, FleetAccounts, FleetOptions, FleetReport, Limiters, Progress,
+};
 use crate::model::{UsageReport, Vendor};
+use crate::source::join_all;
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
 use crate::{DEFAULT_USER_AGENT, http_client, time, zoom_map};
@@ -156,10 +162,10 @@ fn operation(id: &'static str) -> Operation {
         let billing = zoom_billing::spec::OPERATIONS.iter();
         let token = oauth::spec::OPERATIONS.iter();
         billing
-            .map(|op| (op.operation_id, op.method))
-            .chain(token.map(|op| (op.operation_id, op.method)))
-            .find(|(operation_id, _)| *operation_id == id)
-            .map(|(_, method)| method)
+            .map(|op| (op.operation_id, op.method, op.rate_limit))
+            .chain(token.map(|op| (op.operation_id, op.method, op.rate_limit)))
+            .find(|(operation_id, _, _)| *operation_id == id)
+            .map(|(_, method, rate_limit)| (method, rate_limit))
     })
 }
 
@@ -204,13 +210,21 @@ impl ZoomAccount {
 
     /// Plan usage of `account_id` (`me`, or a sub account of the master account).
     pub async fn usage_of(&self, account_id: &str) -> Result<UsageReport, Error> {
+        self.usage_limited(account_id, None).await
+    }
+
+    pub(crate) async fn usage_limited(
+        &self,
+        account_id: &str,
+        limiters: Option<&Limiters>,
+    ) -> Result<UsageReport, Error> {
         let label = if account_id == "me" {
             self.account_id.as_str()
         } else {
             account_id
         };
         let usage = self
-            .call("GetPlanUsage", |api| async move {
+            .call_limited("GetPlanUsage", limiters, |api| async move {
                 api.get_plan_usage()
                     .account_id(account_id)
                     .send()
@@ -223,6 +237,109 @@ impl ZoomAccount {
             &usage,
             time::rfc3339(SystemTime::now()),
         ))
+    }
+
+    /// Plan usage of many accounts within the account's rate limit: every sub account of the
+    /// master account, or the ids given. One token serves every call; each rate label gets a
+    /// token bucket at the tier's rate shared by all calls of the run; at most
+    /// `options.concurrency` calls are in flight; a failing account is reported in its
+    /// [`AccountOutcome`] and never stops the run. Fails as a whole only when the sub-account
+    /// list cannot be read.
+    pub async fn fleet_usage(
+        &self,
+        accounts: FleetAccounts,
+        options: &FleetOptions,
+    ) -> Result<FleetReport, Error> {
+        let limiters = Limiters::new(options.limits);
+        let accounts: Vec<(String, Option<String>)> = match accounts {
+            FleetAccounts::Listed(ids) => ids.into_iter().map(|id| (id, None)).collect(),
+            FleetAccounts::AllSubAccounts => self
+                .list_sub_accounts(Some(&limiters))
+                .await?
+                .into_iter()
+                .filter_map(|a| a.id.map(|id| (id, a.account_name)))
+                .collect(),
+        };
+        let progress = Progress::new(accounts.len(), options.progress.clone());
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<UsageReport, Error>>>> =
+            Mutex::new(accounts.iter().map(|_| None).collect());
+        let workers = options.concurrency.clamp(1, accounts.len().max(1));
+        join_all(
+            (0..workers)
+                .map(|_| async {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((id, _)) = accounts.get(index) else {
+                            break;
+                        };
+                        let result = self.usage_limited(id, Some(&limiters)).await;
+                        progress.finished(result.is_ok());
+                        let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(slot) = results.get_mut(index) {
+                            *slot = Some(result);
+                        }
+                    }
+                })
+                .collect(),
+        )
+        .await;
+        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        let outcomes: Vec<AccountOutcome> = accounts
+            .into_iter()
+            .zip(results)
+            .map(|((account_id, account_name), result)| AccountOutcome {
+                result: result.unwrap_or_else(|| {
+                    Err(Error::config(format!(
+                        "{account_id}: no result (internal error)"
+                    )))
+                }),
+                account_id,
+                account_name,
+            })
+            .collect();
+        let totals = fleet::totals(outcomes.iter().filter_map(|o| o.result.as_ref().ok()));
+        Ok(FleetReport {
+            accounts: outcomes,
+            totals,
+            elapsed: progress.elapsed(),
+            rate_limited: limiters.rate_limited(),
+        })
+    }
+
+    /// Every sub account of the master account, page by page (`ListSubAccounts`, 300 a
+    /// page), as an async sequence: call [`SubAccounts::next`] until it returns `None`.
+    ///
+    /// ```no_run
+    /// # async fn demo(zoom: &meeting_usage::ZoomAccount) -> Result<(), meeting_usage::Error> {
+    /// let mut accounts = zoom.sub_accounts();
+    /// while let Some(account) = accounts.next().await {
+    ///     let account = account?;
+    ///     println!("{:?} {:?}", account.id, account.account_name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn sub_accounts(&self) -> SubAccounts<'_> {
+        SubAccounts {
+            account: self,
+            limiters: None,
+            buffer: VecDeque::new(),
+            next_token: None,
+            last_page: false,
+        }
+    }
+
+    async fn list_sub_accounts(
+        &self,
+        limiters: Option<&Limiters>,
+    ) -> Result<Vec<SubAccount>, Error> {
+        let mut pages = self.sub_accounts();
+        pages.limiters = limiters;
+        let mut all = Vec::new();
+        while let Some(account) = pages.next().await {
+            all.push(account?);
+        }
+        Ok(all)
     }
 
     /// The plans `account_id` holds (`me` for the app's own account).
@@ -273,12 +390,36 @@ impl ZoomAccount {
                 >,
             >,
     {
+        self.call_limited(id, None, send).await
+    }
+
+    /// [`call`](Self::call) paced by a fleet run's limiters: every attempt waits for a token
+    /// of the operation's rate label, and a 429 slows that label down.
+    pub(crate) async fn call_limited<T, F, Fut>(
+        &self,
+        id: &'static str,
+        limiters: Option<&Limiters>,
+        send: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(Arc<zoom_billing::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = Result<
+                    zoom_billing::ResponseValue<T>,
+                    vendor_types::CallError<zt::ZoomError>,
+                >,
+            >,
+    {
         let op = operation(id);
+        let limiter = limiters.and_then(|l| l.get(op.rate_label));
         let deadline = Instant::now() + self.timeouts.overall;
         let attempt = |_| async {
             let mut renewed = false;
             loop {
                 let api = self.api(deadline).await?;
+                if let Some(limiter) = &limiter {
+                    limiter.acquire().await;
+                }
                 let result = vendor_types::hooks::with_user_agent(
                     self.user_agent.clone(),
                     send(api.value.clone()),
@@ -291,7 +432,15 @@ impl ZoomAccount {
                         self.api.invalidate(api.generation).await;
                         renewed = true;
                     }
-                    Err(err) => return Err(call::convert(op, err)),
+                    Err(err) => {
+                        let err = call::convert(op, err);
+                        if let (Some(limiters), Error::RateLimited { retry_after, .. }) =
+                            (limiters, &err)
+                        {
+                            limiters.throttled_by_vendor(op.rate_label, *retry_after);
+                        }
+                        return Err(err);
+                    }
                 }
             }
         };
@@ -326,13 +475,7 @@ impl ZoomAccount {
                 let grant = answer.map_err(|err| match call::convert(op, err) {
                     // The token endpoint answers refused credentials with 400 or 401.
                     Error::Api {
-                        status: 400 | 401,
-                        code,
-                        message,
-                        request_id,
-                        ..
-                    }
-                    | Error::Auth {
+                        status: status @ (400 | 401),
                         code,
                         message,
                         request_id,
@@ -340,7 +483,7 @@ impl ZoomAccount {
                     } => Error::Auth {
                         vendor: Vendor::Zoom,
                         operation: op.id,
-                        status: None,
+                        status: Some(status),
                         code,
                         message,
                         request_id,
@@ -438,5 +581,86 @@ impl AddonRequest {
                 type_: addon_type,
             },
         ))
+    }
+}
+
+/// One entry of the sub-account list, as the generated client decodes it.
+pub type SubAccount = zt::SubAccount;
+
+/// Sub accounts of a master account, read page by page; see [`ZoomAccount::sub_accounts`].
+///
+/// Paging follows `next_page_token` until it is empty or absent, never `page_number`. A token
+/// that comes back unchanged ends the walk with an error instead of looping.
+pub struct SubAccounts<'a> {
+    account: &'a ZoomAccount,
+    limiters: Option<&'a Limiters>,
+    buffer: VecDeque<SubAccount>,
+    next_token: Option<String>,
+    last_page: bool,
+}
+
+impl std::fmt::Debug for SubAccounts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubAccounts")
+            .field("buffered", &self.buffer.len())
+            .field("last_page", &self.last_page)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sub accounts per page: the most Zoom allows, to spend as few MEDIUM calls as possible.
+const SUB_ACCOUNT_PAGE: u32 = 300;
+
+impl SubAccounts<'_> {
+    /// The next sub account, reading the next page when the current one is used up; `None`
+    /// after the last. After an error the sequence ends.
+    pub async fn next(&mut self) -> Option<Result<SubAccount, Error>> {
+        loop {
+            if let Some(account) = self.buffer.pop_front() {
+                return Some(Ok(account));
+            }
+            if self.last_page {
+                return None;
+            }
+            match self.read_page().await {
+                Ok(()) => {}
+                Err(err) => {
+                    self.last_page = true;
+                    return Some(Err(err));
+                }
+            }
+        }
+    }
+
+    async fn read_page(&mut self) -> Result<(), Error> {
+        let token = self.next_token.clone();
+        let page_size =
+            std::num::NonZeroU32::new(SUB_ACCOUNT_PAGE).unwrap_or(std::num::NonZeroU32::MIN);
+        let page = self
+            .account
+            .call_limited("ListSubAccounts", self.limiters, |api| {
+                let token = token.clone();
+                async move {
+                    let mut request = api.list_sub_accounts().page_size(page_size);
+                    if let Some(token) = token {
+                        request = request.next_page_token(token);
+                    }
+                    request.send().await.redact("ListSubAccounts")
+                }
+            })
+            .await?;
+        let next = page.next_page_token.filter(|t| !t.is_empty());
+        if next.is_some() && next == self.next_token {
+            return Err(Error::Decode {
+                vendor: Vendor::Zoom,
+                operation: "ListSubAccounts",
+                path: "next_page_token".into(),
+                reason: "the next page token did not change; stopping instead of looping".into(),
+            });
+        }
+        self.last_page = next.is_none();
+        self.next_token = next;
+        self.buffer.extend(page.accounts);
+        Ok(())
     }
 }

@@ -1,0 +1,447 @@
+//! Fleet reports: the usage of many Zoom accounts (every sub account of a master account, or a
+//! given list) within the account's API rate limit.
+//!
+//! Zoom limits calls per second per account and rate label (`x-rate-limit` in the spec), and
+//! every app on the account shares the budget. With N accounts and a HEAVY limit of R per
+//! second, no client finishes faster than N / R seconds; the fleet run aims at that floor
+//! without a single 429: a token bucket per rate label, shared by every call of the run, sets
+//! the pace, a bounded number of calls are in flight, and a 429 that still arrives pauses the
+//! bucket for the vendor's `Retry-After` and slows it down.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::model::UsageReport;
+
+/// A Zoom account's plan tier, which sets its per-second limits (Zoom's published table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateTier {
+    /// Free accounts: Light 4/s, Medium 2/s, Heavy 1/s.
+    Free,
+    /// Pro: Light 30/s, Medium 20/s, Heavy 10/s.
+    Pro,
+    /// Business, Education, Enterprise and Partner: Light 80/s, Medium 60/s, Heavy 40/s.
+    BusinessPlus,
+}
+
+impl RateTier {
+    /// Calls per second allowed for a rate label (`LIGHT`, `MEDIUM`, `HEAVY`,
+    /// `RESOURCE-INTENSIVE`, any case), or `None` for an unknown label.
+    ///
+    /// ```
+    /// use meeting_usage::RateTier;
+    /// assert_eq!(RateTier::Pro.per_second("HEAVY"), Some(10.0));
+    /// assert_eq!(RateTier::BusinessPlus.per_second("Medium"), Some(60.0));
+    /// ```
+    pub fn per_second(self, label: &str) -> Option<f64> {
+        let label = label.to_ascii_uppercase();
+        let [light, medium, heavy, intensive_per_minute] = match self {
+            RateTier::Free => [4.0, 2.0, 1.0, 10.0],
+            RateTier::Pro => [30.0, 20.0, 10.0, 10.0],
+            RateTier::BusinessPlus => [80.0, 60.0, 40.0, 20.0],
+        };
+        match label.as_str() {
+            "LIGHT" => Some(light),
+            "MEDIUM" => Some(medium),
+            "HEAVY" => Some(heavy),
+            "RESOURCE-INTENSIVE" | "RESOURCE_INTENSIVE" => Some(intensive_per_minute / 60.0),
+            _ => None,
+        }
+    }
+}
+
+/// How fast a fleet run may call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RateLimits {
+    /// The account tier's published limit for each operation's rate label (default Pro).
+    Tier(RateTier),
+    /// The same limit for every label, in calls per second.
+    PerSecond(f64),
+    /// No client-side limit (only to compare; expect 429s).
+    Off,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits::Tier(RateTier::Pro)
+    }
+}
+
+impl RateLimits {
+    fn per_second(self, label: Option<&str>) -> Option<f64> {
+        match self {
+            RateLimits::Tier(tier) => label.and_then(|l| tier.per_second(l)),
+            RateLimits::PerSecond(rate) => Some(rate),
+            RateLimits::Off => None,
+        }
+    }
+}
+
+/// The share of a published limit the limiter uses: a little headroom absorbs clock skew and
+/// network jitter between our pacing and the vendor's one-second windows.
+const HEADROOM: f64 = 0.97;
+
+/// A token bucket: `rate` calls per second, bursts of at most `burst`.
+///
+/// [`acquire`](RateLimiter::acquire) waits for a token; [`slow_down`](RateLimiter::slow_down)
+/// (after a 429) hands out no token until the vendor's wait is over and lowers the rate by a
+/// fifth.
+#[derive(Debug)]
+pub struct RateLimiter {
+    state: Mutex<Bucket>,
+    throttled: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+    paused_until: Option<Instant>,
+}
+
+impl RateLimiter {
+    /// A bucket of `per_second` calls per second that starts with one token (no initial burst:
+    /// the vendor's window may already hold other apps' calls).
+    pub fn new(per_second: f64, burst: u32) -> RateLimiter {
+        let rate = if per_second.is_finite() && per_second > 0.0 {
+            per_second
+        } else {
+            1.0
+        };
+        RateLimiter {
+            state: Mutex::new(Bucket {
+                rate,
+                burst: f64::from(burst.max(1)),
+                tokens: 1.0,
+                last: Instant::now(),
+                paused_until: None,
+            }),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits until a call may start.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                match bucket.paused_until {
+                    Some(until) if until > now => until - now,
+                    _ => {
+                        bucket.paused_until = None;
+                        let elapsed = now.duration_since(bucket.last).as_secs_f64();
+                        bucket.tokens = (bucket.tokens + elapsed * bucket.rate).min(bucket.burst);
+                        bucket.last = now;
+                        if bucket.tokens >= 1.0 {
+                            bucket.tokens -= 1.0;
+                            return;
+                        }
+                        Duration::from_secs_f64((1.0 - bucket.tokens) / bucket.rate)
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The vendor answered 429: no call for `retry_after` (one second when it did not say), and
+    /// a fifth less rate from then on.
+    pub fn slow_down(&self, retry_after: Option<Duration>) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+        let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(1));
+        bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
+        bucket.rate = (bucket.rate * 0.8).max(0.1);
+        bucket.tokens = 0.0;
+    }
+
+    /// The current rate, in calls per second.
+    pub fn rate(&self) -> f64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).rate
+    }
+
+    /// How many 429s this limiter was told about.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+}
+
+/// One limiter per rate label, shared by every call of a run.
+#[derive(Debug, Default)]
+pub(crate) struct Limiters {
+    limits: Option<RateLimits>,
+    by_label: Mutex<BTreeMap<String, Arc<RateLimiter>>>,
+    rate_limited: AtomicU64,
+}
+
+impl Limiters {
+    pub(crate) fn new(limits: RateLimits) -> Limiters {
+        Limiters {
+            limits: Some(limits),
+            by_label: Mutex::new(BTreeMap::new()),
+            rate_limited: AtomicU64::new(0),
+        }
+    }
+
+    /// The vendor answered 429 to a call of this label: count it, and slow the label's
+    /// limiter down (when the run has one).
+    pub(crate) fn throttled_by_vendor(&self, label: Option<&str>, retry_after: Option<Duration>) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if let Some(limiter) = self.get(label) {
+            limiter.slow_down(retry_after);
+        }
+    }
+
+    /// The limiter of a rate label, or `None` when the run is not limited.
+    pub(crate) fn get(&self, label: Option<&str>) -> Option<Arc<RateLimiter>> {
+        let rate = self.limits?.per_second(label)? * HEADROOM;
+        let key = label.unwrap_or("").to_ascii_uppercase();
+        let mut map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
+        Some(
+            map.entry(key)
+                .or_insert_with(|| Arc::new(RateLimiter::new(rate, 1)))
+                .clone(),
+        )
+    }
+
+    /// 429 answers received during the run, limited or not.
+    pub(crate) fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+}
+
+/// Progress of a fleet run, for a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FleetProgress {
+    /// Accounts finished (successfully or not).
+    pub done: usize,
+    /// Accounts in the run.
+    pub total: usize,
+    /// Accounts that failed so far.
+    pub failed: usize,
+    /// Time since the run started.
+    pub elapsed: Duration,
+}
+
+/// A callback told after every account.
+pub type ProgressFn = Arc<dyn Fn(FleetProgress) + Send + Sync>;
+
+/// How a fleet run behaves.
+#[derive(Clone)]
+pub struct FleetOptions {
+    /// The client-side rate limits (default: Zoom Pro's published limits).
+    pub limits: RateLimits,
+    /// Calls in flight at most (default 16).
+    pub concurrency: usize,
+    /// Told after every account.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions {
+            limits: RateLimits::default(),
+            concurrency: 16,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for FleetOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetOptions")
+            .field("limits", &self.limits)
+            .field("concurrency", &self.concurrency)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Which accounts a fleet run covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FleetAccounts {
+    /// Every sub account of the master account (listed first, page by page).
+    AllSubAccounts,
+    /// These account ids.
+    Listed(Vec<String>),
+}
+
+/// The outcome for one account of a fleet run.
+#[derive(Debug)]
+pub struct AccountOutcome {
+    /// The account id.
+    pub account_id: String,
+    /// Its name, when the sub-account list gave one.
+    pub account_name: Option<String>,
+    /// Its report, or why there is none (a failing account never stops the run).
+    pub result: Result<UsageReport, Error>,
+}
+
+/// Seats of one product added up over the accounts that reported it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProductTotal {
+    /// The product key (as in [`Seats::product`](crate::Seats::product)).
+    pub product: String,
+    /// Licences bought, over the accounts that reported a figure.
+    pub purchased: u64,
+    /// Licences in use.
+    pub used: u64,
+    /// Licences pending.
+    pub pending: u64,
+    /// Accounts that hold the product.
+    pub accounts: usize,
+    /// Accounts where it is over-allocated.
+    pub over_allocated_accounts: usize,
+}
+
+/// The result of a fleet run.
+#[derive(Debug)]
+pub struct FleetReport {
+    /// One outcome per account, in the order the accounts were listed or given.
+    pub accounts: Vec<AccountOutcome>,
+    /// Seat totals per product, sorted by product.
+    pub totals: Vec<ProductTotal>,
+    /// How long the run took.
+    pub elapsed: Duration,
+    /// 429 answers received during the run (the limiter's aim is zero).
+    pub rate_limited: u64,
+}
+
+impl FleetReport {
+    /// The accounts whose report has at least one over-allocated product.
+    pub fn over_allocated(&self) -> impl Iterator<Item = &UsageReport> {
+        self.accounts
+            .iter()
+            .filter_map(|a| a.result.as_ref().ok())
+            .filter(|r| r.over_allocated().next().is_some())
+    }
+
+    /// The accounts that failed.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &Error)> {
+        self.accounts
+            .iter()
+            .filter_map(|a| a.result.as_ref().err().map(|e| (a.account_id.as_str(), e)))
+    }
+}
+
+/// Adds up seats per product over the successful reports.
+pub(crate) fn totals<'a>(reports: impl Iterator<Item = &'a UsageReport>) -> Vec<ProductTotal> {
+    let mut by_product: BTreeMap<&str, ProductTotal> = BTreeMap::new();
+    for report in reports {
+        let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
+        for seats in &report.seats {
+            let total = by_product
+                .entry(seats.product())
+                .or_insert_with(|| ProductTotal {
+                    product: seats.product().to_owned(),
+                    ..ProductTotal::default()
+                });
+            total.purchased += seats.purchased().unwrap_or(0);
+            total.used += seats.used().unwrap_or(0);
+            total.pending += seats.pending().unwrap_or(0);
+            let over = seen.entry(seats.product()).or_insert(false);
+            if !*over && seats.over_allocated() {
+                total.over_allocated_accounts += 1;
+                *over = true;
+            }
+        }
+        for product in seen.keys() {
+            if let Some(total) = by_product.get_mut(product) {
+                total.accounts += 1;
+            }
+        }
+    }
+    by_product.into_values().collect()
+}
+
+/// Shared bookkeeping of a run's workers.
+pub(crate) struct Progress {
+    started: Instant,
+    total: usize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    callback: Option<ProgressFn>,
+}
+
+impl Progress {
+    pub(crate) fn new(total: usize, callback: Option<ProgressFn>) -> Progress {
+        Progress {
+            started: Instant::now(),
+            total,
+            done: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            callback,
+        }
+    }
+
+    pub(crate) fn finished(&self, ok: bool) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let failed = self.failed.load(Ordering::Relaxed) + usize::from(!ok);
+        if !ok {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(callback) = &self.callback {
+            callback(FleetProgress {
+                done,
+                total: self.total,
+                failed,
+                elapsed: self.started.elapsed(),
+            });
+        }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_bucket_paces_calls_at_its_rate() {
+        let limiter = RateLimiter::new(200.0, 1);
+        let started = Instant::now();
+        for _ in 0..101 {
+            limiter.acquire().await;
+        }
+        // 1 token at the start, then 100 at 200/s: half a second.
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(480), "{took:?}");
+        assert!(took < Duration::from_millis(800), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_429_pauses_and_slows_the_bucket() {
+        let limiter = RateLimiter::new(100.0, 1);
+        limiter.acquire().await;
+        limiter.slow_down(Some(Duration::from_millis(300)));
+        let started = Instant::now();
+        limiter.acquire().await;
+        assert!(started.elapsed() >= Duration::from_millis(290));
+        assert!((limiter.rate() - 80.0).abs() < 1e-9);
+        assert_eq!(limiter.throttled(), 1);
+    }
+
+    #[test]
+    fn limits_come_from_the_label_and_the_tier() {
+        let limiters = Limiters::new(RateLimits::Tier(RateTier::Free));
+        let heavy = limiters.get(Some("HEAVY")).unwrap();
+        assert!((heavy.rate() - HEADROOM).abs() < 1e-9);
+        assert!(Arc::ptr_eq(&heavy, &limiters.get(Some("heavy")).unwrap()));
+        assert!(limiters.get(Some("UNKNOWN")).is_none());
+        assert!(Limiters::new(RateLimits::Off).get(Some("HEAVY")).is_none());
+        let fixed = Limiters::new(RateLimits::PerSecond(200.0));
+        assert!((fixed.get(None).unwrap().rate() - 200.0 * HEADROOM).abs() < 1e-9);
+    }
+}
