@@ -21,7 +21,9 @@ use sha2::Sha256;
 use spec_core::schema::Direction;
 
 use crate::SandboxConfig;
-use crate::model::{Check, Location, Model, Op, Role, Segment, SpecModel};
+use crate::fleet::{Fleet, FleetConfig, PageTokenProblem, PageTokens};
+use crate::limits::{Admission, Limit, RateLimiter, RateLimits};
+use crate::model::{Check, FleetRole, Location, Model, Op, Role, Segment, SpecModel};
 use crate::state::{
     Fault, FaultKind, FaultQueue, InvalidFault, LoggedRequest, RateWindows, RequestLog, TokenKind,
     TokenProblem, TokenStore, unix_ms,
@@ -54,6 +56,14 @@ pub struct App {
     /// Requests whose handler panicked (answered with a 500); a bug whenever not zero.
     pub(crate) panics: std::sync::atomic::AtomicU64,
     rates: Vec<RateWindows>,
+    /// The opt-in rate-limit mode.
+    pub(crate) limiter: RateLimiter,
+    /// The opt-in fleet of generated accounts.
+    fleet: std::sync::RwLock<Option<Arc<Fleet>>>,
+    /// Signs page tokens of the fleet's lists.
+    page_tokens: PageTokens,
+    /// Page tokens of older generations are expired.
+    page_generation: std::sync::atomic::AtomicU64,
     /// Values the token-grant examples use for accounts and App IDs: the sandbox's test
     /// accounts.
     known_ids: HashSet<String>,
@@ -158,7 +168,28 @@ impl App {
                 }
             }
         }
+        let labels: Vec<Option<(crate::vendor::Family, &str)>> = model
+            .specs
+            .iter()
+            .flat_map(|spec| {
+                spec.ops
+                    .iter()
+                    .map(move |op| Some((spec.vendor.family(), op.rate_limit.as_deref()?)))
+            })
+            .collect();
+        let limiter = RateLimiter::new(&labels);
+        limiter.set(config.rate_limits.clone());
+        // A fleet that does not validate is reported by `Sandbox::start` before this point.
+        let fleet = config
+            .fleet
+            .clone()
+            .and_then(|f| Fleet::new(f).ok())
+            .map(Arc::new);
         App {
+            limiter,
+            fleet: std::sync::RwLock::new(fleet),
+            page_tokens: PageTokens::new(),
+            page_generation: Default::default(),
             rates: WINDOWS.iter().map(|_| RateWindows::new(ops)).collect(),
             log: RequestLog::new(ops),
             faults: FaultQueue::default(),
@@ -183,6 +214,31 @@ impl App {
             fault_applies(op, &fault.kind)?;
         }
         self.faults.push(fault)
+    }
+
+    /// Replaces the fleet (`None`: fleet mode off); page tokens issued before expire.
+    pub fn set_fleet(&self, config: Option<FleetConfig>) -> Result<(), String> {
+        let fleet = config.map(Fleet::new).transpose()?.map(Arc::new);
+        *self
+            .fleet
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fleet;
+        self.expire_page_tokens();
+        Ok(())
+    }
+
+    /// The fleet being served, if any.
+    pub fn fleet(&self) -> Option<Arc<Fleet>> {
+        self.fleet
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Expires every page token issued so far.
+    pub fn expire_page_tokens(&self) {
+        self.page_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Answers one request like [`handle`](Self::handle), turning a panic of the handler into
@@ -256,7 +312,21 @@ impl App {
                 (404, None, None, Ok(json_reply(404, &body)))
             }
             Routed::Op(spec, op, params) => {
-                let result = self.serve(spec, op, params, request).await;
+                // Limits come first, as at the vendor's gateway: a refused request is not
+                // looked at further.
+                let admission = self.limiter.admit(op.index);
+                let mut result = match &admission {
+                    Some(Admission::Refused { .. }) => {
+                        let path = request.uri().path().to_owned();
+                        let mut reply = self.fault_reply(spec, op, 429, &path);
+                        self.vendor_headers(spec, Some(op), request.headers(), &mut reply);
+                        Ok(reply)
+                    }
+                    _ => self.serve(spec, op, params, request).await,
+                };
+                if let (Some(admission), Ok(reply)) = (&admission, &mut result) {
+                    rate_limit_headers(admission, reply);
+                }
                 let status = result.as_ref().map_or(0, |r| r.status);
                 (status, Some(op.index), Some(op.id.clone()), result)
             }
@@ -537,7 +607,93 @@ impl App {
         {
             return self.token_role(spec, op, role, headers, body.as_ref(), path);
         }
+        if prefer.is_empty()
+            && let Some(role) = &op.fleet
+            && let Some(fleet) = self.fleet()
+            && let Some(reply) = self.fleet_reply(op, role, &fleet, query, path_params)
+        {
+            return reply;
+        }
         self.example_reply(spec, op, &prefer, path)
+    }
+
+    /// Fleet mode: a page of the generated accounts, or one account's report. `None` keeps
+    /// the example (the path parameter's own example value, or no success example).
+    fn fleet_reply(
+        &self,
+        op: &Op,
+        role: &FleetRole,
+        fleet: &Fleet,
+        query: Option<&str>,
+        path_params: &[(String, String)],
+    ) -> Option<Reply> {
+        let success = op.success()?;
+        let template = &success.examples.first()?.value;
+        let value = match role {
+            FleetRole::List(list) => {
+                let pairs = query.map(form_pairs).unwrap_or_default();
+                let get = |name: &str| {
+                    pairs
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.as_str())
+                };
+                // Validation has checked the bounds; clamp anyway rather than trust it.
+                let size = get(&list.page_size)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(list.default_page_size)
+                    .clamp(1, list.max_page_size);
+                let generation = self
+                    .page_generation
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                let now = unix_ms();
+                let offset = match get(&list.page_token).filter(|t| !t.is_empty()) {
+                    Some(token) => match self.page_tokens.check(
+                        token,
+                        now,
+                        generation,
+                        fleet.config.page_token_lifetime,
+                    ) {
+                        Ok(offset) if offset < fleet.ids.len() => offset,
+                        Ok(_) | Err(PageTokenProblem::Unknown | PageTokenProblem::Expired) => {
+                            let (status, name) = &list.invalid_token;
+                            return Some(named_example_reply(op, *status, name));
+                        }
+                    },
+                    None => list
+                        .page_number
+                        .as_deref()
+                        .and_then(get)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map_or(0, |n| {
+                            usize::try_from(n.saturating_sub(1).saturating_mul(size))
+                                .unwrap_or(usize::MAX)
+                        }),
+                };
+                fleet.page(list, template, offset, size, |next| {
+                    self.page_tokens.issue(next, now, generation)
+                })
+            }
+            FleetRole::PerAccount(per) => {
+                let id = path_params
+                    .iter()
+                    .find(|(n, _)| *n == per.parameter)
+                    .map(|(_, v)| v.as_str())?;
+                if per.parameter_example.as_deref() == Some(id) {
+                    return None;
+                }
+                if fleet.served(id).is_none() {
+                    let (status, name) = &per.not_found;
+                    return Some(named_example_reply(op, *status, name));
+                }
+                fleet.report(per, template, id)
+            }
+        };
+        let mut reply = json_reply(success.status, &value);
+        for (name, header) in &success.headers {
+            reply.headers.insert(name.clone(), header.clone());
+        }
+        Some(reply)
     }
 
     /// The documented example chosen by `Prefer` (default: the first success example).
@@ -1140,6 +1296,64 @@ impl App {
                     ),
                 }
             }
+            (Method::GET, "/__sandbox/rate-limits") => {
+                json_reply(200, &rate_limits_json(self.limiter.get().as_ref()))
+            }
+            (Method::PUT, "/__sandbox/rate-limits") => {
+                match self
+                    .control_body(request)
+                    .await
+                    .and_then(|v| rate_limits_from_json(&v))
+                {
+                    Ok(limits) => {
+                        self.limiter.set(Some(limits));
+                        no_content()
+                    }
+                    Err(message) => json_reply(
+                        400,
+                        &json!({ "error": "invalid_rate_limits", "message": message }),
+                    ),
+                }
+            }
+            (Method::DELETE, "/__sandbox/rate-limits") => {
+                self.limiter.set(None);
+                no_content()
+            }
+            (Method::GET, "/__sandbox/fleet") => json_reply(
+                200,
+                &match self.fleet() {
+                    None => json!({ "enabled": false }),
+                    Some(fleet) => json!({
+                        "enabled": true,
+                        "accounts": fleet.config.accounts,
+                        "seed": fleet.config.seed,
+                        "missing": fleet.config.missing,
+                        "page_token_lifetime_secs": fleet.config.page_token_lifetime.as_secs(),
+                    }),
+                },
+            ),
+            (Method::PUT, "/__sandbox/fleet") => {
+                match self
+                    .control_body(request)
+                    .await
+                    .and_then(|v| fleet_from_json(&v))
+                    .and_then(|config| self.set_fleet(Some(config)))
+                {
+                    Ok(()) => no_content(),
+                    Err(message) => json_reply(
+                        400,
+                        &json!({ "error": "invalid_fleet", "message": message }),
+                    ),
+                }
+            }
+            (Method::DELETE, "/__sandbox/fleet") => {
+                let _ = self.set_fleet(None);
+                no_content()
+            }
+            (Method::POST, "/__sandbox/fleet/expire-page-tokens") => {
+                self.expire_page_tokens();
+                no_content()
+            }
             (Method::DELETE, "/__sandbox/faults") => {
                 self.faults.clear();
                 Reply {
@@ -1152,11 +1366,181 @@ impl App {
                 404,
                 &json!({
                     "error": "not_found",
-                    "message": "control endpoints: GET /__sandbox/health, GET|DELETE /__sandbox/requests, POST|DELETE /__sandbox/faults"
+                    "message": CONTROL_ENDPOINTS
                 }),
             ),
         }
     }
+}
+
+/// The control endpoints, for the binary's banner and the control 404.
+pub const CONTROL_ENDPOINTS: &str = "control endpoints: GET /__sandbox/health, GET|DELETE /__sandbox/requests, POST|DELETE /__sandbox/faults, GET|PUT|DELETE /__sandbox/rate-limits, GET|PUT|DELETE /__sandbox/fleet, POST /__sandbox/fleet/expire-page-tokens";
+
+impl App {
+    /// A control request's JSON body (at most 64 KiB, within the read timeout).
+    async fn control_body(&self, request: Request<Incoming>) -> Result<Value, String> {
+        let collected = tokio::time::timeout(
+            self.config.read_timeout,
+            Limited::new(request.into_body(), 64 * 1024).collect(),
+        )
+        .await
+        .map_err(|_| "the body did not arrive in time".to_owned())?
+        .map_err(|e| e.to_string())?;
+        serde_json::from_slice(&collected.to_bytes()).map_err(|e| e.to_string())
+    }
+}
+
+fn no_content() -> Reply {
+    Reply {
+        status: 204,
+        headers: HeaderMap::new(),
+        body: ReplyBody::Empty,
+    }
+}
+
+/// The documented example `name` of the operation's `status` response (a vendor-less 500 if
+/// the model let a wrong name through, which `model` prevents).
+fn named_example_reply(op: &Op, status: u16, name: &str) -> Reply {
+    match op
+        .response(status)
+        .and_then(|r| r.examples.iter().find(|e| e.name == name))
+    {
+        Some(example) => Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: ReplyBody::Json(example.bytes.clone()),
+        },
+        None => json_reply(
+            500,
+            &json!({ "error": "sandbox_spec", "message": format!("{} has no example {name}", op.id) }),
+        ),
+    }
+}
+
+/// Zoom's rate-limit headers for an admitted or refused request; a refusal adds the limit
+/// type and `Retry-After` in seconds.
+fn rate_limit_headers(admission: &Admission, reply: &mut Reply) {
+    let (category, limit, remaining) = match admission {
+        Admission::Allowed {
+            category,
+            limit,
+            remaining,
+        } => (category, *limit, *remaining),
+        Admission::Refused {
+            category,
+            limit,
+            retry_after,
+        } => {
+            reply
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            reply
+                .headers
+                .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
+            (category, *limit, 0)
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(category) {
+        reply.headers.insert("x-ratelimit-category", value);
+    }
+    reply
+        .headers
+        .insert("x-ratelimit-limit", HeaderValue::from(limit));
+    reply
+        .headers
+        .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+}
+
+/// `{"enabled": true, "limits": {"HEAVY": {"requests": 10, "window_secs": 1}}}`.
+fn rate_limits_json(limits: Option<&RateLimits>) -> Value {
+    match limits {
+        None => json!({ "enabled": false }),
+        Some(limits) => {
+            let map: Map<String, Value> = limits
+                .iter()
+                .map(|(label, limit)| {
+                    (
+                        label.to_owned(),
+                        json!({ "requests": limit.requests, "window_secs": limit.window.as_secs() }),
+                    )
+                })
+                .collect();
+            json!({ "enabled": true, "limits": map })
+        }
+    }
+}
+
+/// `{"tier": "pro"}`, `{"limits": {"HEAVY": 200}}` (per second), or both (the numbers
+/// override the tier's).
+fn rate_limits_from_json(body: &Value) -> Result<RateLimits, String> {
+    let object = body
+        .as_object()
+        .ok_or("the body must be an object with `tier` and/or `limits`")?;
+    if let Some(key) = object.keys().find(|k| *k != "tier" && *k != "limits") {
+        return Err(format!("unknown field `{key}`; use `tier` and/or `limits`"));
+    }
+    let mut limits = match object.get("tier") {
+        None => RateLimits::new(),
+        Some(Value::String(tier)) => RateLimits::tier(tier.parse()?),
+        Some(_) => return Err("`tier` must be free, pro or business-plus".into()),
+    };
+    match object.get("limits") {
+        None => {}
+        Some(Value::Object(numbers)) => {
+            for (label, n) in numbers {
+                let n = n
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| format!("`limits.{label}` must be a whole number"))?;
+                limits = limits.with(label, Limit::per_second(n));
+            }
+        }
+        Some(_) => return Err("`limits` must map labels to requests per second".into()),
+    }
+    if limits.iter().next().is_none() {
+        return Err("no limits given; send `tier` and/or `limits`".into());
+    }
+    Ok(limits)
+}
+
+/// `{"accounts": 120, "seed": 7, "missing": [3], "page_token_lifetime_secs": 900}`.
+fn fleet_from_json(body: &Value) -> Result<FleetConfig, String> {
+    let object = body.as_object().ok_or("the body must be an object")?;
+    const FIELDS: [&str; 4] = ["accounts", "seed", "missing", "page_token_lifetime_secs"];
+    if let Some(key) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!("unknown field `{key}`; use {}", FIELDS.join(", ")));
+    }
+    let number = |key: &str| -> Result<Option<u64>, String> {
+        match object.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("`{key}` must be a whole number")),
+        }
+    };
+    let accounts = number("accounts")?.ok_or("`accounts` is required")?;
+    let mut config = FleetConfig::new(
+        usize::try_from(accounts).unwrap_or(usize::MAX),
+        number("seed")?.unwrap_or(0),
+    );
+    if let Some(missing) = object.get("missing") {
+        config.missing = missing
+            .as_array()
+            .ok_or("`missing` must be a list of positions")?
+            .iter()
+            .map(|p| {
+                p.as_u64()
+                    .and_then(|p| usize::try_from(p).ok())
+                    .ok_or_else(|| "`missing` must be a list of positions".to_owned())
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(secs) = number("page_token_lifetime_secs")? {
+        config.page_token_lifetime = Duration::from_secs(secs);
+    }
+    config.validate()?;
+    Ok(config)
 }
 
 /// An operation whose template matches the path.

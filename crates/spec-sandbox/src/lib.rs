@@ -31,6 +31,34 @@
 //!   example works as is; tokens issued at run time expire after
 //!   [`SandboxConfig::token_lifetime`].
 //!
+//! # Rate limits (opt-in)
+//!
+//! With [`SandboxConfig::rate_limits`], [`RunningSandbox::set_rate_limits`], the binary's
+//! `--rate-limit pro` (or `HEAVY=200,MEDIUM=5`), or `PUT /__sandbox/rate-limits` with
+//! `{"tier": "pro"}` or `{"limits": {"HEAVY": 200}}`, each operation's `x-rate-limit` label
+//! gets a quota per window ([`RateLimits::tier`] holds Zoom's table for Free, Pro and
+//! Business+). All requests of one vendor count as one account; operations with one label
+//! share a window, which opens with the first request after the previous one ended. A request
+//! over the quota gets the operation's documented 429 body, `Retry-After` in seconds and
+//! `X-RateLimit-Category`, `-Type: QPS`, `-Limit`, `-Remaining`. `DELETE` turns it off.
+//!
+//! # Fleet (opt-in)
+//!
+//! With [`SandboxConfig::fleet`], [`RunningSandbox::set_fleet`], `--fleet N --fleet-seed S`,
+//! or `PUT /__sandbox/fleet` with `{"accounts": N, "seed": S, "missing": [positions]}`, the
+//! operations a spec marks with `x-sandbox-fleet` answer for N generated accounts instead of
+//! their examples (`spec/README.md` documents the extension):
+//!
+//! - `role: sub-account-list` (Zoom's `GET /accounts`): the N accounts in pages of the
+//!   requested size, with signed `next_page_token`s that expire after
+//!   [`FleetConfig::page_token_lifetime`] (15 minutes) or at
+//!   [`RunningSandbox::expire_page_tokens`] (`POST /__sandbox/fleet/expire-page-tokens`); a
+//!   stale or forged token gets the error example the extension names.
+//! - `role: per-account` (plan usage): each account's own figures, derived from the seed and
+//!   its id on the spec's example; about one account in four uses more than it bought
+//!   ([`FleetConfig::over_allocated`]); `missing` positions and unknown ids get the not-found
+//!   example; the path parameter's example (`me`) keeps the spec's example.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -49,6 +77,8 @@
 //! ```
 
 mod app;
+pub mod fleet;
+pub mod limits;
 pub mod model;
 pub mod specs;
 pub mod state;
@@ -64,7 +94,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use app::FAULT_HEADER;
+pub use app::{CONTROL_ENDPOINTS, FAULT_HEADER};
+pub use fleet::FleetConfig;
+pub use limits::{Limit, RateLimits, RateTier};
 pub use state::{Fault, FaultKind, InvalidFault, LoggedRequest};
 
 /// Settings of a sandbox.
@@ -89,6 +121,12 @@ pub struct SandboxConfig {
     pub huawei_api_limit: u64,
     /// Huawei per-second limit for all environments (`X-APIG-Ratelimit-Api-Allenv`).
     pub huawei_allenv_limit: u64,
+    /// Enforced rate limits per `x-rate-limit` label (`None`, the default: nothing is
+    /// refused). See [`RateLimits`] and [`RunningSandbox::set_rate_limits`].
+    pub rate_limits: Option<RateLimits>,
+    /// A fleet of generated accounts served by the `x-sandbox-fleet` operations (`None`, the
+    /// default: they serve their examples). See [`RunningSandbox::set_fleet`].
+    pub fleet: Option<FleetConfig>,
 }
 
 impl Default for SandboxConfig {
@@ -105,6 +143,8 @@ impl Default for SandboxConfig {
             // The quotas of Huawei's documented orgRes example.
             huawei_api_limit: 100,
             huawei_allenv_limit: 200,
+            rate_limits: None,
+            fleet: None,
         }
     }
 }
@@ -115,6 +155,9 @@ pub enum StartError {
     /// An embedded spec does not compile (a build with a broken spec).
     #[error("{0}")]
     Spec(#[from] model::ModelError),
+    /// The fleet settings are out of bounds ([`FleetConfig::validate`]).
+    #[error("fleet: {0}")]
+    Fleet(String),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -135,6 +178,9 @@ impl Sandbox {
         config: SandboxConfig,
         addr: SocketAddr,
     ) -> Result<RunningSandbox, StartError> {
+        if let Some(fleet) = &config.fleet {
+            fleet.validate().map_err(StartError::Fleet)?;
+        }
         let model = model::Model::compile(specs::EMBEDDED)?;
         let app = Arc::new(app::App::new(model, config));
         let listener = TcpListener::bind(addr)
@@ -277,6 +323,40 @@ impl RunningSandbox {
     /// Makes every token issued so far expire now (the tokens of the specs' examples stay).
     pub fn expire_issued_tokens(&self) {
         self.app.tokens.expire_all_issued();
+    }
+
+    /// Turns the rate-limit mode on with these limits, or off with `None`. Windows start
+    /// afresh. Operations are limited per account (all Zoom requests are one account) and per
+    /// `x-rate-limit` label; a request over its label's limit is answered 429 with the
+    /// operation's documented 429 body, `Retry-After` (seconds) and Zoom's `X-RateLimit-*`
+    /// headers, which admitted requests carry too.
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        self.app.limiter.set(limits);
+    }
+
+    /// The rate limits being enforced, if any.
+    pub fn rate_limits(&self) -> Option<RateLimits> {
+        self.app.limiter.get()
+    }
+
+    /// Serves this fleet of generated accounts from the `x-sandbox-fleet` operations, or
+    /// turns fleet mode off with `None`. Page tokens issued before expire.
+    ///
+    /// # Errors
+    ///
+    /// When [`FleetConfig::validate`] refuses the settings (nothing changes then).
+    pub fn set_fleet(&self, fleet: Option<FleetConfig>) -> Result<(), String> {
+        self.app.set_fleet(fleet)
+    }
+
+    /// The ids of the fleet's accounts in list order (empty when fleet mode is off).
+    pub fn fleet_account_ids(&self) -> Vec<String> {
+        self.app.fleet().map(|f| f.ids.clone()).unwrap_or_default()
+    }
+
+    /// Makes every page token issued so far expire now, as if 15 minutes had passed.
+    pub fn expire_page_tokens(&self) {
+        self.app.expire_page_tokens();
     }
 
     /// Stops accepting connections, lets open ones finish their current request, and returns

@@ -76,6 +76,8 @@ pub struct Param {
     pub required: bool,
     /// Its schema and the schema's pointer.
     pub schema: (String, Value),
+    /// The parameter's `example`, if it has one.
+    pub example: Option<Value>,
 }
 
 /// A request body.
@@ -164,6 +166,62 @@ pub struct Op {
     pub role: Option<Role>,
     /// The vendor's rate-limit label (`x-rate-limit`).
     pub rate_limit: Option<String>,
+    /// What the operation does in fleet mode (`x-sandbox-fleet`).
+    pub fleet: Option<FleetRole>,
+}
+
+/// What an operation does in the sandbox's fleet mode (the spec's `x-sandbox-fleet`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FleetRole {
+    /// A paged list of the fleet's accounts.
+    List(ListRole),
+    /// A report about one account, named by a path parameter.
+    PerAccount(PerAccountRole),
+}
+
+/// A paged list of generated accounts (`role: sub-account-list`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRole {
+    /// The response's array field holding the accounts.
+    pub list: String,
+    /// The id field of each item.
+    pub id: String,
+    /// Item fields rendered from text templates (`{n}`: 1-based position, `{id}`: the id).
+    pub item: Vec<(String, String)>,
+    /// The page-size query parameter (repeated in the response under the same name).
+    pub page_size: String,
+    /// Its default (the schema's `default`, else 30).
+    pub default_page_size: u64,
+    /// Its maximum (the schema's `maximum`, else unbounded).
+    pub max_page_size: u64,
+    /// The page-number query parameter, if any (repeated in the response).
+    pub page_number: Option<String>,
+    /// The page-token query parameter (the next page's token goes into the response field of
+    /// the same name).
+    pub page_token: String,
+    /// The response field counting all records, if any.
+    pub total: Option<String>,
+    /// The response field counting pages, if any.
+    pub pages: Option<String>,
+    /// The documented error answered for an unknown, stale or expired page token: status and
+    /// example name.
+    pub invalid_token: (u16, String),
+}
+
+/// A report about one generated account (`role: per-account`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerAccountRole {
+    /// The path parameter naming the account.
+    pub parameter: String,
+    /// The parameter's example value, which keeps answering the spec's example.
+    pub parameter_example: Option<String>,
+    /// The field of what an account bought (varied per account).
+    pub capacity: String,
+    /// The field of what it uses (above `capacity` for over-allocated accounts).
+    pub used: String,
+    /// The documented error answered for an unknown or missing account: status and example
+    /// name.
+    pub not_found: (u16, String),
 }
 
 impl Op {
@@ -274,6 +332,13 @@ fn compile_ops(doc: &Value, next_index: &mut usize) -> Result<Vec<Op>, String> {
             Some(other) => return Err(format!("{id}: unknown x-sandbox-role `{other}`")),
             None => None,
         };
+        let fleet = match op.get("x-sandbox-fleet") {
+            None => None,
+            Some(ext) => Some(
+                compile_fleet(doc, ext, &params, &responses)
+                    .map_err(|e| format!("{id}: x-sandbox-fleet: {e}"))?,
+            ),
+        };
         ops.push(Op {
             index: *next_index,
             id,
@@ -289,6 +354,7 @@ fn compile_ops(doc: &Value, next_index: &mut usize) -> Result<Vec<Op>, String> {
                 .get("x-rate-limit")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            fleet,
         });
         *next_index += 1;
     }
@@ -331,9 +397,99 @@ fn compile_params(doc: &Value, operation: &openapi::Operation<'_>) -> Vec<Param>
                         .cloned()
                         .unwrap_or(Value::Object(Map::new())),
                 ),
+                example: param.value.get("example").cloned(),
             })
         })
         .collect()
+}
+
+/// Compiles an `x-sandbox-fleet` extension, checking every name it uses against the
+/// operation: the parameters it names exist where they must, the error example is documented.
+fn compile_fleet(
+    doc: &Value,
+    ext: &Value,
+    params: &[Param],
+    responses: &[Response],
+) -> Result<FleetRole, String> {
+    let text = |key: &str| -> Result<String, String> {
+        ext.get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("`{key}` (a non-empty string) is required"))
+    };
+    let optional = |key: &str| ext.get(key).and_then(Value::as_str).map(str::to_owned);
+    let param = |name: &str, location: Location| -> Result<&Param, String> {
+        params
+            .iter()
+            .find(|p| p.name == name && p.location == location)
+            .ok_or_else(|| format!("the operation has no {location:?} parameter `{name}`"))
+    };
+    let error_example = |key: &str| -> Result<(u16, String), String> {
+        let name = text(key)?;
+        responses
+            .iter()
+            .find(|r| r.status >= 400 && r.examples.iter().any(|e| e.name == name))
+            .map(|r| (r.status, name.clone()))
+            .ok_or_else(|| format!("`{key}`: no error response has an example `{name}`"))
+    };
+    match ext.get("role").and_then(Value::as_str) {
+        Some("sub-account-list") => {
+            let page_size = text("page-size")?;
+            let schema = &param(&page_size, Location::Query)?.schema.1;
+            let (_, schema) = resolve(doc, "", schema);
+            let bound = |key: &str| schema.get(key).and_then(Value::as_u64);
+            let page_number = optional("page-number");
+            if let Some(name) = &page_number {
+                param(name, Location::Query)?;
+            }
+            let page_token = text("page-token")?;
+            param(&page_token, Location::Query)?;
+            let item = match ext.get("item") {
+                None => Vec::new(),
+                Some(Value::Object(map)) => map
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Value::String(t) => Ok((k.clone(), t.clone())),
+                        _ => Err(format!("`item.{k}` must be a text template")),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err("`item` must map fields to text templates".into()),
+            };
+            Ok(FleetRole::List(ListRole {
+                list: text("list")?,
+                id: text("id")?,
+                item,
+                default_page_size: bound("default").unwrap_or(30).max(1),
+                max_page_size: bound("maximum").unwrap_or(u64::MAX).max(1),
+                page_size,
+                page_number,
+                page_token,
+                total: optional("total"),
+                pages: optional("pages"),
+                invalid_token: error_example("invalid-token")?,
+            }))
+        }
+        Some("per-account") => {
+            let parameter = text("parameter")?;
+            let declared = param(&parameter, Location::Path)?;
+            Ok(FleetRole::PerAccount(PerAccountRole {
+                parameter_example: declared
+                    .example
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                parameter,
+                capacity: text("capacity")?,
+                used: text("used")?,
+                not_found: error_example("not-found")?,
+            }))
+        }
+        Some(other) => Err(format!(
+            "unknown role `{other}`; the sandbox knows `sub-account-list` and `per-account`"
+        )),
+        None => Err("`role` is required".into()),
+    }
 }
 
 fn compile_body(doc: &Value, op_ptr: &str, op: &Value) -> Option<Body> {
@@ -596,6 +752,25 @@ mod tests {
             grant.security,
             vec![vec![Check::AppIdSignature("Authorization".into())]]
         );
+        let list = model.specs[0]
+            .ops
+            .iter()
+            .find(|o| o.id == "ListSubAccounts")
+            .unwrap();
+        let Some(FleetRole::List(role)) = &list.fleet else {
+            panic!("{:?}", list.fleet)
+        };
+        assert_eq!(
+            (role.default_page_size, role.max_page_size),
+            (30, 300),
+            "bounds come from the parameter's schema"
+        );
+        assert_eq!(role.invalid_token, (400, "expired-page-token".into()));
+        let Some(FleetRole::PerAccount(role)) = &usage.fleet else {
+            panic!("{:?}", usage.fleet)
+        };
+        assert_eq!(role.parameter_example.as_deref(), Some("me"));
+        assert_eq!(role.not_found, (404, "account-not-found".into()));
         let validate = model.specs[2]
             .ops
             .iter()
