@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use meeting_usage::{FleetAccounts, FleetOptions, RateLimits, RetryPolicy, Secret, ZoomAccount};
-use spec_sandbox::{Fault, FaultKind, RunningSandbox, Sandbox, SandboxConfig};
+use spec_sandbox::{
+    Fault, FaultKind, FleetConfig, RateLimits as SandboxLimits, RunningSandbox, Sandbox,
+    SandboxConfig,
+};
 
 async fn sandbox() -> RunningSandbox {
     Sandbox::start(SandboxConfig::default(), "127.0.0.1:0".parse().unwrap())
@@ -184,4 +187,89 @@ async fn a_429_during_the_run_slows_down_and_is_retried() {
         report.elapsed
     );
     assert_eq!(sandbox.count("GetPlanUsage"), 1 + 8 + 1);
+}
+
+async fn fleet_sandbox(accounts: usize, missing: Vec<usize>, heavy: u32) -> RunningSandbox {
+    let config = SandboxConfig {
+        fleet: Some(FleetConfig::new(accounts, 7).with_missing(missing)),
+        rate_limits: Some(SandboxLimits::per_second([
+            ("HEAVY", heavy),
+            ("MEDIUM", 20),
+        ])),
+        ..SandboxConfig::default()
+    };
+    Sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_sub_account_over_several_pages() {
+    let sandbox = fleet_sandbox(650, vec![], 1000).await;
+    let zoom = zoom(&sandbox);
+    let mut pages = zoom.sub_accounts();
+    let mut listed = Vec::new();
+    while let Some(account) = pages.next().await {
+        listed.push(account.unwrap().id.unwrap());
+    }
+    assert_eq!(listed, sandbox.fleet_account_ids());
+    // 300 a page: three pages, the last one with an empty token.
+    assert_eq!(sandbox.count("ListSubAccounts"), 3);
+}
+
+#[tokio::test]
+async fn an_expired_page_token_is_zooms_error_not_a_loop() {
+    let sandbox = fleet_sandbox(650, vec![], 1000).await;
+    let zoom = zoom(&sandbox);
+    let mut pages = zoom.sub_accounts();
+    for _ in 0..300 {
+        pages.next().await.unwrap().unwrap();
+    }
+    sandbox.expire_page_tokens();
+    let err = pages.next().await.unwrap().unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.vendor_code().is_some(), "{err}");
+    assert!(
+        pages.next().await.is_none(),
+        "the sequence ends after an error"
+    );
+}
+
+#[tokio::test]
+async fn a_fleet_run_stays_under_the_vendor_limit_with_a_missing_account() {
+    let sandbox = fleet_sandbox(120, vec![5], 100).await;
+    let zoom = zoom(&sandbox);
+    let options = FleetOptions {
+        limits: RateLimits::PerSecond(100.0),
+        concurrency: 32,
+        progress: None,
+    };
+    let report = zoom
+        .fleet_usage(FleetAccounts::AllSubAccounts, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.accounts.len(), 120);
+    assert_eq!(
+        report.rate_limited, 0,
+        "the limiter kept under the vendor's limit"
+    );
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].1.status(), Some(404));
+    let ids = sandbox.fleet_account_ids();
+    assert_eq!(failures[0].0, ids[5]);
+    // Usage differs per account, and the over-allocated ones are found.
+    let used: std::collections::BTreeSet<_> = report
+        .accounts
+        .iter()
+        .filter_map(|a| a.result.as_ref().ok())
+        .map(|r| r.seats.iter().map(|s| s.used()).collect::<Vec<_>>())
+        .collect();
+    assert!(used.len() > 10, "reports differ per account");
+    assert!(report.over_allocated().count() > 0);
+    assert!(
+        report.elapsed >= Duration::from_millis(1_100),
+        "{:?}",
+        report.elapsed
+    );
 }
