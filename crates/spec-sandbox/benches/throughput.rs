@@ -1,26 +1,45 @@
 //! Throughput and latency of `GET .../accounts/me/plans/usage` at 50 concurrent keep-alive
-//! connections on loopback: spec-sandbox against Prism (Stoplight's mock server) on the same
-//! spec, in the same run.
+//! connections on loopback: spec-sandbox against a minimal hyper server answering the same
+//! bytes (the floor: no routing, no validation, no state), and against Prism (Stoplight's mock
+//! server) on the same spec, in the same run.
 //!
 //! ```sh
 //! npm ci --prefix bench                     # Prism, pinned in bench/package-lock.json
-//! cargo bench -p spec-sandbox --bench throughput -- [--seconds 10] [--connections 50] [--warmup 2]
+//! cargo bench -p spec-sandbox --bench throughput -- [--seconds 5] [--rounds 5] [--connections 50] [--warmup 2] [--no-prism]
+//! # profile the sandbox alone under the same load (threads named `server` serve it):
+//! perf record -g --call-graph dwarf -- target/release/deps/throughput-<hash> --only sandbox --no-prism --rounds 1
 //! ```
 //!
-//! Both servers run on this machine while a small HTTP/1.1 load generator (in this binary)
+//! All servers run on this machine while a small HTTP/1.1 load generator (in this binary)
 //! sends the same request over `connections` connections, each waiting for a response before
 //! sending the next. Targets are measured one after the other, each after a warm-up, so they
-//! do not compete for CPU. Every response must be a 200; latencies are exact (every request
-//! is recorded).
+//! do not compete for CPU; the sandbox and the minimal server alternate for `rounds` rounds
+//! and their medians are compared (Prism, a hundred times slower, is measured once). Every
+//! response must be a 200; latencies are exact (every request is recorded).
+//!
+//! The minimal server is built from the sandbox's own answer: at start this binary fetches GET
+//! plan usage from the sandbox once and serves that status, those headers (less `date` and
+//! `content-length`, which hyper writes itself) and that body to every request, from
+//! `hyper::server::conn::http1` with default settings, on a runtime like the sandbox's.
+//!
+//! The server runtime's threads are named `server`, the load generator's `loadgen`, so a
+//! profile of this binary can be split by thread (`perf report --comm server`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use spec_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 
 /// The token of the OAuth spec's example response: a sandbox test token. Prism only checks
 /// that a bearer token is present.
@@ -30,22 +49,40 @@ struct Options {
     seconds: u64,
     connections: usize,
     warmup: u64,
+    rounds: usize,
+    prism: bool,
+    /// `sandbox` or `minimal`: measure only that one (for profiling).
+    only: Option<String>,
 }
 
 fn options() -> Options {
     let mut options = Options {
-        seconds: 10,
+        seconds: 5,
         connections: 50,
         warmup: 2,
+        rounds: 5,
+        prism: true,
+        only: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < args.len() {
+        if args[i] == "--no-prism" {
+            options.prism = false;
+            i += 1;
+            continue;
+        }
+        if args[i] == "--only" {
+            options.only = args.get(i + 1).cloned();
+            i += 2;
+            continue;
+        }
         let value = args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
         match (args[i].as_str(), value) {
             ("--seconds", Some(v)) => options.seconds = v.max(1),
             ("--connections", Some(v)) => options.connections = (v as usize).max(1),
             ("--warmup", Some(v)) => options.warmup = v,
+            ("--rounds", Some(v)) => options.rounds = (v as usize).max(1),
             // `cargo bench` passes `--bench`; ignore anything else.
             _ => {
                 i += 1;
@@ -59,7 +96,7 @@ fn options() -> Options {
 
 /// Results of one measurement.
 struct Measured {
-    name: &'static str,
+    name: String,
     requests: u64,
     errors: u64,
     elapsed: Duration,
@@ -175,7 +212,7 @@ async fn load(
 
 fn measure(
     client: &tokio::runtime::Runtime,
-    name: &'static str,
+    name: String,
     addr: SocketAddr,
     request: &'static [u8],
     options: &Options,
@@ -260,20 +297,133 @@ fn start_prism(
     Err("Prism did not answer within 60 s".into())
 }
 
+/// What the minimal server answers: one response, captured from the sandbox.
+struct Canned {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Sends `request` once and returns the whole response (Content-Length bodies only, which is
+/// what the sandbox sends).
+fn capture(
+    client: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    request: &'static [u8],
+) -> Result<Canned, String> {
+    let raw = client
+        .block_on(async {
+            let mut stream = TcpStream::connect(addr).await?;
+            stream.write_all(request).await?;
+            let mut raw = Vec::new();
+            let mut buffer = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.read(&mut buffer).await?;
+                if n == 0 {
+                    return Err(std::io::Error::other("connection closed"));
+                }
+                raw.extend_from_slice(&buffer[..n]);
+                let Some(end) = find(&raw, b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .ok_or_else(|| std::io::Error::other("no content-length"))?;
+                if raw.len() >= end + 4 + length {
+                    raw.truncate(end + 4 + length);
+                    return Ok::<_, std::io::Error>(raw);
+                }
+            }
+        })
+        .map_err(|e| format!("cannot fetch the sandbox's answer: {e}"))?;
+    let end = find(&raw, b"\r\n\r\n").ok_or("no header end")?;
+    let head = std::str::from_utf8(&raw[..end]).map_err(|e| e.to_string())?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.get(9..12))
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or("no status line")?;
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or("a header line without a colon")?;
+        let name = HeaderName::try_from(name.trim()).map_err(|e| e.to_string())?;
+        // hyper writes these itself.
+        if name == DATE || name == CONTENT_LENGTH || name == CONNECTION {
+            continue;
+        }
+        let value = HeaderValue::try_from(value.trim()).map_err(|e| e.to_string())?;
+        headers.append(name, value);
+    }
+    Ok(Canned {
+        status,
+        headers,
+        body: Bytes::copy_from_slice(&raw[end + 4..]),
+    })
+}
+
+/// The floor: hyper's HTTP/1.1 server answering `canned` to every request, no routing.
+/// Serves on the current runtime until the returned task is aborted.
+async fn start_minimal(
+    canned: Canned,
+) -> std::io::Result<(tokio::task::JoinHandle<()>, SocketAddr)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let canned = std::sync::Arc::new(canned);
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let canned = canned.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let mut response = Response::new(Full::new(canned.body.clone()));
+                    *response.status_mut() = canned.status;
+                    *response.headers_mut() = canned.headers.clone();
+                    async move { Ok::<_, std::convert::Infallible>(response) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok((task, addr))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+fn runtime(name: &str, threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 fn main() {
     let options = options();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let threads = 2;
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let client = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let server_runtime = runtime("server", threads);
+    let client = runtime("loadgen", threads);
 
     let sandbox = server_runtime
         .block_on(Sandbox::start(
@@ -281,46 +431,94 @@ fn main() {
             "127.0.0.1:0".parse().expect("an address"),
         ))
         .expect("the sandbox starts");
-    let ours = measure(
-        &client,
-        "spec-sandbox",
-        sandbox.addr(),
-        request_bytes("/zoom/v2/accounts/me/plans/usage"),
-        &options,
-    );
-    drop(sandbox);
-
-    let (mut prism, prism_addr) = match start_prism(&root, &client) {
-        Ok(started) => started,
+    let sandbox_request = request_bytes("/zoom/v2/accounts/me/plans/usage");
+    let canned = match capture(&client, sandbox.addr(), sandbox_request) {
+        Ok(canned) if canned.status == StatusCode::OK => canned,
+        Ok(canned) => {
+            eprintln!("error: the sandbox answered {}", canned.status);
+            std::process::exit(2);
+        }
         Err(message) => {
             eprintln!("error: {message}");
             std::process::exit(2);
         }
     };
-    let theirs = measure(
-        &client,
-        "prism 5.16.0",
-        prism_addr,
-        request_bytes("/accounts/me/plans/usage"),
-        &options,
-    );
-    let _ = prism.kill();
-    let _ = prism.wait();
+    let canned_size = canned.body.len();
+    let canned_headers = canned.headers.len();
+    let (minimal, minimal_addr) = server_runtime
+        .block_on(start_minimal(canned))
+        .expect("the minimal server starts");
+    let minimal_request = request_bytes("/zoom/v2/accounts/me/plans/usage");
+
+    // Alternate the two so that a noisy neighbour falls on both alike.
+    let only = options.only.as_deref();
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    for round in 1..=options.rounds {
+        if only != Some("minimal") {
+            ours.push(measure(
+                &client,
+                format!("spec-sandbox #{round}"),
+                sandbox.addr(),
+                sandbox_request,
+                &options,
+            ));
+        }
+        if only != Some("sandbox") {
+            floor.push(measure(
+                &client,
+                format!("minimal #{round}"),
+                minimal_addr,
+                minimal_request,
+                &options,
+            ));
+        }
+    }
+    drop(sandbox);
+    minimal.abort();
+
+    let theirs = if options.prism {
+        let (mut prism, prism_addr) = match start_prism(&root, &client) {
+            Ok(started) => started,
+            Err(message) => {
+                eprintln!("error: {message} (or pass --no-prism)");
+                std::process::exit(2);
+            }
+        };
+        let theirs = measure(
+            &client,
+            "prism 5.16.0".to_owned(),
+            prism_addr,
+            request_bytes("/accounts/me/plans/usage"),
+            &options,
+        );
+        let _ = prism.kill();
+        let _ = prism.wait();
+        Some(theirs)
+    } else {
+        None
+    };
 
     println!(
-        "GET plan usage, {} connections, {} s measured after {} s warm-up, loopback, {} cores",
+        "GET plan usage ({canned_size} B body, {canned_headers} headers), {} connections, {} s measured after {} s warm-up, {} rounds, loopback, {} cores",
         options.connections,
         options.seconds,
         options.warmup,
+        options.rounds,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<14} {:>12} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "{:<18} {:>12} {:>9} {:>9} {:>9} {:>9} {:>8}",
         "", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"
     );
-    for m in [&ours, &theirs] {
+    let mut all: Vec<&Measured> = Vec::new();
+    for round in 0..options.rounds {
+        all.extend(ours.get(round));
+        all.extend(floor.get(round));
+    }
+    all.extend(theirs.as_ref());
+    for m in &all {
         println!(
-            "{:<14} {:>12.0} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            "{:<18} {:>12.0} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
             m.name,
             m.rps(),
             m.percentile(0.50),
@@ -330,12 +528,43 @@ fn main() {
             m.errors
         );
     }
-    println!(
-        "\nspec-sandbox: {:.1}x Prism's throughput; p99 {:.3} ms (goal: 10x and under 2 ms)",
-        ours.rps() / theirs.rps(),
-        ours.percentile(0.99)
+    let med = |rounds: &[Measured], pick: fn(&Measured) -> f64| {
+        median(&mut rounds.iter().map(pick).collect::<Vec<_>>())
+    };
+    let (ours_rps, ours_p99) = (
+        med(&ours, Measured::rps),
+        med(&ours, |m| m.percentile(0.99)),
     );
-    if ours.errors > 0 || theirs.errors > 0 {
+    let (floor_rps, floor_p99) = (
+        med(&floor, Measured::rps),
+        med(&floor, |m| m.percentile(0.99)),
+    );
+    println!(
+        "\nmedians of {} rounds: spec-sandbox {ours_rps:.0} requests/s, p99 {ours_p99:.3} ms; \
+         minimal {floor_rps:.0} requests/s, p99 {floor_p99:.3} ms",
+        options.rounds
+    );
+    if !ours.is_empty() && !floor.is_empty() {
+        let ratios = median(
+            &mut ours
+                .iter()
+                .zip(&floor)
+                .map(|(a, b)| a.rps() / b.rps())
+                .collect::<Vec<_>>(),
+        );
+        println!(
+            "spec-sandbox: {:.2}x the minimal server's throughput (median of per-round ratios {ratios:.2}x; goal: at least 0.8x), p99 {ours_p99:.3} ms (goal: under 2 ms)",
+            ours_rps / floor_rps
+        );
+    }
+    if let Some(theirs) = &theirs {
+        println!(
+            "spec-sandbox: {:.1}x Prism's throughput (Prism p99 {:.3} ms)",
+            ours_rps / theirs.rps(),
+            theirs.percentile(0.99)
+        );
+    }
+    if all.iter().any(|m| m.errors > 0) {
         eprintln!("error: some responses were not 200; the figures are not comparable");
         std::process::exit(1);
     }
