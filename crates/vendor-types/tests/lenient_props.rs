@@ -94,9 +94,12 @@ fn expected<T: Model>(value: &Value) -> Option<T> {
 /// the re-encoding.
 fn check_value<T: Model>(value: &Value) -> Result<(), TestCaseError> {
     let text = serde_json::to_string(value).expect("a JSON value encodes");
+    // serde_json may read a decimal back a few units in the last place off (see
+    // `finite_floats_decode`): the text is held to what serde_json reads from it.
+    let reread: Value = serde_json::from_str(&text).expect("its own text decodes");
     let from_value = serde_json::from_value::<Lenient<T>>(value.clone());
     let from_text = serde_json::from_str::<Lenient<T>>(&text);
-    for decoded in [from_value, from_text] {
+    for (decoded, value) in [(from_value, value), (from_text, &reread)] {
         match (decoded, expected::<T>(value)) {
             (Ok(lenient), Some(want)) => {
                 prop_assert!(T::same(lenient.get(), want), "{} gave {:?}", text, lenient);
@@ -350,12 +353,10 @@ proptest! {
     ) {
         let number_text = serde_json::to_string(&x).expect("a finite f64 encodes");
         let number: Lenient<f64> = serde_json::from_str(&number_text).expect("decodes");
-        // serde_json reads JSON numbers to within one unit in the last place (exactly only with
-        // its `float_roundtrip` feature), so compare with what it reads for a plain `f64`.
+        // serde_json reads JSON numbers to within a few units in the last place (exactly only
+        // with its `float_roundtrip` feature), so compare with what it reads for a plain `f64`.
         let plain: f64 = serde_json::from_str(&number_text).expect("decodes");
         prop_assert_eq!(number.get().to_bits(), plain.to_bits());
-        let one_unit = (x.abs() * f64::EPSILON).max(f64::from_bits(1));
-        prop_assert!((number.get() - x).abs() <= one_unit);
         prop_assert_eq!(
             serde_json::to_string(&number).expect("encodes"),
             serde_json::to_string(&plain).expect("encodes")
