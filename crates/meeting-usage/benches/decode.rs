@@ -1,7 +1,7 @@
 //! Decoding each seed payload (`tests/fixtures/seeds/*.json`) through the generated types,
 //! against `serde_json::from_slice::<serde_json::Value>` of the same bytes, in the same run.
 //!
-//! `cargo bench -p meeting-usage --bench decode -- [--samples 201] [--batch-ms 2] [--warmup-ms 500]`
+//! `cargo bench -p meeting-usage --bench decode -- [--samples 1001] [--batch-ms 1] [--warmup-ms 500]`
 //!
 //! Each case is a pair of closures over the same bytes. After a warm-up, the two are timed in
 //! alternating samples (A, B, A, B, ...), so that noise from other processes falls on both
@@ -36,8 +36,8 @@ struct Args {
 
 fn args() -> BenchResult<Args> {
     let mut parsed = Args {
-        samples: 201,
-        batch: Duration::from_millis(2),
+        samples: 1001,
+        batch: Duration::from_millis(1),
         warmup: Duration::from_millis(500),
     };
     let mut args = std::env::args().skip(1);
