@@ -11,7 +11,9 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::de::DeserializeOwned;
 use vendor_types::{CallError, VendorError};
+use zoom_billing::{Error as ClientError, ResponseValue};
 
 use crate::error::Error;
 use crate::model::Vendor;
@@ -203,6 +205,27 @@ fn timeout(op: Operation) -> Error {
     }
 }
 
+/// A generated call's result with its error redacted; for a status the spec does not document,
+/// the body is read so the vendor's code (or a short redacted excerpt) is kept (see
+/// `vendor_types::redact_reading_body`).
+pub(crate) trait ReadBody<T, E> {
+    async fn redact_reading_body(
+        self,
+        operation: &'static str,
+    ) -> Result<ResponseValue<T>, CallError<E>>;
+}
+
+impl<T: DeserializeOwned, E: VendorError + DeserializeOwned> ReadBody<T, E>
+    for Result<ResponseValue<T>, ClientError<E>>
+{
+    async fn redact_reading_body(
+        self,
+        operation: &'static str,
+    ) -> Result<ResponseValue<T>, CallError<E>> {
+        vendor_types::redact_reading_body(self, operation).await
+    }
+}
+
 /// Whether a documented error means "the token is no longer good": 401 with Zoom's code 124,
 /// Huawei's `USG.000000004` or `MMC.118000001`, or a 401 without a code.
 pub(crate) fn is_expired_token<E: VendorError>(err: &CallError<E>) -> bool {
@@ -270,12 +293,16 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
             request_id,
         },
         CallError::UnexpectedStatus {
-            status, request_id, ..
+            status,
+            request_id,
+            excerpt,
+            ..
         } => Error::UnexpectedResponse {
             vendor,
             operation,
             status,
             request_id,
+            excerpt,
         },
         CallError::Transport { source, .. } if source.is_timeout() => Error::Timeout {
             vendor,
@@ -464,6 +491,7 @@ mod tests {
                             operation: "X",
                             status: 503,
                             request_id: None,
+                            excerpt: None,
                         })
                     }
                 })

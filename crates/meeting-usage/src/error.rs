@@ -93,8 +93,9 @@ pub enum Error {
         /// A write whose request may have reached the vendor before the connection broke.
         may_have_applied: bool,
     },
-    /// A status the spec does not document for the operation.
-    #[error("{vendor} {operation}: unexpected HTTP {status}{}", detail(None, &None, &None, request_id))]
+    /// A status the spec does not document for the operation (and a body that is not the
+    /// vendor's error body).
+    #[error("{vendor} {operation}: unexpected HTTP {status}{}", detail(None, &None, excerpt, request_id))]
     UnexpectedResponse {
         /// The vendor.
         vendor: Vendor,
@@ -104,6 +105,8 @@ pub enum Error {
         status: u16,
         /// The vendor's request id.
         request_id: Option<String>,
+        /// The start of the body, on one line, with anything that looks like a token masked.
+        excerpt: Option<String>,
     },
     /// The answer does not decode into the spec's type.
     #[error("{vendor} {operation}: the answer does not decode at `{path}`: {reason}")]

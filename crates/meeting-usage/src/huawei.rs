@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::call::ReadBody as _;
 use huawei_meeting::app_auth::{AppCredentials, SigningInput, new_nonce};
 use huawei_meeting::types as ht;
 use reqwest::header::HeaderValue;
-use vendor_types::Redact as _;
 
 use crate::call::{self, Operation, RetryPolicy, Timeouts};
 use crate::error::Error;
@@ -227,14 +227,16 @@ impl HuaweiEnterprise {
                     .x_access_token(token)
                     .send()
                     .await
-                    .redact("ShowOrgRes")
+                    .redact_reading_body("ShowOrgRes")
+                    .await
             }),
             self.call("ShowCorpResource", |api, token| async move {
                 api.show_corp_resource()
                     .x_access_token(token)
                     .send()
                     .await
-                    .redact("ShowCorpResource")
+                    .redact_reading_body("ShowCorpResource")
+                    .await
             }),
             self.resources(None),
         )?;
@@ -286,7 +288,11 @@ impl HuaweiEnterprise {
                     if let Some(filter) = filter {
                         request = request.type_(filter);
                     }
-                    request.send().await.redact("SearchCorpResources")
+                    request
+                        .send()
+                        .await
+                        .redact_reading_body("SearchCorpResources")
+                        .await
                 })
                 .await?;
             let received = page.data.len();
@@ -381,7 +387,7 @@ impl HuaweiEnterprise {
                         .send(),
                 );
                 let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.redact("CreateAppIdToken"),
+                    Ok(answer) => answer.redact_reading_body("CreateAppIdToken").await,
                     Err(_) => {
                         return Err(Error::Timeout {
                             vendor: Vendor::Huawei,

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::call::ReadBody as _;
 use reqwest::header::HeaderValue;
-use vendor_types::Redact as _;
 use zoom_billing::oauth;
 use zoom_billing::types as zt;
 
@@ -229,7 +229,8 @@ impl ZoomAccount {
                     .account_id(account_id)
                     .send()
                     .await
-                    .redact("GetPlanUsage")
+                    .redact_reading_body("GetPlanUsage")
+                    .await
             })
             .await?;
         Ok(zoom_map::zoom_report(
@@ -349,7 +350,8 @@ impl ZoomAccount {
                 .account_id(account_id)
                 .send()
                 .await
-                .redact("GetAccountPlanInformation")
+                .redact_reading_body("GetAccountPlanInformation")
+                .await
         })
         .await
     }
@@ -372,7 +374,8 @@ impl ZoomAccount {
                     .body(body)
                     .send()
                     .await
-                    .redact("SubscribeAccountToAnAdditionalPlan")
+                    .redact_reading_body("SubscribeAccountToAnAdditionalPlan")
+                    .await
             }
         })
         .await
@@ -463,7 +466,7 @@ impl ZoomAccount {
                     self.oauth.request_access_token().body(grant).send(),
                 );
                 let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.redact("RequestAccessToken"),
+                    Ok(answer) => answer.redact_reading_body("RequestAccessToken").await,
                     Err(_) => {
                         return Err(Error::Timeout {
                             vendor: Vendor::Zoom,
@@ -645,7 +648,11 @@ impl SubAccounts<'_> {
                     if let Some(token) = token {
                         request = request.next_page_token(token);
                     }
-                    request.send().await.redact("ListSubAccounts")
+                    request
+                        .send()
+                        .await
+                        .redact_reading_body("ListSubAccounts")
+                        .await
                 }
             })
             .await?;

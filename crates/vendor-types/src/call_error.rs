@@ -68,7 +68,7 @@ pub enum CallError<E> {
         /// The decoded error body.
         body: E,
     },
-    /// A status the spec does not document for the operation (the body is not read).
+    /// A status the spec does not document for the operation.
     UnexpectedStatus {
         /// The operation.
         operation: &'static str,
@@ -78,6 +78,9 @@ pub enum CallError<E> {
         request_id: Option<String>,
         /// The `Retry-After` header as sent, if any.
         retry_after: Option<String>,
+        /// The start of the body, redacted (see [`redact_excerpt`]); only when the body was
+        /// read ([`redact_reading_body`]).
+        excerpt: Option<String>,
     },
     /// The body arrived but does not decode into the operation's type.
     Decode {
@@ -129,9 +132,14 @@ impl<E: VendorError> fmt::Debug for CallError<E> {
                     .field("message", &body.message());
             }
             CallError::UnexpectedStatus {
-                status, request_id, ..
+                status,
+                request_id,
+                excerpt,
+                ..
             } => {
-                out.field("status", status).field("request_id", request_id);
+                out.field("status", status)
+                    .field("request_id", request_id)
+                    .field("excerpt", excerpt);
             }
             CallError::Decode { path, reason, .. } => {
                 out.field("path", path).field("reason", reason);
@@ -154,12 +162,17 @@ impl<E: VendorError> fmt::Display for CallError<E> {
                 ..
             } => write!(f, "HTTP {status}{}", vendor_detail(body, request_id)),
             CallError::UnexpectedStatus {
-                status, request_id, ..
-            } => write!(
-                f,
-                "undocumented HTTP {status}{}",
-                request_id_detail(request_id)
-            ),
+                status,
+                request_id,
+                excerpt,
+                ..
+            } => {
+                write!(f, "undocumented HTTP {status}")?;
+                if let Some(excerpt) = excerpt {
+                    write!(f, ": {excerpt}")?;
+                }
+                f.write_str(&request_id_detail(request_id))
+            }
             CallError::Decode { path, reason, .. } => {
                 write!(f, "the response does not decode at `{path}`: {reason}")
             }
@@ -340,6 +353,7 @@ impl<E: VendorError + DeserializeOwned> CallError<E> {
                 status: response.status().as_u16(),
                 request_id: request_id::<E>(response.headers()),
                 retry_after: header(response.headers(), "retry-after"),
+                excerpt: None,
             },
             Error::InvalidResponsePayload(bytes, error) => {
                 let (path, reason) = locate::<T>(&bytes)
@@ -365,6 +379,107 @@ impl<E: VendorError + DeserializeOwned> CallError<E> {
             },
         }
     }
+}
+
+/// How much of an undocumented answer's body [`redact_reading_body`] reads.
+const EXCERPT_READ_LIMIT: usize = 16 * 1024;
+
+/// Like [`Redact::redact`], and for a status the spec does not document, reads the start of
+/// the body: when it is the vendor's error body (it decodes into `E` and has a code), the
+/// error becomes [`CallError::Vendor`] with that code; otherwise it keeps a short redacted
+/// excerpt. Gateways and proxies answer outages with statuses nobody documented, and the
+/// vendor's code or a proxy's one-line reason is what an operator needs.
+pub async fn redact_reading_body<T, E>(
+    result: Result<ResponseValue<T>, Error<E>>,
+    operation: &'static str,
+) -> Result<ResponseValue<T>, CallError<E>>
+where
+    T: DeserializeOwned,
+    E: VendorError + DeserializeOwned,
+{
+    match result {
+        Ok(value) => Ok(value),
+        Err(Error::UnexpectedResponse(mut response)) => {
+            let status = response.status().as_u16();
+            let request_id = request_id::<E>(response.headers());
+            let retry_after = header(response.headers(), "retry-after");
+            let mut body = Vec::new();
+            while body.len() < EXCERPT_READ_LIMIT {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            if let Ok(decoded) = serde_json::from_slice::<E>(&body)
+                && decoded.code().is_some()
+            {
+                let request_id = request_id.or_else(|| decoded.request_id());
+                return Err(CallError::Vendor {
+                    operation,
+                    status,
+                    request_id,
+                    retry_after,
+                    body: decoded,
+                });
+            }
+            Err(CallError::UnexpectedStatus {
+                operation,
+                status,
+                request_id,
+                retry_after,
+                excerpt: Some(redact_excerpt(&body)).filter(|e| !e.is_empty()),
+            })
+        }
+        Err(other) => Err(CallError::from_client::<T>(other, operation)),
+    }
+}
+
+/// At most 120 characters of a body, on one line, with every run of 20 or more characters
+/// that could be a token (letters, digits and `-._~+/=`) replaced by `***`.
+///
+/// ```
+/// use vendor_types::redact_excerpt;
+/// assert_eq!(
+///     redact_excerpt(b"<html>\n<h1>502 Bad Gateway</h1> token eyJhbGciOiJIUzI1NiJ9abcdef"),
+///     "<html> <h1>502 Bad Gateway</h1> token ***"
+/// );
+/// ```
+pub fn redact_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut run = String::new();
+    let is_token_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=');
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 20 {
+            out.push_str("***");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            run.push(c);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if !(c == ' ' && (out.is_empty() || out.ends_with(' '))) {
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    let trimmed = out.trim_end();
+    let mut excerpt: String = trimmed.chars().take(120).collect();
+    if trimmed.chars().count() > 120 {
+        excerpt.push('…');
+    }
+    excerpt
 }
 
 fn request_id<E: VendorError>(headers: &reqwest::header::HeaderMap) -> Option<String> {

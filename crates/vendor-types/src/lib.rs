@@ -28,7 +28,9 @@ mod lenient;
 mod one_or_many;
 mod secret;
 
-pub use call_error::{CallError, Redact, VendorError, scrub as scrub_quoted};
+pub use call_error::{
+    CallError, Redact, VendorError, redact_excerpt, redact_reading_body, scrub as scrub_quoted,
+};
 pub use lenient::{Lenient, LenientNumber};
 pub use one_or_many::OneOrMany;
 pub use secret::Secret;
