@@ -7,20 +7,30 @@
 //! `plan_*` key the spec knows, and an `extra` map with every key it does not know yet. Zoom
 //! adds plan keys several times a year, so the mapping does not name the known fields one by
 //! one (which would lose a key the moment the spec learns it and the field list here does
-//! not): it re-encodes the decoded report to its JSON members (known fields and `extra`
-//! alike) and decodes each member again into a generated type, chosen by its shape:
+//! not): it walks the report's serde encoding (known fields and `extra` alike) and reads each
+//! member by its shape:
 //!
-//! - `plan_recording` (at the top or inside a group) → [`RecordingUsage`] → one
+//! - `plan_recording` (at the top or inside a group) → the fields of [`RecordingUsage`] → one
 //!   [`Storage`] row;
 //! - any other `plan_*` key holding an object of seat fields, or a list of them (Zoom sends
-//!   both forms for several keys) → [`UnitedPlanUsage`], the generated schema with every seat
-//!   field (`hosts`, `usage`, `pending`, `type`, plus `name`) → one [`Seats`] row per entry.
-//!   `hosts` is bought, `usage` assigned, `pending` waiting; `product` is the key;
+//!   both forms for several keys) → the fields of [`UnitedPlanUsage`], the generated schema
+//!   with every seat field (`hosts`, `usage`, `pending`, `type`, plus `name`) → one [`Seats`]
+//!   row per entry. `hosts` is bought, `usage` assigned, `pending` waiting; `product` is the
+//!   key;
 //! - a `plan_*` key holding an object whose members are themselves `plan_*` keys (a group
 //!   such as `plan_znode`, `plan_zcc` or `plan_phone`, which Zoom nests in other plan
 //!   responses) → each member in turn, with the dotted product key `plan_zcc.plan_usage`.
 //!
 //! Adding a plan key to the spec therefore needs no change here.
+//!
+//! The walk is a small [`serde::Serializer`] that records the encoding as a [`Node`] tree: a
+//! `serde_json::Value` without its hash maps (objects are member lists in order) whose object
+//! keys of the generated types are not copied. The common shapes are read straight from it;
+//! a value of an odd shape is turned into a `serde_json::Value` and decoded through the
+//! generated type, so that what ends up in `unrecognized` (value and reason) is exactly what
+//! decoding says. The result is the same as re-encoding the report to a `Value` and decoding
+//! every member again (the tests compare both on arbitrary reports), at a fraction of the
+//! cost.
 //!
 //! # What goes to `unrecognized`
 //!
@@ -42,7 +52,10 @@
 //! "not reported": the part is kept with its text and no bytes, so its total is `null`, but it
 //! is not listed as unrecognized.
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::ser::{self, Serialize};
 use serde_json::Value;
 use zoom_billing::types::{PlanUsageReport, RecordingUsage, UnitedPlanUsage};
 
@@ -85,15 +98,20 @@ pub(crate) fn zoom_report(
     let mut mapper = Mapper {
         report: UsageReport::new(Vendor::Zoom, account, collected_at),
     };
-    match serde_json::to_value(usage) {
-        Ok(Value::Object(members)) => {
-            for (key, value) in &members {
-                mapper.top_level(key, value);
+    match usage.serialize(NodeSerializer) {
+        Ok(Node::Map(members)) => {
+            mapper.report.seats.reserve(members.len());
+            for (key, value) in members {
+                mapper.top_level(key.as_str(), value);
             }
         }
-        Ok(other) => mapper.unrecognized("", other, "the plan usage report is not an object"),
+        Ok(other) => mapper.unrecognized(
+            &Path::Root,
+            other.into_value(),
+            "the plan usage report is not an object",
+        ),
         Err(error) => mapper.unrecognized(
-            "",
+            &Path::Root,
             Value::Null,
             format!("the decoded plan usage report could not be re-encoded: {error}"),
         ),
@@ -103,23 +121,745 @@ pub(crate) fn zoom_report(
     report
 }
 
+// ---------------------------------------------------------------------------------------------
+// The encoding of the report as a tree.
+
+/// An object key: the generated types' own keys are `'static` and not copied.
+#[derive(Debug)]
+enum Key {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl Key {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Static(key) => key,
+            Key::Owned(key) => key,
+        }
+    }
+
+    /// A key met as text: a known member name is kept as its `'static` copy.
+    fn intern(key: &str) -> Key {
+        // The members every plan entry or recording object has.
+        Key::Static(match key {
+            "hosts" => "hosts",
+            "usage" => "usage",
+            "pending" => "pending",
+            "type" => "type",
+            "name" => "name",
+            "active_hosts" => "active_hosts",
+            "plan_storage" => "plan_storage",
+            "free_storage" => "free_storage",
+            "plan_storage_usage" => "plan_storage_usage",
+            "free_storage_usage" => "free_storage_usage",
+            "plan_storage_exceed" => "plan_storage_exceed",
+            "max_exceed_date" => "max_exceed_date",
+            _ => return Key::Owned(key.to_owned()),
+        })
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Key::Static(key) => key.to_owned(),
+            Key::Owned(key) => key,
+        }
+    }
+}
+
+/// A serde-encoded value: what `serde_json::to_value` would build, with objects as member
+/// lists in encoding order instead of hash maps.
+#[derive(Debug)]
+enum Node {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+impl Node {
+    /// The `serde_json::Value` of this node, as `serde_json::to_value` makes it (a repeated
+    /// object key keeps its first position and its last value).
+    fn into_value(self) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(value) => Value::Bool(value),
+            Node::I64(value) => Value::from(value),
+            Node::U64(value) => Value::from(value),
+            Node::F64(value) => Value::from(value),
+            Node::Str(value) => Value::String(value),
+            Node::Seq(items) => Value::Array(items.into_iter().map(Node::into_value).collect()),
+            Node::Map(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(key, value)| (key.into_string(), value.into_value()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A licence count as `Option<i64>` decodes it; `Err` for any other value.
+    fn as_count(&self) -> Result<Option<i64>, ()> {
+        match *self {
+            Node::Null => Ok(None),
+            Node::I64(value) => Ok(Some(value)),
+            Node::U64(value) => i64::try_from(value).map(Some).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+
+    /// Whether `Option<String>` decodes this value.
+    fn is_text_or_null(&self) -> bool {
+        matches!(self, Node::Null | Node::Str(_))
+    }
+
+    fn into_text(self) -> Option<String> {
+        match self {
+            Node::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// Why the report could not be encoded (a map key that is not text, a 128-bit integer out of
+/// range: neither occurs in the generated types).
+#[derive(Debug)]
+struct EncodeError(String);
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+impl ser::Error for EncodeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        EncodeError(msg.to_string())
+    }
+}
+
+/// Encodes a value as a [`Node`], with `serde_json::to_value`'s conventions (non-finite
+/// floats are `null`, bytes a list of numbers, enum variants externally tagged).
+struct NodeSerializer;
+
+/// A list being encoded.
+struct SeqBuilder(Vec<Node>);
+
+/// An object being encoded.
+struct MapBuilder {
+    members: Vec<(Key, Node)>,
+    key: Option<Key>,
+}
+
+/// A tuple or struct variant being encoded: `{variant: contents}`.
+struct VariantBuilder<T> {
+    variant: &'static str,
+    contents: T,
+}
+
+fn variant(name: &'static str, value: Node) -> Node {
+    Node::Map(vec![(Key::Static(name), value)])
+}
+
+impl ser::Serializer for NodeSerializer {
+    type Ok = Node;
+    type Error = EncodeError;
+    type SerializeSeq = SeqBuilder;
+    type SerializeTuple = SeqBuilder;
+    type SerializeTupleStruct = SeqBuilder;
+    type SerializeTupleVariant = VariantBuilder<SeqBuilder>;
+    type SerializeMap = MapBuilder;
+    type SerializeStruct = MapBuilder;
+    type SerializeStructVariant = VariantBuilder<MapBuilder>;
+
+    fn serialize_bool(self, v: bool) -> Result<Node, EncodeError> {
+        Ok(Node::Bool(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Node, EncodeError> {
+        Ok(Node::I64(v.into()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Node, EncodeError> {
+        Ok(Node::I64(v.into()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Node, EncodeError> {
+        Ok(Node::I64(v.into()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Node, EncodeError> {
+        Ok(Node::I64(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Node, EncodeError> {
+        if let Ok(v) = u64::try_from(v) {
+            Ok(Node::U64(v))
+        } else if let Ok(v) = i64::try_from(v) {
+            Ok(Node::I64(v))
+        } else {
+            Err(EncodeError("number out of range".to_owned()))
+        }
+    }
+    fn serialize_u8(self, v: u8) -> Result<Node, EncodeError> {
+        Ok(Node::U64(v.into()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Node, EncodeError> {
+        Ok(Node::U64(v.into()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Node, EncodeError> {
+        Ok(Node::U64(v.into()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Node, EncodeError> {
+        Ok(Node::U64(v))
+    }
+    fn serialize_u128(self, v: u128) -> Result<Node, EncodeError> {
+        u64::try_from(v)
+            .map(Node::U64)
+            .map_err(|_| EncodeError("number out of range".to_owned()))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Node, EncodeError> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<Node, EncodeError> {
+        Ok(if v.is_finite() {
+            Node::F64(v)
+        } else {
+            Node::Null
+        })
+    }
+    fn serialize_char(self, v: char) -> Result<Node, EncodeError> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Node, EncodeError> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Node, EncodeError> {
+        Ok(Node::Seq(
+            v.iter().map(|byte| Node::U64((*byte).into())).collect(),
+        ))
+    }
+    fn serialize_none(self) -> Result<Node, EncodeError> {
+        Ok(Node::Null)
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Node, EncodeError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Node, EncodeError> {
+        Ok(Node::Null)
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Node, EncodeError> {
+        Ok(Node::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Node, EncodeError> {
+        Ok(Node::Str(variant.to_owned()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Node, EncodeError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        name: &'static str,
+        value: &T,
+    ) -> Result<Node, EncodeError> {
+        Ok(variant(name, value.serialize(self)?))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, EncodeError> {
+        Ok(SeqBuilder(Vec::with_capacity(len.unwrap_or(0))))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, EncodeError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<SeqBuilder, EncodeError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantBuilder<SeqBuilder>, EncodeError> {
+        Ok(VariantBuilder {
+            variant,
+            contents: self.serialize_seq(Some(len))?,
+        })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, EncodeError> {
+        // The generated types flatten their catch-all map, so their length is unknown; a plan
+        // entry has four or five members.
+        Ok(MapBuilder {
+            members: Vec::with_capacity(len.unwrap_or(6)),
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapBuilder, EncodeError> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantBuilder<MapBuilder>, EncodeError> {
+        Ok(VariantBuilder {
+            variant,
+            contents: self.serialize_map(Some(len))?,
+        })
+    }
+}
+
+impl ser::SerializeSeq for SeqBuilder {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.0.push(value.serialize(NodeSerializer)?);
+        Ok(())
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        Ok(Node::Seq(self.0))
+    }
+}
+
+impl ser::SerializeTuple for SeqBuilder {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqBuilder {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for VariantBuilder<SeqBuilder> {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        ser::SerializeSeq::serialize_element(&mut self.contents, value)
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        Ok(variant(self.variant, Node::Seq(self.contents.0)))
+    }
+}
+
+impl ser::SerializeMap for MapBuilder {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), EncodeError> {
+        self.key = Some(key.serialize(KeySerializer)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| EncodeError("a map value without a key".to_owned()))?;
+        self.members.push((key, value.serialize(NodeSerializer)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        Ok(Node::Map(self.members))
+    }
+}
+
+impl ser::SerializeStruct for MapBuilder {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.members
+            .push((Key::Static(key), value.serialize(NodeSerializer)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        Ok(Node::Map(self.members))
+    }
+}
+
+impl ser::SerializeStructVariant for VariantBuilder<MapBuilder> {
+    type Ok = Node;
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        ser::SerializeStruct::serialize_field(&mut self.contents, key, value)
+    }
+    fn end(self) -> Result<Node, EncodeError> {
+        Ok(variant(self.variant, Node::Map(self.contents.members)))
+    }
+}
+
+/// Encodes an object key: text, or a number or flag written as text (as `serde_json` does).
+struct KeySerializer;
+
+fn key_error() -> EncodeError {
+    EncodeError("key must be a string".to_owned())
+}
+
+impl ser::Serializer for KeySerializer {
+    type Ok = Key;
+    type Error = EncodeError;
+    type SerializeSeq = ser::Impossible<Key, EncodeError>;
+    type SerializeTuple = ser::Impossible<Key, EncodeError>;
+    type SerializeTupleStruct = ser::Impossible<Key, EncodeError>;
+    type SerializeTupleVariant = ser::Impossible<Key, EncodeError>;
+    type SerializeMap = ser::Impossible<Key, EncodeError>;
+    type SerializeStruct = ser::Impossible<Key, EncodeError>;
+    type SerializeStructVariant = ser::Impossible<Key, EncodeError>;
+
+    fn serialize_str(self, v: &str) -> Result<Key, EncodeError> {
+        Ok(Key::intern(v))
+    }
+    fn serialize_char(self, v: char) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_bool(self, v: bool) -> Result<Key, EncodeError> {
+        Ok(Key::Static(if v { "true" } else { "false" }))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_u128(self, v: u128) -> Result<Key, EncodeError> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn serialize_f32(self, _v: f32) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_unit(self) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Key, EncodeError> {
+        Ok(Key::Static(variant))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Key, EncodeError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<Key, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, EncodeError> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, EncodeError> {
+        Err(key_error())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mapping.
+
+/// Where a value sits in the response, rendered as a JSON pointer only when something is
+/// reported there.
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn key<'a>(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => pointer_join(&parent.render(), key),
+            Path::Index(parent, index) => pointer_join(&parent.render(), &index.to_string()),
+        }
+    }
+}
+
+/// One plan entry's fields, as [`UnitedPlanUsage`] decodes them.
+struct Entry {
+    hosts: Option<i64>,
+    usage: Option<i64>,
+    pending: Option<i64>,
+    plan: Option<String>,
+    name: Option<String>,
+    /// The other members, in order.
+    extra: Vec<(String, Value)>,
+}
+
+impl Entry {
+    /// Reads one plan entry. `members` is left untouched unless an entry is returned.
+    fn read(members: &mut Vec<(Key, Node)>) -> Read {
+        let mut has_seat_field = false;
+        for (key, value) in members.iter() {
+            let fits = match key.as_str() {
+                "hosts" | "usage" | "pending" => value.as_count().map(|count| count.is_some()),
+                "type" | "name" => match value {
+                    Node::Null => Ok(false),
+                    Node::Str(_) => Ok(true),
+                    _ => Err(()),
+                },
+                _ => Ok(false),
+            };
+            match fits {
+                Ok(seat_field) => has_seat_field |= seat_field,
+                Err(()) => return Read::Odd,
+            }
+        }
+        if !has_seat_field {
+            return Read::NoSeatField;
+        }
+        let mut entry = Entry {
+            hosts: None,
+            usage: None,
+            pending: None,
+            plan: None,
+            name: None,
+            extra: Vec::new(),
+        };
+        for (key, value) in members.drain(..) {
+            match key.as_str() {
+                "hosts" => entry.hosts = value.as_count().ok().flatten(),
+                "usage" => entry.usage = value.as_count().ok().flatten(),
+                "pending" => entry.pending = value.as_count().ok().flatten(),
+                "type" => entry.plan = value.into_text(),
+                "name" => entry.name = value.into_text(),
+                _ => entry.extra.push((key.into_string(), value.into_value())),
+            }
+        }
+        Read::Entry(entry)
+    }
+
+    fn from_decoded(entry: UnitedPlanUsage) -> Entry {
+        Entry {
+            hosts: entry.hosts,
+            usage: entry.usage,
+            pending: entry.pending,
+            plan: entry.type_,
+            name: entry.name,
+            extra: entry.extra.into_iter().collect(),
+        }
+    }
+
+    fn has_seat_field(&self) -> bool {
+        self.hosts.is_some()
+            || self.usage.is_some()
+            || self.pending.is_some()
+            || self.plan.is_some()
+            || self.name.is_some()
+    }
+}
+
+/// What [`Entry::read`] found.
+enum Read {
+    /// An entry with at least one seat field.
+    Entry(Entry),
+    /// Seat fields of the right types, but none with a value.
+    NoSeatField,
+    /// A seat field of a type [`UnitedPlanUsage`] does not decode.
+    Odd,
+}
+
+/// `plan_recording`'s fields, as [`RecordingUsage`] decodes them.
+struct Recording {
+    /// The texts of [`STORAGE_FIELDS`], in that order.
+    sizes: [Option<String>; 5],
+    max_exceed_date: Option<String>,
+    plan: Option<String>,
+    /// The other members, in order.
+    extra: Vec<(String, Value)>,
+}
+
+impl Recording {
+    fn size_index(key: &str) -> Option<usize> {
+        STORAGE_FIELDS.iter().position(|(field, _)| *field == key)
+    }
+
+    /// The recording figures, when `value` is an object whose known fields are all text or
+    /// `null` (`None` otherwise, and `value` untouched).
+    fn read(value: &mut Node) -> Option<Recording> {
+        let Node::Map(members) = value else {
+            return None;
+        };
+        let fits = members.iter().all(|(key, value)| {
+            let known = matches!(key.as_str(), "max_exceed_date" | "type")
+                || Self::size_index(key.as_str()).is_some();
+            !known || value.is_text_or_null()
+        });
+        if !fits {
+            return None;
+        }
+        let mut recording = Recording {
+            sizes: Default::default(),
+            max_exceed_date: None,
+            plan: None,
+            extra: Vec::new(),
+        };
+        for (key, value) in members.drain(..) {
+            match key.as_str() {
+                "max_exceed_date" => recording.max_exceed_date = value.into_text(),
+                "type" => recording.plan = value.into_text(),
+                other => match Self::size_index(other) {
+                    Some(index) => recording.sizes[index] = value.into_text(),
+                    None => recording
+                        .extra
+                        .push((key.into_string(), value.into_value())),
+                },
+            }
+        }
+        Some(recording)
+    }
+
+    fn from_decoded(recording: RecordingUsage) -> Recording {
+        Recording {
+            sizes: [
+                recording.plan_storage,
+                recording.free_storage,
+                recording.plan_storage_usage,
+                recording.free_storage_usage,
+                recording.plan_storage_exceed,
+            ],
+            max_exceed_date: recording.max_exceed_date,
+            plan: recording.type_,
+            extra: recording.extra.into_iter().collect(),
+        }
+    }
+}
+
 /// Builds one report, collecting what it cannot place.
 struct Mapper {
     report: UsageReport,
 }
 
 impl Mapper {
-    fn unrecognized(&mut self, path: &str, value: Value, reason: impl Into<String>) {
+    fn unrecognized(&mut self, path: &Path<'_>, value: Value, reason: impl Into<String>) {
         self.report
             .unrecognized
-            .push(Unrecognized::new(path, OPERATION, value, reason));
+            .push(Unrecognized::new(path.render(), OPERATION, value, reason));
     }
 
     /// One member of the report.
-    fn top_level(&mut self, key: &str, value: &Value) {
-        let path = pointer_join("", key);
+    fn top_level(&mut self, key: &str, value: Node) {
+        let path = Path::Root.key(key);
         if !key.starts_with("plan_") {
-            self.unrecognized(&path, value.clone(), "not a plan key");
+            self.unrecognized(&path, value.into_value(), "not a plan key");
         } else if key == RECORDING_KEY {
             self.recording(key, value, &path);
         } else {
@@ -128,59 +868,62 @@ impl Mapper {
     }
 
     /// The value of a `plan_*` key: an entry, a list of entries, or a group.
-    fn plan_value(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
+    fn plan_value(&mut self, product: &str, value: Node, path: &Path<'_>, depth: usize) {
         if depth > MAX_DEPTH {
             self.unrecognized(
                 path,
-                value.clone(),
+                value.into_value(),
                 format!("plan groups nested deeper than {MAX_DEPTH} levels"),
             );
             return;
         }
         match value {
-            Value::Null => {}
-            Value::Array(entries) => {
-                for (index, entry) in entries.iter().enumerate() {
-                    let entry_path = pointer_join(path, &index.to_string());
-                    if entry.is_object() {
-                        self.object(product, entry, &entry_path, depth + 1);
+            Node::Null => {}
+            Node::Seq(entries) => {
+                for (index, entry) in entries.into_iter().enumerate() {
+                    let entry_path = Path::Index(path, index);
+                    if let Node::Map(members) = entry {
+                        self.object(product, members, &entry_path, depth + 1);
                     } else {
                         self.unrecognized(
                             &entry_path,
-                            entry.clone(),
+                            entry.into_value(),
                             "a plan list entry that is not an object",
                         );
                     }
                 }
             }
-            Value::Object(_) => self.object(product, value, path, depth),
+            Node::Map(members) => self.object(product, members, path, depth),
             other => self.unrecognized(
                 path,
-                other.clone(),
+                other.into_value(),
                 "a plan value that is neither an object nor a list of objects",
             ),
         }
     }
 
     /// An object under a `plan_*` key: a group of plans, or one plan's seats.
-    fn object(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
-        let Value::Object(members) = value else {
-            return;
-        };
-        if !members.keys().any(|key| key.starts_with("plan_")) {
-            self.seats(product, value, path);
+    fn object(&mut self, product: &str, members: Vec<(Key, Node)>, path: &Path<'_>, depth: usize) {
+        if !members
+            .iter()
+            .any(|(key, _)| key.as_str().starts_with("plan_"))
+        {
+            self.seats(product, members, path);
             return;
         }
         for (key, member) in members {
-            let member_path = pointer_join(path, key);
-            let member_product = format!("{product}.{key}");
+            let key = key.as_str();
+            let member_path = path.key(key);
             if !key.starts_with("plan_") {
                 self.unrecognized(
                     &member_path,
-                    member.clone(),
+                    member.into_value(),
                     "not a plan key inside a plan group",
                 );
-            } else if key == RECORDING_KEY {
+                continue;
+            }
+            let member_product = format!("{product}.{key}");
+            if key == RECORDING_KEY {
                 self.recording(&member_product, member, &member_path);
             } else {
                 self.plan_value(&member_product, member, &member_path, depth + 1);
@@ -189,13 +932,13 @@ impl Mapper {
     }
 
     /// A licence count: Zoom's integers, refused when negative.
-    fn count(&mut self, value: Option<i64>, path: &str, key: &str) -> Option<u64> {
+    fn count(&mut self, value: Option<i64>, path: &Path<'_>, key: &str) -> Option<u64> {
         let value = value?;
         match u64::try_from(value) {
             Ok(count) => Some(count),
             Err(_) => {
                 self.unrecognized(
-                    &pointer_join(path, key),
+                    &path.key(key),
                     Value::from(value),
                     "a negative licence count",
                 );
@@ -205,41 +948,40 @@ impl Mapper {
     }
 
     /// One plan's seats.
-    fn seats(&mut self, product: &str, value: &Value, path: &str) {
-        let entry = match UnitedPlanUsage::deserialize(value) {
-            Ok(entry) => entry,
-            Err(error) => {
-                self.unrecognized(
-                    path,
-                    value.clone(),
-                    format!("not a plan usage entry: {error}"),
-                );
-                return;
+    fn seats(&mut self, product: &str, mut members: Vec<(Key, Node)>, path: &Path<'_>) {
+        let entry = match Entry::read(&mut members) {
+            Read::Entry(entry) => entry,
+            Read::NoSeatField => return self.no_seat_field(path, Node::Map(members).into_value()),
+            Read::Odd => {
+                // A seat field of the wrong type: let decoding say what is wrong.
+                let value = Node::Map(members).into_value();
+                match UnitedPlanUsage::deserialize(&value) {
+                    Ok(entry) => {
+                        let entry = Entry::from_decoded(entry);
+                        if !entry.has_seat_field() {
+                            return self.no_seat_field(path, value);
+                        }
+                        entry
+                    }
+                    Err(error) => {
+                        return self.unrecognized(
+                            path,
+                            value,
+                            format!("not a plan usage entry: {error}"),
+                        );
+                    }
+                }
             }
         };
-        let has_seat_field = entry.hosts.is_some()
-            || entry.usage.is_some()
-            || entry.pending.is_some()
-            || entry.type_.is_some()
-            || entry.name.is_some();
-        if !has_seat_field {
-            self.unrecognized(
-                path,
-                value.clone(),
-                "an object without any plan usage field (hosts, usage, pending, type, name)",
-            );
-            return;
-        }
         let purchased = self.count(entry.hosts, path, "hosts");
         let used = self.count(entry.usage, path, "usage");
         let pending = self.count(entry.pending, path, "pending");
-        let seats =
-            Seats::new(product, entry.type_, purchased, used, pending).with_name(entry.name);
+        let seats = Seats::new(product, entry.plan, purchased, used, pending).with_name(entry.name);
         self.report.seats.push(seats);
         for (key, member) in entry.extra {
             if !IGNORED_ENTRY_FIELDS.contains(&key.as_str()) {
                 self.unrecognized(
-                    &pointer_join(path, &key),
+                    &path.key(&key),
                     member,
                     "a plan entry field the seat model has no place for",
                 );
@@ -247,35 +989,42 @@ impl Mapper {
         }
     }
 
+    fn no_seat_field(&mut self, path: &Path<'_>, value: Value) {
+        self.unrecognized(
+            path,
+            value,
+            "an object without any plan usage field (hosts, usage, pending, type, name)",
+        );
+    }
+
     /// `plan_recording`: Zoom's storage figures as display text.
-    fn recording(&mut self, product: &str, value: &Value, path: &str) {
-        let recording = match RecordingUsage::deserialize(value) {
-            Ok(recording) => recording,
-            Err(error) => {
-                self.unrecognized(
-                    path,
-                    value.clone(),
-                    format!("not a recording storage object: {error}"),
-                );
-                return;
+    fn recording(&mut self, product: &str, mut value: Node, path: &Path<'_>) {
+        let recording = match Recording::read(&mut value) {
+            Some(recording) => recording,
+            None => {
+                // Not an object, or a known field of the wrong type: let decoding say why.
+                let value = value.into_value();
+                match RecordingUsage::deserialize(&value) {
+                    Ok(recording) => Recording::from_decoded(recording),
+                    Err(error) => {
+                        return self.unrecognized(
+                            path,
+                            value,
+                            format!("not a recording storage object: {error}"),
+                        );
+                    }
+                }
             }
         };
-        let mut parts = Vec::new();
-        for (key, role) in STORAGE_FIELDS {
-            let text = match key {
-                "plan_storage" => &recording.plan_storage,
-                "free_storage" => &recording.free_storage,
-                "plan_storage_usage" => &recording.plan_storage_usage,
-                "free_storage_usage" => &recording.free_storage_usage,
-                _ => &recording.plan_storage_exceed,
-            };
+        let mut parts = Vec::with_capacity(STORAGE_FIELDS.len());
+        for ((key, role), text) in STORAGE_FIELDS.into_iter().zip(recording.sizes) {
             let Some(text) = text else { continue };
-            let bytes = match parse_size(text) {
+            let bytes = match parse_size(&text) {
                 Ok(bytes) => Some(bytes),
                 Err(SizeError::Empty) => None,
                 Err(error) => {
                     self.unrecognized(
-                        &pointer_join(path, key),
+                        &path.key(key),
                         Value::String(text.clone()),
                         format!("unreadable storage size: {error}"),
                     );
@@ -285,7 +1034,7 @@ impl Mapper {
             parts.push(StoragePart {
                 key: key.to_owned(),
                 role,
-                text: Some(text.clone()),
+                text: Some(text),
                 bytes,
             });
         }
@@ -294,7 +1043,7 @@ impl Mapper {
             Some(date) if date.trim().is_empty() => None,
             Some(date) => {
                 self.unrecognized(
-                    &pointer_join(path, "max_exceed_date"),
+                    &path.key("max_exceed_date"),
                     Value::String(date),
                     "not a yyyy-mm-dd date",
                 );
@@ -304,13 +1053,13 @@ impl Mapper {
         };
         for (key, member) in recording.extra {
             self.unrecognized(
-                &pointer_join(path, &key),
+                &path.key(&key),
                 member,
                 "a recording storage field unknown to the storage model",
             );
         }
         self.report.storage.push(
-            Storage::new(product, recording.type_, parts)
+            Storage::new(product, recording.plan, parts)
                 .with_excess_allowed_until(excess_allowed_until),
         );
     }
@@ -763,6 +1512,253 @@ mod tests {
         assert_eq!(report.unrecognized[0].path, "/odd~1key~0");
     }
 
+    /// The mapping as it was before the encoding walk: re-encode the whole report to a
+    /// `serde_json::Value` and decode every member again. The oracle of `same_as_reference`.
+    mod reference {
+        use super::super::*;
+
+        pub(super) fn zoom_report(
+            account: &str,
+            usage: &PlanUsageReport,
+            collected_at: String,
+        ) -> UsageReport {
+            let mut mapper = Mapper {
+                report: UsageReport::new(Vendor::Zoom, account, collected_at),
+            };
+            match serde_json::to_value(usage) {
+                Ok(Value::Object(members)) => {
+                    for (key, value) in &members {
+                        mapper.top_level(key, value);
+                    }
+                }
+                Ok(other) => {
+                    mapper.unrecognized("", other, "the plan usage report is not an object")
+                }
+                Err(error) => mapper.unrecognized(
+                    "",
+                    Value::Null,
+                    format!("the decoded plan usage report could not be re-encoded: {error}"),
+                ),
+            }
+            let mut report = mapper.report;
+            report.seats.sort_by(|a, b| a.product().cmp(b.product()));
+            report
+        }
+
+        /// Builds one report, collecting what it cannot place.
+        struct Mapper {
+            report: UsageReport,
+        }
+
+        impl Mapper {
+            fn unrecognized(&mut self, path: &str, value: Value, reason: impl Into<String>) {
+                self.report
+                    .unrecognized
+                    .push(Unrecognized::new(path, OPERATION, value, reason));
+            }
+
+            /// One member of the report.
+            fn top_level(&mut self, key: &str, value: &Value) {
+                let path = pointer_join("", key);
+                if !key.starts_with("plan_") {
+                    self.unrecognized(&path, value.clone(), "not a plan key");
+                } else if key == RECORDING_KEY {
+                    self.recording(key, value, &path);
+                } else {
+                    self.plan_value(key, value, &path, 0);
+                }
+            }
+
+            /// The value of a `plan_*` key: an entry, a list of entries, or a group.
+            fn plan_value(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
+                if depth > MAX_DEPTH {
+                    self.unrecognized(
+                        path,
+                        value.clone(),
+                        format!("plan groups nested deeper than {MAX_DEPTH} levels"),
+                    );
+                    return;
+                }
+                match value {
+                    Value::Null => {}
+                    Value::Array(entries) => {
+                        for (index, entry) in entries.iter().enumerate() {
+                            let entry_path = pointer_join(path, &index.to_string());
+                            if entry.is_object() {
+                                self.object(product, entry, &entry_path, depth + 1);
+                            } else {
+                                self.unrecognized(
+                                    &entry_path,
+                                    entry.clone(),
+                                    "a plan list entry that is not an object",
+                                );
+                            }
+                        }
+                    }
+                    Value::Object(_) => self.object(product, value, path, depth),
+                    other => self.unrecognized(
+                        path,
+                        other.clone(),
+                        "a plan value that is neither an object nor a list of objects",
+                    ),
+                }
+            }
+
+            /// An object under a `plan_*` key: a group of plans, or one plan's seats.
+            fn object(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
+                let Value::Object(members) = value else {
+                    return;
+                };
+                if !members.keys().any(|key| key.starts_with("plan_")) {
+                    self.seats(product, value, path);
+                    return;
+                }
+                for (key, member) in members {
+                    let member_path = pointer_join(path, key);
+                    let member_product = format!("{product}.{key}");
+                    if !key.starts_with("plan_") {
+                        self.unrecognized(
+                            &member_path,
+                            member.clone(),
+                            "not a plan key inside a plan group",
+                        );
+                    } else if key == RECORDING_KEY {
+                        self.recording(&member_product, member, &member_path);
+                    } else {
+                        self.plan_value(&member_product, member, &member_path, depth + 1);
+                    }
+                }
+            }
+
+            /// A licence count: Zoom's integers, refused when negative.
+            fn count(&mut self, value: Option<i64>, path: &str, key: &str) -> Option<u64> {
+                let value = value?;
+                match u64::try_from(value) {
+                    Ok(count) => Some(count),
+                    Err(_) => {
+                        self.unrecognized(
+                            &pointer_join(path, key),
+                            Value::from(value),
+                            "a negative licence count",
+                        );
+                        None
+                    }
+                }
+            }
+
+            /// One plan's seats.
+            fn seats(&mut self, product: &str, value: &Value, path: &str) {
+                let entry = match UnitedPlanUsage::deserialize(value) {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        self.unrecognized(
+                            path,
+                            value.clone(),
+                            format!("not a plan usage entry: {error}"),
+                        );
+                        return;
+                    }
+                };
+                let has_seat_field = entry.hosts.is_some()
+                    || entry.usage.is_some()
+                    || entry.pending.is_some()
+                    || entry.type_.is_some()
+                    || entry.name.is_some();
+                if !has_seat_field {
+                    self.unrecognized(
+                        path,
+                        value.clone(),
+                        "an object without any plan usage field (hosts, usage, pending, type, name)",
+                    );
+                    return;
+                }
+                let purchased = self.count(entry.hosts, path, "hosts");
+                let used = self.count(entry.usage, path, "usage");
+                let pending = self.count(entry.pending, path, "pending");
+                let seats = Seats::new(product, entry.type_, purchased, used, pending)
+                    .with_name(entry.name);
+                self.report.seats.push(seats);
+                for (key, member) in entry.extra {
+                    if !IGNORED_ENTRY_FIELDS.contains(&key.as_str()) {
+                        self.unrecognized(
+                            &pointer_join(path, &key),
+                            member,
+                            "a plan entry field the seat model has no place for",
+                        );
+                    }
+                }
+            }
+
+            /// `plan_recording`: Zoom's storage figures as display text.
+            fn recording(&mut self, product: &str, value: &Value, path: &str) {
+                let recording = match RecordingUsage::deserialize(value) {
+                    Ok(recording) => recording,
+                    Err(error) => {
+                        self.unrecognized(
+                            path,
+                            value.clone(),
+                            format!("not a recording storage object: {error}"),
+                        );
+                        return;
+                    }
+                };
+                let mut parts = Vec::new();
+                for (key, role) in STORAGE_FIELDS {
+                    let text = match key {
+                        "plan_storage" => &recording.plan_storage,
+                        "free_storage" => &recording.free_storage,
+                        "plan_storage_usage" => &recording.plan_storage_usage,
+                        "free_storage_usage" => &recording.free_storage_usage,
+                        _ => &recording.plan_storage_exceed,
+                    };
+                    let Some(text) = text else { continue };
+                    let bytes = match parse_size(text) {
+                        Ok(bytes) => Some(bytes),
+                        Err(SizeError::Empty) => None,
+                        Err(error) => {
+                            self.unrecognized(
+                                &pointer_join(path, key),
+                                Value::String(text.clone()),
+                                format!("unreadable storage size: {error}"),
+                            );
+                            None
+                        }
+                    };
+                    parts.push(StoragePart {
+                        key: key.to_owned(),
+                        role,
+                        text: Some(text.clone()),
+                        bytes,
+                    });
+                }
+                let excess_allowed_until = match recording.max_exceed_date {
+                    Some(date) if parse_date(&date).is_some() => Some(date),
+                    Some(date) if date.trim().is_empty() => None,
+                    Some(date) => {
+                        self.unrecognized(
+                            &pointer_join(path, "max_exceed_date"),
+                            Value::String(date),
+                            "not a yyyy-mm-dd date",
+                        );
+                        None
+                    }
+                    None => None,
+                };
+                for (key, member) in recording.extra {
+                    self.unrecognized(
+                        &pointer_join(path, &key),
+                        member,
+                        "a recording storage field unknown to the storage model",
+                    );
+                }
+                self.report.storage.push(
+                    Storage::new(product, recording.type_, parts)
+                        .with_excess_allowed_until(excess_allowed_until),
+                );
+            }
+        }
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -788,6 +1784,147 @@ mod tests {
                     .prop_map(|map| Value::Object(map.into_iter().collect())),
                 ]
             })
+        }
+
+        /// Top-level keys: typed fields of every shape (list, object, one-or-many, recording,
+        /// united) and keys the spec does not know.
+        const REPORT_KEYS: &str = "(plan_base|plan_webinar|plan_zoom_rooms|plan_united|plan_zwr|plan_recording|plan_zoom_iq|plan_[a-z]{1,2}|[a-z]{1,3})";
+
+        /// Values shaped like plan usage, with every odd case close by.
+        fn report_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                (-3i64..60).prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                (-10.0f64..10.0).prop_map(Value::from),
+                "(monthly|[a-z]{1,3}|[0-9]{1,3} ?(GB|MB|TB|KB)|0|lots|2023-05-0[1-9]|soon|)"
+                    .prop_map(Value::from),
+            ];
+            let count = prop_oneof![
+                8 => (0i64..60).prop_map(Value::from),
+                1 => Just(Value::Null),
+                1 => leaf.clone(),
+            ];
+            let text = prop_oneof![
+                8 => "[a-z]{1,8}_monthly".prop_map(Value::from),
+                1 => Just(Value::Null),
+                1 => leaf.clone(),
+            ];
+            let size = prop_oneof![
+                8 => "([0-9]{1,3} ?(GB|MB|TB)|0|)".prop_map(Value::from),
+                1 => "(2023-05-0[1-9]|soon|)".prop_map(Value::from),
+                1 => leaf.clone(),
+            ];
+            let odd = prop::collection::btree_map(
+                "(active_hosts|partner_sku|[a-z]{1,3}|a/b~)",
+                leaf.clone(),
+                0..2,
+            );
+            let entry = (
+                prop::collection::btree_map("(hosts|usage|pending)", count, 0..4),
+                prop::collection::btree_map("(type|name)", text, 0..3),
+                odd.clone(),
+            )
+                .prop_map(|(counts, texts, odd)| {
+                    Value::Object(counts.into_iter().chain(texts).chain(odd).collect())
+                });
+            let recording = (
+                prop::collection::btree_map(
+                    "(free_storage|plan_storage|plan_storage_usage|free_storage_usage|plan_storage_exceed|max_exceed_date|type)",
+                    size,
+                    0..7,
+                ),
+                odd,
+            )
+                .prop_map(|(sizes, odd)| Value::Object(sizes.into_iter().chain(odd).collect()));
+            let plan = prop_oneof![
+                4 => entry.clone(),
+                2 => prop::collection::vec(prop_oneof![4 => entry.clone(), 1 => leaf.clone()], 0..3).prop_map(Value::from),
+                1 => leaf.clone(),
+            ];
+            let group = prop::collection::btree_map(
+                "(plan_[a-z]{1,2}|plan_recording|region)",
+                prop_oneof![3 => plan.clone(), 1 => recording.clone()],
+                0..4,
+            )
+            .prop_map(|map| Value::Object(map.into_iter().collect()));
+            let arbitrary = leaf.prop_recursive(4, 64, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map(
+                        "(hosts|usage|pending|type|name|active_hosts|plan_[a-z]{1,2}|plan_recording|free_storage|plan_storage|max_exceed_date|a/b~)",
+                        inner,
+                        0..6
+                    )
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+                ]
+            });
+            prop_oneof![
+                6 => plan,
+                2 => recording,
+                2 => group,
+                1 => arbitrary,
+            ]
+        }
+
+        #[test]
+        fn seeds_same_as_reference() {
+            let usage = decode(SEED_USAGE);
+            assert_eq!(
+                zoom_report("me", &usage, AT.to_owned()),
+                reference::zoom_report("me", &usage, AT.to_owned())
+            );
+            let seed: Value = serde_json::from_str(SEED_ADDON).expect("seed is JSON");
+            let usage: PlanUsageReport = serde_json::from_value(json!({
+                "plan_zcc": seed["plan_zcc"],
+                "plan_znode": seed["plan_znode"],
+                "plan_phone": seed["plan_phone"],
+                "plan_base": {"hosts": 1, "active_hosts": 1, "partner_sku": "x"},
+            }))
+            .expect("decodes");
+            assert_eq!(
+                zoom_report("me", &usage, AT.to_owned()),
+                reference::zoom_report("me", &usage, AT.to_owned())
+            );
+        }
+
+        /// `cargo test -p meeting-usage --release --lib -- --ignored --nocapture mapping_cost`
+        #[test]
+        #[ignore = "timing, not a check"]
+        fn mapping_cost() {
+            let usage = decode(SEED_USAGE);
+            let rounds = 20_000;
+            for (name, map) in [
+                (
+                    "walk",
+                    zoom_report as fn(&str, &PlanUsageReport, String) -> UsageReport,
+                ),
+                ("reference", reference::zoom_report),
+                ("walk", zoom_report),
+                ("reference", reference::zoom_report),
+            ] {
+                let start = std::time::Instant::now();
+                for _ in 0..rounds {
+                    std::hint::black_box(map("me", std::hint::black_box(&usage), AT.to_owned()));
+                }
+                let per_call = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+                println!("{name:<10} {per_call:.2} us per report");
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn same_as_reference(members in prop::collection::btree_map(REPORT_KEYS, report_json(), 0..8)) {
+                let value = Value::Object(members.into_iter().collect());
+                if let Ok(usage) = serde_json::from_value::<PlanUsageReport>(value) {
+                    prop_assert_eq!(
+                        zoom_report("me", &usage, AT.to_owned()),
+                        reference::zoom_report("me", &usage, AT.to_owned())
+                    );
+                }
+            }
         }
 
         proptest! {
