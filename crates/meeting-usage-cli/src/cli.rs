@@ -175,6 +175,9 @@ impl std::str::FromStr for SecretArg {
 #[derive(Subcommand)]
 pub enum Command {
     /// Seats, storage and activity of every configured vendor, queried concurrently.
+    ///
+    /// With --all-sub-accounts or --accounts-file, a Zoom fleet instead: one report per account,
+    /// paced at the account tier's API rate limit, with totals per product.
     Report(ReportArgs),
     /// Zoom's Billing API.
     #[command(subcommand)]
@@ -198,11 +201,12 @@ pub enum VendorChoice {
 /// How a report is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// A section per vendor, for people.
+    /// A section per vendor, for people (a fleet: totals, over-allocated accounts, failures).
     Table,
-    /// `{"reports": [...], "errors": [...]}`, a documented contract.
+    /// `{"reports": [...], "errors": [...]}` (a fleet: `{"accounts", "totals", "summary"}`), a
+    /// documented contract.
     Json,
-    /// One row per seat entry, with a header row.
+    /// One row per seat entry (of every account), with a header row.
     Csv,
     /// Prometheus text exposition format (node_exporter textfile collector, Pushgateway).
     Prometheus,
@@ -223,6 +227,114 @@ pub struct ReportArgs {
     /// Exit with status 3 when any product's utilisation is at or above PERCENT.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub warn_at: Option<f64>,
+    /// Zoom fleet: every sub account of the master account (the app's account), listed
+    /// page by page, one report each.
+    #[arg(long, group = "fleet", help_heading = "Fleet (Zoom sub accounts)")]
+    pub all_sub_accounts: bool,
+    /// Zoom fleet: the accounts listed in FILE, one id a line (`#` starts a comment, blank
+    /// lines are skipped, `-` reads stdin).
+    #[arg(
+        long,
+        group = "fleet",
+        value_name = "FILE",
+        help_heading = "Fleet (Zoom sub accounts)"
+    )]
+    pub accounts_file: Option<std::path::PathBuf>,
+    /// The master account's plan tier: the client paces its calls at Zoom's published
+    /// per-account limits of that tier.
+    #[arg(
+        long,
+        value_enum,
+        env = "ZOOM_RATE_TIER",
+        hide_env_values = true,
+        default_value_t = TierArg::Pro,
+        value_name = "TIER",
+        help_heading = "Fleet (Zoom sub accounts)"
+    )]
+    pub rate_tier: TierArg,
+    /// At most N calls per second of any rate label, instead of the tier's limits (other apps
+    /// on the account share its budget: leave them some).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_rate,
+        requires = "fleet",
+        help_heading = "Fleet (Zoom sub accounts)"
+    )]
+    pub max_rps: Option<f64>,
+    /// At most N calls in flight.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u16).range(1..=1024),
+        requires = "fleet",
+        help_heading = "Fleet (Zoom sub accounts)"
+    )]
+    pub concurrency: u16,
+    /// Whether `--rate-tier` was given on the command line (not from `ZOOM_RATE_TIER` or the
+    /// default): set by `main` from the parse's value sources.
+    #[arg(skip)]
+    pub rate_tier_on_command_line: bool,
+}
+
+impl ReportArgs {
+    /// Whether this is a fleet run (`--all-sub-accounts` or `--accounts-file`).
+    pub fn fleet(&self) -> bool {
+        self.all_sub_accounts || self.accounts_file.is_some()
+    }
+}
+
+/// A Zoom account tier, as Zoom's rate-limit table groups plans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    /// Free (Basic): Light 4/s, Medium 2/s, Heavy 1/s.
+    Free,
+    /// Pro: Light 30/s, Medium 20/s, Heavy 10/s.
+    Pro,
+    /// Business, Education, Enterprise, Partner: Light 80/s, Medium 60/s, Heavy 40/s.
+    BusinessPlus,
+}
+
+impl TierArg {
+    /// The facade's tier.
+    pub fn facade(self) -> meeting_usage::RateTier {
+        match self {
+            TierArg::Free => meeting_usage::RateTier::Free,
+            TierArg::Pro => meeting_usage::RateTier::Pro,
+            TierArg::BusinessPlus => meeting_usage::RateTier::BusinessPlus,
+        }
+    }
+
+    /// The sandbox's tier (what `--sandbox` enforces).
+    pub fn sandbox(self) -> spec_sandbox::RateTier {
+        match self {
+            TierArg::Free => spec_sandbox::RateTier::Free,
+            TierArg::Pro => spec_sandbox::RateTier::Pro,
+            TierArg::BusinessPlus => spec_sandbox::RateTier::BusinessPlus,
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TierArg::Free => "free",
+            TierArg::Pro => "pro",
+            TierArg::BusinessPlus => "business-plus",
+        }
+    }
+}
+
+/// A rate: a finite number of calls per second above zero.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("`{text}` is not a rate (calls per second above 0)"))
+    }
 }
 
 /// A percentage: a finite number from 0 up.
@@ -325,6 +437,14 @@ mod tests {
         assert!(parse_percent("-1").is_err());
         assert!(parse_percent("NaN").is_err());
         assert!(parse_percent("ninety").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("12.5"), Ok(12.5));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("-3").is_err());
+        assert!(parse_rate("inf").is_err());
     }
 
     #[test]

@@ -2,30 +2,36 @@
 //! the command line. See the crate README for the commands, the exit statuses and the JSON
 //! contract.
 //!
-//! Layout: `cli` (clap definitions), `sources` (the only module that touches the facade),
-//! `render` (one pure function per output format), `output` (the only writer to stdout),
-//! `spinner` and `logging` (stderr).
+//! Layout: `cli` (clap definitions), `sources` (credentials into the facade's clients, its
+//! errors into failure entries), `fleet` (a fleet run of `report`), `render` (one pure
+//! function per output format), `output` (the only writer to stdout), `spinner`, `progress`
+//! and `logging` (stderr).
 
 #![deny(clippy::print_stdout)]
 
 mod cli;
+mod fleet;
 mod logging;
 mod output;
+mod progress;
 mod render;
 mod sources;
 mod spinner;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use meeting_usage::{AddonRequest, ResourceStatus, UsageSource};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
+use meeting_usage::{AddonRequest, ResourceStatus, UsageReport, UsageSource};
+use spec_sandbox::SandboxConfig;
 
 use crate::cli::{
     Cli, Command, GlobalArgs, HuaweiCommand, ListFormat, PlansArgs, ReportArgs, ReportFormat,
     ResourcesArgs, SubscribeAddonArgs, VendorChoice, ZoomCommand,
 };
 use crate::output::{Printed, error_line, note, warning_line};
-use crate::render::{Collected, at_or_above, percent};
+use crate::render::{at_or_above, percent};
 use crate::sources::{ConfigError, Target};
 
 /// The exit statuses.
@@ -67,8 +73,56 @@ impl From<std::io::Error> for Stop {
     }
 }
 
+/// The command line, parsed and checked: what clap cannot check (an environment variable must
+/// not conflict with a flag) is checked here, with clap's error format.
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Report(args), Some(("report", report))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        args.rate_tier_on_command_line =
+            report.value_source("rate_tier") == Some(ValueSource::CommandLine);
+        check_fleet_args(args)?;
+    }
+    Ok(cli)
+}
+
+/// The fleet options' rules: `--max-rps` or `--rate-tier` (a `ZOOM_RATE_TIER` in the
+/// environment yields to `--max-rps`), `--rate-tier` only for a fleet, a fleet only of Zoom.
+fn check_fleet_args(args: &ReportArgs) -> Result<(), clap::Error> {
+    let error = |kind: ErrorKind, message: &str| {
+        let mut command = Cli::command();
+        command.build();
+        match command.find_subcommand_mut("report") {
+            Some(report) => report.error(kind, message),
+            None => command.error(kind, message),
+        }
+    };
+    if args.rate_tier_on_command_line && args.max_rps.is_some() {
+        return Err(error(
+            ErrorKind::ArgumentConflict,
+            "the argument '--max-rps <N>' cannot be used with '--rate-tier <TIER>'",
+        ));
+    }
+    if args.rate_tier_on_command_line && !args.fleet() {
+        return Err(error(
+            ErrorKind::MissingRequiredArgument,
+            "--rate-tier paces fleet runs only: add --all-sub-accounts or --accounts-file <FILE>",
+        ));
+    }
+    if args.fleet() && args.vendor == VendorChoice::Huawei {
+        return Err(error(
+            ErrorKind::ArgumentConflict,
+            "--all-sub-accounts and --accounts-file read Zoom sub accounts: they cannot be used \
+             with '--vendor huawei'",
+        ));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version go to stdout with status 0, mistakes to stderr with status 2.
@@ -112,11 +166,21 @@ async fn run(cli: Cli) -> Result<Status, Stop> {
     {
         return subscribe_addon_offline(args);
     }
-    let target = Target::new(global.sandbox).await?;
+    let fleet_run = match &cli.command {
+        Command::Report(args) if args.fleet() => Some(args),
+        _ => None,
+    };
+    let sandbox = global
+        .sandbox
+        .then(|| fleet_run.map_or_else(SandboxConfig::default, fleet::sandbox_config));
+    let target = Target::new(sandbox).await?;
     if global.sandbox {
-        note(
-            "note: --sandbox: these figures are the vendors' documented examples, served by an embedded mock, not a real account",
-        );
+        match fleet_run {
+            Some(args) => note(&fleet::sandbox_notice(args)),
+            None => note(
+                "note: --sandbox: these figures are the vendors' documented examples, served by an embedded mock, not a real account",
+            ),
+        }
     }
     match &cli.command {
         Command::Report(args) => report(global, &target, args).await,
@@ -137,6 +201,9 @@ fn print_then(text: &str, status: Status) -> Result<Status, Stop> {
 
 /// `report`.
 async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Result<Status, Stop> {
+    if args.fleet() {
+        return fleet::report(global, target, args).await;
+    }
     let sandbox = matches!(target, Target::Sandbox(_));
     let (want_zoom, want_huawei) = match args.vendor {
         VendorChoice::Zoom => (true, false),
@@ -176,7 +243,7 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         sources::collect(&list),
     )
     .await;
-    let collected = Collected { reports, failures };
+    let collected = render::Collected { reports, failures };
 
     let text = match args.format {
         ReportFormat::Table => render::table::render(
@@ -191,7 +258,7 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         ReportFormat::Prometheus => render::prometheus::render(&collected),
     };
 
-    let crossed = thresholds(&collected, args);
+    let crossed = threshold_lines(collected.reports.iter(), args, false);
     for line in &crossed {
         note(&warning_line(line));
     }
@@ -208,14 +275,24 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     print_then(&text, status)
 }
 
-/// One line per seat row crossing `--fail-on-over` or `--warn-at`.
-fn thresholds(collected: &Collected, args: &ReportArgs) -> Vec<String> {
+/// One line per seat row crossing `--fail-on-over` or `--warn-at`; with `with_account`, each
+/// names its account (a fleet run).
+fn threshold_lines<'a>(
+    reports: impl Iterator<Item = &'a UsageReport>,
+    args: &ReportArgs,
+    with_account: bool,
+) -> Vec<String> {
     let mut lines = Vec::new();
-    for report in &collected.reports {
+    for report in reports {
+        let owner = if with_account {
+            format!("{} account {}", report.vendor, report.account)
+        } else {
+            report.vendor.to_string()
+        };
         for seats in &report.seats {
             let name = match seats.plan() {
-                Some(plan) => format!("{} {} ({plan})", report.vendor, seats.product()),
-                None => format!("{} {}", report.vendor, seats.product()),
+                Some(plan) => format!("{owner} {} ({plan})", seats.product()),
+                None => format!("{owner} {}", seats.product()),
             };
             let figures = format!(
                 "{} used of {} bought",

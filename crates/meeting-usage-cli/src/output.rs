@@ -71,6 +71,12 @@ pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
+/// Whether a progress bar may be drawn on stderr: a terminal that is not `TERM=dumb` (the bar
+/// rewrites its line with `\r` and an erase sequence; it never uses colour).
+pub fn progress_allowed() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
 /// `error: <message>` for stderr, the prefix in red when stderr takes colour.
 pub fn error_line(message: &str) -> String {
     if stderr_colour() {

@@ -31,13 +31,14 @@ pub enum Target {
 }
 
 impl Target {
-    /// Starts the sandbox when asked for (on the current tokio runtime).
-    pub async fn new(sandbox: bool) -> Result<Target, ConfigError> {
-        if !sandbox {
+    /// Starts the sandbox with `sandbox`'s settings when given (on the current tokio
+    /// runtime).
+    pub async fn new(sandbox: Option<SandboxConfig>) -> Result<Target, ConfigError> {
+        let Some(config) = sandbox else {
             return Ok(Target::Configured);
-        }
+        };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        Sandbox::start(SandboxConfig::default(), addr)
+        Sandbox::start(config, addr)
             .await
             .map(Target::Sandbox)
             .map_err(|err| ConfigError(format!("the sandbox cannot start: {err}")))

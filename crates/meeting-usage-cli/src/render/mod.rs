@@ -2,6 +2,7 @@
 //! from [`Collected`] to a `String`, so the formats are tested without a process or a network.
 
 pub mod csv;
+pub mod fleet;
 pub mod json;
 pub mod prometheus;
 pub mod table;

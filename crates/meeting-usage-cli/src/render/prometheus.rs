@@ -20,14 +20,14 @@ type ActivityFigure = fn(&meeting_usage::Activity) -> Option<u64>;
 const PREFIX: &str = "meeting_usage";
 
 /// One metric family being built.
-struct Family {
+pub(super) struct Family {
     name: &'static str,
     help: &'static str,
     samples: Vec<(Vec<(&'static str, String)>, String)>,
 }
 
 impl Family {
-    fn new(name: &'static str, help: &'static str) -> Self {
+    pub(super) fn new(name: &'static str, help: &'static str) -> Self {
         Family {
             name,
             help,
@@ -35,11 +35,11 @@ impl Family {
         }
     }
 
-    fn push(&mut self, labels: Vec<(&'static str, String)>, value: impl ToString) {
+    pub(super) fn push(&mut self, labels: Vec<(&'static str, String)>, value: impl ToString) {
         self.samples.push((labels, value.to_string()));
     }
 
-    fn write(&self, out: &mut String) {
+    pub(super) fn write(&self, out: &mut String) {
         if self.samples.is_empty() {
             return;
         }

@@ -26,14 +26,14 @@ pub struct Style {
 }
 
 /// ANSI codes, used only when [`Style::color`] is set.
-const BOLD: &str = "\x1b[1m";
-const RED: &str = "\x1b[1;31m";
+pub(super) const BOLD: &str = "\x1b[1m";
+pub(super) const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[33m";
-const DIM: &str = "\x1b[2m";
+pub(super) const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub(super) fn paint(&self, code: &str, text: &str) -> String {
         if self.color && !text.is_empty() {
             format!("{code}{text}{RESET}")
         } else {
@@ -48,7 +48,7 @@ const NAME: usize = 28;
 const PLAN: usize = 27;
 
 /// `text` cut to `width` characters, the last one `…` when it was cut.
-fn fit(text: &str, width: usize) -> String {
+pub(super) fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_owned()
     } else {
@@ -59,14 +59,14 @@ fn fit(text: &str, width: usize) -> String {
 }
 
 /// `text` cut to `width` and padded with spaces to it, on the left.
-fn left(text: &str, width: usize) -> String {
+pub(super) fn left(text: &str, width: usize) -> String {
     let text = fit(text, width);
     let pad = width - text.chars().count();
     format!("{text}{}", " ".repeat(pad))
 }
 
 /// A figure or `-`.
-fn figure(value: Option<u64>) -> String {
+pub(super) fn figure(value: Option<u64>) -> String {
     value.map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
