@@ -95,6 +95,38 @@ fn cases() -> BenchResult<Vec<Case>> {
             typed: typed::<zb::PlanUsageReport>,
         },
         Case {
+            name: "000 usage + mapping",
+            target: "zoom_report",
+            bytes: seed("000-plan-usage.response.json")?,
+            typed: |bytes| {
+                let usage: zb::PlanUsageReport = serde_json::from_slice(black_box(bytes))?;
+                black_box(meeting_usage::mapping::zoom_plan_usage(
+                    "me",
+                    &usage,
+                    std::time::SystemTime::UNIX_EPOCH,
+                ));
+                Ok(())
+            },
+        },
+        Case {
+            name: "003 orgRes + mapping",
+            target: "huawei_report",
+            bytes: seed("003-org-res.response.json")?,
+            typed: |bytes| {
+                static CORP: std::sync::LazyLock<hw::CorpResources> =
+                    std::sync::LazyLock::new(|| serde_json::from_str("{}").expect("empty corp"));
+                let org: hw::OrgResourceUsage = serde_json::from_slice(black_box(bytes))?;
+                black_box(meeting_usage::mapping::huawei_enterprise(
+                    "app",
+                    &org,
+                    &CORP,
+                    &[],
+                    std::time::SystemTime::UNIX_EPOCH,
+                ));
+                Ok(())
+            },
+        },
+        Case {
             name: "001 add-on request",
             target: "AdditionalPlanRequest",
             bytes: seed("001-addon.request.json")?,

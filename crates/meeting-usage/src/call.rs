@@ -16,6 +16,7 @@ use vendor_types::{CallError, VendorError};
 use zoom_billing::{Error as ClientError, ResponseValue};
 
 use crate::error::Error;
+use crate::fleet::RateLimiter;
 use crate::model::Vendor;
 use crate::time;
 
@@ -137,12 +138,15 @@ impl Operation {
     }
 }
 
-/// Runs `attempt` under the deadline and retry policy.
+/// Runs `attempt` under the deadline and retry policy. With a `pacer` (a fleet run's rate
+/// limiter), every attempt first waits for its slot; that wait is queueing on our side, not
+/// the vendor being slow, so it extends the deadline instead of using it up.
 pub(crate) async fn run<T, F, Fut>(
     op: Operation,
     timeouts: &Timeouts,
     policy: &RetryPolicy,
-    deadline: Instant,
+    mut deadline: Instant,
+    pacer: Option<&RateLimiter>,
     mut attempt: F,
 ) -> Result<T, Error>
 where
@@ -152,6 +156,11 @@ where
     let mut number = 0u32;
     loop {
         number += 1;
+        if let Some(pacer) = pacer {
+            let queued = Instant::now();
+            pacer.acquire().await;
+            deadline += queued.elapsed();
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         let budget = timeouts.attempt.min(remaining);
         let result = if budget.is_zero() {
@@ -482,8 +491,13 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(5);
         for (safe, expected) in [(true, 3), (false, 1)] {
             let mut calls = 0;
-            let result: Result<(), Error> =
-                run(op(safe), &Timeouts::default(), &policy, deadline, |_| {
+            let result: Result<(), Error> = run(
+                op(safe),
+                &Timeouts::default(),
+                &policy,
+                deadline,
+                None,
+                |_| {
                     calls += 1;
                     async {
                         Err(Error::UnexpectedResponse {
@@ -494,8 +508,9 @@ mod tests {
                             excerpt: None,
                         })
                     }
-                })
-                .await;
+                },
+            )
+            .await;
             assert!(result.is_err());
             assert_eq!(calls, expected, "safe = {safe}");
         }

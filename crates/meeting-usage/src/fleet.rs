@@ -83,8 +83,9 @@ impl RateLimits {
     }
 }
 
-/// The share of a published limit the limiter uses: a little headroom absorbs clock skew and
-/// network jitter between our pacing and the vendor's one-second windows.
+/// The share of a published limit the limiter uses: a little headroom absorbs clock skew,
+/// late timer wake-ups and network jitter between our pacing and the vendor's one-second
+/// windows.
 const HEADROOM: f64 = 0.97;
 
 /// A pacer of `rate` calls per second: each caller reserves the next free slot on a schedule
@@ -152,7 +153,11 @@ impl RateLimiter {
 
     /// The current rate, in calls per second.
     pub fn rate(&self) -> f64 {
-        let interval = self.state.lock().unwrap_or_else(|p| p.into_inner()).interval;
+        let interval = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .interval;
         1.0 / interval.as_secs_f64()
     }
 

@@ -349,7 +349,7 @@ impl HuaweiEnterprise {
                 }
             }
         };
-        call::run(op, &self.timeouts, &self.retry, deadline, attempt).await
+        call::run(op, &self.timeouts, &self.retry, deadline, None, attempt).await
     }
 
     async fn token(

@@ -75,3 +75,48 @@ fn http_client(
         .build()
         .map_err(|_| Error::config("the HTTP client cannot be built (TLS backend unavailable)"))
 }
+
+/// The mappings from the generated clients' answers into the model, for programs that call
+/// `zoom-billing` or `huawei-meeting` themselves (and for the decode benchmark).
+///
+/// ```
+/// let usage: zoom_billing::types::PlanUsageReport = serde_json::from_str(
+///     r#"{"plan_webinar": [{"hosts": 25, "usage": 18, "pending": 1, "type": "webinar500_monthly"}]}"#,
+/// ).unwrap();
+/// let report = meeting_usage::mapping::zoom_plan_usage("me", &usage, std::time::SystemTime::now());
+/// assert_eq!(report.seats[0].purchased(), Some(25));
+/// ```
+pub mod mapping {
+    use std::time::SystemTime;
+
+    use crate::UsageReport;
+
+    /// Zoom's plan usage (`GetPlanUsage`) of `account` as a report collected at `collected_at`.
+    pub fn zoom_plan_usage(
+        account: &str,
+        usage: &zoom_billing::types::PlanUsageReport,
+        collected_at: SystemTime,
+    ) -> UsageReport {
+        crate::zoom_map::zoom_report(account, usage, crate::time::rfc3339(collected_at))
+    }
+
+    /// Huawei's usage (`ShowOrgRes`), purchases (`ShowCorpResource`) and resource list
+    /// (`SearchCorpResources`, every page) as one report collected at `now` (which also
+    /// decides what expires within 30 days).
+    pub fn huawei_enterprise(
+        account: &str,
+        org: &huawei_meeting::types::OrgResourceUsage,
+        corp: &huawei_meeting::types::CorpResources,
+        resources: &[huawei_meeting::types::CorpResourceItem],
+        now: SystemTime,
+    ) -> UsageReport {
+        crate::huawei_map::huawei_report(
+            account,
+            org,
+            corp,
+            resources,
+            now,
+            crate::time::rfc3339(now),
+        )
+    }
+}

@@ -252,6 +252,9 @@ impl ZoomAccount {
         options: &FleetOptions,
     ) -> Result<FleetReport, Error> {
         let limiters = Limiters::new(options.limits);
+        // The token first: calls that reserved pacing slots and then all waited for one token
+        // request would start together, bunched above the rate.
+        self.api(Instant::now() + self.timeouts.overall).await?;
         let accounts: Vec<(String, Option<String>)> = match accounts {
             FleetAccounts::Listed(ids) => ids.into_iter().map(|id| (id, None)).collect(),
             FleetAccounts::AllSubAccounts => self
@@ -420,7 +423,9 @@ impl ZoomAccount {
             let mut renewed = false;
             loop {
                 let api = self.api(deadline).await?;
-                if let Some(limiter) = &limiter {
+                // The first send waited for its slot in `call::run`; the repeat after a token
+                // renewal waits for one here.
+                if let (true, Some(limiter)) = (renewed, &limiter) {
                     limiter.acquire().await;
                 }
                 let result = vendor_types::hooks::with_user_agent(
@@ -447,7 +452,15 @@ impl ZoomAccount {
                 }
             }
         };
-        call::run(op, &self.timeouts, &self.retry, deadline, attempt).await
+        call::run(
+            op,
+            &self.timeouts,
+            &self.retry,
+            deadline,
+            limiter.as_deref(),
+            attempt,
+        )
+        .await
     }
 
     /// The Billing API client with a valid token in its `Authorization` header (the spec's

@@ -273,3 +273,42 @@ async fn a_fleet_run_stays_under_the_vendor_limit_with_a_missing_account() {
         report.elapsed
     );
 }
+
+#[tokio::test]
+async fn waiting_for_a_slot_does_not_use_up_the_deadline() {
+    let sandbox = sandbox().await;
+    // Ten calls at 5 a second take about two seconds; each call's own deadline is one second.
+    let zoom = ZoomAccount::builder(
+        "kKPjoUQnTVGY0D8fXtmqUg",
+        "sandbox-client-id",
+        Secret::from("sandbox-client-secret"),
+    )
+    .api_url(sandbox.base_url("spec/zoom/billing-plans.yaml"))
+    .oauth_url(sandbox.base_url("spec/zoom/oauth.yaml"))
+    .timeouts(meeting_usage::Timeouts {
+        overall: Duration::from_secs(1),
+        ..meeting_usage::Timeouts::default()
+    })
+    .build()
+    .unwrap();
+    let options = FleetOptions {
+        limits: RateLimits::PerSecond(5.0),
+        concurrency: 10,
+        progress: None,
+    };
+    let report = zoom
+        .fleet_usage(FleetAccounts::Listed(ids(10)), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.failures().count(),
+        0,
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert!(
+        report.elapsed >= Duration::from_millis(1_700),
+        "{:?}",
+        report.elapsed
+    );
+}
