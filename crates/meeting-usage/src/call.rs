@@ -15,10 +15,13 @@ use serde::de::DeserializeOwned;
 use vendor_types::{CallError, VendorError};
 use zoom_billing::{Error as ClientError, ResponseValue};
 
+use reqwest::header::HeaderValue;
+
 use crate::error::Error;
-use crate::fleet::RateLimiter;
+use crate::fleet::{Limiters, RateLimiter};
 use crate::model::Vendor;
 use crate::time;
+use crate::token::{Token, TokenCache};
 
 /// How long a call may take.
 ///
@@ -233,6 +236,81 @@ impl<T: DeserializeOwned, E: VendorError + DeserializeOwned> ReadBody<T, E>
     ) -> Result<ResponseValue<T>, CallError<E>> {
         vendor_types::redact_reading_body(self, operation).await
     }
+}
+
+/// The settings every call of a vendor account uses.
+#[derive(Clone, Copy)]
+pub(crate) struct Settings<'a> {
+    pub timeouts: &'a Timeouts,
+    pub retry: &'a RetryPolicy,
+    pub user_agent: &'a HeaderValue,
+}
+
+/// Runs one operation that needs the account's credential `C` (a token, or a client carrying
+/// it): the credential from `credential` (cached in `tokens`), the deadline and retries of
+/// [`run`], the caller's `User-Agent`, and one renewal when the vendor refuses the credential
+/// as expired or revoked, after which the call is repeated once. With `limiters` (a fleet
+/// run), the operation's rate label paces every send, and a 429 slows that label down.
+pub(crate) async fn authorized<C, T, E, G, GFut, S, SFut>(
+    op: Operation,
+    settings: Settings<'_>,
+    limiters: Option<&Limiters>,
+    tokens: &TokenCache<C>,
+    credential: G,
+    send: S,
+) -> Result<T, Error>
+where
+    C: Clone,
+    E: VendorError,
+    G: Fn(Instant) -> GFut,
+    GFut: Future<Output = Result<Token<C>, Error>>,
+    S: Fn(C) -> SFut,
+    SFut: Future<Output = Result<ResponseValue<T>, CallError<E>>>,
+{
+    let limiter = limiters.and_then(|l| l.get(op.rate_label));
+    let deadline = Instant::now() + settings.timeouts.overall;
+    let attempt = |_| async {
+        let mut renewed = false;
+        loop {
+            let token = credential(deadline).await?;
+            // The first send waited for its slot in `run`; the repeat after a renewal waits
+            // for one here.
+            if let (true, Some(limiter)) = (renewed, &limiter) {
+                limiter.acquire().await;
+            }
+            let result = vendor_types::hooks::with_user_agent(
+                settings.user_agent.clone(),
+                send(token.value.clone()),
+            )
+            .await;
+            match result {
+                Ok(answer) => return Ok(answer.into_inner()),
+                Err(err) if !renewed && is_expired_token(&err) => {
+                    tracing::debug!(operation = op.id, "credential refused; renewing it once");
+                    tokens.invalidate(token.generation).await;
+                    renewed = true;
+                }
+                Err(err) => {
+                    let err = convert(op, err);
+                    if let (Some(limiters), Error::RateLimited { retry_after, .. }) =
+                        (limiters, &err)
+                    {
+                        limiters.throttled_by_vendor(op.rate_label, *retry_after);
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    };
+    run(
+        op,
+        settings.timeouts,
+        settings.retry,
+        deadline,
+        limiter.as_deref(),
+        attempt,
+    )
+    .await
 }
 
 /// Whether a documented error means "the token is no longer good": 401 with Zoom's code 124,

@@ -327,29 +327,14 @@ impl HuaweiEnterprise {
                 >,
             >,
     {
-        let op = operation(id);
-        let deadline = Instant::now() + self.timeouts.overall;
-        let attempt = |_| async {
-            let mut renewed = false;
-            loop {
-                let token = self.token(deadline).await?;
-                let result = vendor_types::hooks::with_user_agent(
-                    self.user_agent.clone(),
-                    send(self.api.clone(), token.value.clone()),
-                )
-                .await;
-                match result {
-                    Ok(answer) => return Ok(answer.into_inner()),
-                    Err(err) if !renewed && call::is_expired_token(&err) => {
-                        tracing::debug!(operation = id, "token refused; renewing it once");
-                        self.token.invalidate(token.generation).await;
-                        renewed = true;
-                    }
-                    Err(err) => return Err(call::convert(op, err)),
-                }
-            }
+        let settings = call::Settings {
+            timeouts: &self.timeouts,
+            retry: &self.retry,
+            user_agent: &self.user_agent,
         };
-        call::run(op, &self.timeouts, &self.retry, deadline, None, attempt).await
+        let credential = |deadline| self.token(deadline);
+        let send = |token| send(self.api.clone(), token);
+        call::authorized(operation(id), settings, None, &self.token, credential, send).await
     }
 
     async fn token(

@@ -416,49 +416,19 @@ impl ZoomAccount {
                 >,
             >,
     {
-        let op = operation(id);
-        let limiter = limiters.and_then(|l| l.get(op.rate_label));
-        let deadline = Instant::now() + self.timeouts.overall;
-        let attempt = |_| async {
-            let mut renewed = false;
-            loop {
-                let api = self.api(deadline).await?;
-                // The first send waited for its slot in `call::run`; the repeat after a token
-                // renewal waits for one here.
-                if let (true, Some(limiter)) = (renewed, &limiter) {
-                    limiter.acquire().await;
-                }
-                let result = vendor_types::hooks::with_user_agent(
-                    self.user_agent.clone(),
-                    send(api.value.clone()),
-                )
-                .await;
-                match result {
-                    Ok(answer) => return Ok(answer.into_inner()),
-                    Err(err) if !renewed && call::is_expired_token(&err) => {
-                        tracing::debug!(operation = id, "token refused; renewing it once");
-                        self.api.invalidate(api.generation).await;
-                        renewed = true;
-                    }
-                    Err(err) => {
-                        let err = call::convert(op, err);
-                        if let (Some(limiters), Error::RateLimited { retry_after, .. }) =
-                            (limiters, &err)
-                        {
-                            limiters.throttled_by_vendor(op.rate_label, *retry_after);
-                        }
-                        return Err(err);
-                    }
-                }
-            }
+        let settings = call::Settings {
+            timeouts: &self.timeouts,
+            retry: &self.retry,
+            user_agent: &self.user_agent,
         };
-        call::run(
-            op,
-            &self.timeouts,
-            &self.retry,
-            deadline,
-            limiter.as_deref(),
-            attempt,
+        let credential = |deadline| self.api(deadline);
+        call::authorized(
+            operation(id),
+            settings,
+            limiters,
+            &self.api,
+            credential,
+            send,
         )
         .await
     }
