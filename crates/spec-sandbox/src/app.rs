@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -41,6 +42,9 @@ pub struct Dropped;
 /// The header that injects a fault for this and following requests of the operation.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
 
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_ZM_TRACKINGID: HeaderName = HeaderName::from_static("x-zm-trackingid");
+
 /// Window lengths of the rate-limit counters: Zoom's per-second limits, Huawei's per-second
 /// and per-minute ones.
 const WINDOWS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(60)];
@@ -67,6 +71,8 @@ pub struct App {
     /// Values the token-grant examples use for accounts and App IDs: the sandbox's test
     /// accounts.
     known_ids: HashSet<String>,
+    /// Ids for the vendors' request-id headers.
+    request_ids: RequestIds,
 }
 
 /// Why credentials were refused, from least to most specific: the most specific reason of
@@ -198,6 +204,7 @@ impl App {
             model,
             config,
             known_ids,
+            request_ids: RequestIds::new(),
         }
     }
 
@@ -1175,16 +1182,20 @@ impl App {
         reply: &mut Reply,
     ) {
         let id = match spec.vendor {
+            // The client's own id, if it is a short visible-ASCII text.
             Vendor::Huawei => request
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty() && v.len() <= 128)
-                .map_or_else(random_token, str::to_owned),
-            Vendor::Zoom | Vendor::ZoomOAuth => random_token(),
+                .get(&X_REQUEST_ID)
+                .filter(|v| v.to_str().is_ok_and(|v| !v.is_empty() && v.len() <= 128))
+                .cloned()
+                .unwrap_or_else(|| self.request_ids.next()),
+            Vendor::Zoom | Vendor::ZoomOAuth => self.request_ids.next(),
         };
-        if let Ok(value) = HeaderValue::from_str(&id) {
-            reply.headers.insert(spec.vendor.request_id_header(), value);
-        }
+        let name = match spec.vendor {
+            Vendor::Zoom | Vendor::ZoomOAuth => X_ZM_TRACKINGID,
+            Vendor::Huawei => X_REQUEST_ID,
+        };
+        debug_assert_eq!(name.as_str(), spec.vendor.request_id_header());
+        reply.headers.insert(name, id);
         let Some(op) = op else { return };
         match spec.vendor {
             Vendor::Zoom => {
@@ -1705,14 +1716,74 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-/// 32 random hex characters (tokens and request ids).
-fn random_token() -> String {
+/// 16 bytes from the operating system's generator (the clock if it fails, which is not
+/// expected on supported platforms: better than a panic).
+fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
-        // Not expected on supported platforms; fall back to the clock rather than panic.
         bytes.copy_from_slice(&(unix_ms() as u128).to_le_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
+}
+
+/// `bytes` as lower-case hex.
+fn hex<const N: usize, const M: usize>(bytes: [u8; N]) -> [u8; M] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; M];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    out
+}
+
+/// 32 random hex characters from the operating system's generator (issued tokens).
+fn random_token() -> String {
+    let text: [u8; 32] = hex(random_bytes());
+    text.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Request ids: 32 hex characters, different for every response of the process, without a
+/// system call per id. The first half is a bijective mix (splitmix64's finaliser) of a
+/// counter stepped by an odd constant from a random start, so it never repeats within 2^64
+/// ids; the second half mixes it with a random salt.
+#[derive(Debug)]
+struct RequestIds {
+    next: AtomicU64,
+    salt: u64,
+}
+
+impl RequestIds {
+    /// Splitmix64's increment (odd: the counter visits every value before repeating).
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn new() -> RequestIds {
+        let seed = random_bytes();
+        let (start, salt) = seed.split_at(8);
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        RequestIds {
+            next: AtomicU64::new(word(start)),
+            salt: word(salt),
+        }
+    }
+
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The next id as a header value.
+    fn next(&self) -> HeaderValue {
+        let n = self.next.fetch_add(Self::GAMMA, Ordering::Relaxed);
+        let high = Self::mix(n);
+        let low = Self::mix(high ^ self.salt);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&high.to_be_bytes());
+        bytes[8..].copy_from_slice(&low.to_be_bytes());
+        let text: [u8; 32] = hex(bytes);
+        HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    }
 }
 
 fn json_reply(status: u16, body: &Value) -> Reply {
@@ -1831,6 +1902,27 @@ mod tests {
         assert!(under("/zoom/v2/accounts", "/zoom/v2"));
         assert!(!under("/zoomx/v2", "/zoom"));
         assert!(under("/zoom", "/zoom"));
+    }
+
+    #[test]
+    fn request_ids_are_well_formed_and_unique() {
+        let ids = RequestIds::new();
+        let mut seen = HashSet::new();
+        for _ in 0..10_000 {
+            let id = ids.next();
+            let text = id.to_str().unwrap();
+            assert_eq!(text.len(), 32, "{text}");
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{text}"
+            );
+            assert!(seen.insert(text.to_owned()), "{text} repeated");
+        }
+        let token = random_token();
+        assert_eq!(token.len(), 32);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+        assert_ne!(token, random_token());
     }
 
     #[test]
