@@ -44,6 +44,15 @@ pub const FAULT_HEADER: &str = "x-sandbox-fault";
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_ZM_TRACKINGID: HeaderName = HeaderName::from_static("x-zm-trackingid");
+const X_RATELIMIT_CATEGORY: HeaderName = HeaderName::from_static("x-ratelimit-category");
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_TYPE: HeaderName = HeaderName::from_static("x-ratelimit-type");
+const X_APIG_RATELIMIT_API: HeaderName = HeaderName::from_static("x-apig-ratelimit-api");
+const X_APIG_RATELIMIT_API_ALLENV: HeaderName =
+    HeaderName::from_static("x-apig-ratelimit-api-allenv");
+const FAULT_HEADER_NAME: HeaderName = HeaderName::from_static(FAULT_HEADER);
+const PREFER: HeaderName = HeaderName::from_static("prefer");
 
 /// Window lengths of the rate-limit counters: Zoom's per-second limits, Huawei's per-second
 /// and per-minute ones.
@@ -73,6 +82,79 @@ pub struct App {
     known_ids: HashSet<String>,
     /// Ids for the vendors' request-id headers.
     request_ids: RequestIds,
+    /// The values of the vendors' rate-limit headers, made once.
+    header_values: HeaderValues,
+}
+
+/// The values of one rate-limit header: the limit, and the value for every remaining count
+/// up to a bound (beyond it, and for larger limits, they are made per response).
+struct LimitValues {
+    limit: HeaderValue,
+    max: u64,
+    remaining: Vec<HeaderValue>,
+    format: Box<dyn Fn(u64) -> HeaderValue + Send + Sync>,
+}
+
+impl std::fmt::Debug for LimitValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LimitValues")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LimitValues {
+    /// The most values made in advance per limit.
+    const TABLE: u64 = 1024;
+
+    /// `format` turns a remaining count into the header's value.
+    fn new(max: u64, format: impl Fn(u64) -> HeaderValue + Send + Sync + 'static) -> LimitValues {
+        LimitValues {
+            limit: HeaderValue::from(max),
+            max,
+            remaining: (0..=max.min(Self::TABLE)).map(&format).collect(),
+            format: Box::new(format),
+        }
+    }
+
+    /// The value after `used` requests in the window.
+    fn remaining(&self, used: u64) -> HeaderValue {
+        let left = self.max.saturating_sub(used);
+        usize::try_from(left)
+            .ok()
+            .and_then(|i| self.remaining.get(i))
+            .cloned()
+            .unwrap_or_else(|| (self.format)(left))
+    }
+}
+
+/// Zoom's Heavy, Medium and Light limits (`X-RateLimit-Limit` and `-Remaining`); Huawei's
+/// per-API limit per minute and all-environment limit per second (`X-APIG-RateLimit-Api`,
+/// `-Api-Allenv`: `remain:N,limit:N,time:1 minute`).
+#[derive(Debug)]
+struct HeaderValues {
+    zoom: [LimitValues; 3],
+    huawei: [LimitValues; 2],
+}
+
+impl HeaderValues {
+    fn new(config: &SandboxConfig) -> HeaderValues {
+        let huawei = |limit: u64, label: &'static str| {
+            LimitValues::new(limit, move |left| {
+                let text = format!("remain:{left},limit:{limit},time:{label}");
+                HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+            })
+        };
+        HeaderValues {
+            zoom: config
+                .zoom_limits
+                .map(|limit| LimitValues::new(limit, HeaderValue::from)),
+            huawei: [
+                huawei(config.huawei_api_limit, "1 minute"),
+                huawei(config.huawei_allenv_limit, "1 second"),
+            ],
+        }
+    }
 }
 
 /// Why credentials were refused, from least to most specific: the most specific reason of
@@ -191,6 +273,7 @@ impl App {
             .clone()
             .and_then(|f| Fleet::new(f).ok())
             .map(Arc::new);
+        let header_values = HeaderValues::new(&config);
         App {
             limiter,
             fleet: std::sync::RwLock::new(fleet),
@@ -205,6 +288,7 @@ impl App {
             config,
             known_ids,
             request_ids: RequestIds::new(),
+            header_values,
         }
     }
 
@@ -418,7 +502,7 @@ impl App {
         let path = parts.uri.path().to_owned();
         // A fault named in the request header applies to this request; any further uses it
         // asks for (`times=N`) are queued for the following requests of the operation.
-        let from_header = match parts.headers.get(FAULT_HEADER) {
+        let from_header = match parts.headers.get(&FAULT_HEADER_NAME) {
             None => None,
             Some(value) => {
                 let parsed = value
@@ -472,7 +556,7 @@ impl App {
                     if spec.vendor == Vendor::Zoom && status == 429 {
                         reply
                             .headers
-                            .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
+                            .insert(X_RATELIMIT_TYPE, HeaderValue::from_static("QPS"));
                     }
                 }
                 self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
@@ -1199,47 +1283,31 @@ impl App {
         let Some(op) = op else { return };
         match spec.vendor {
             Vendor::Zoom => {
-                let (category, limit) = match op.rate_limit.as_deref() {
-                    Some("HEAVY") => ("Heavy", self.config.zoom_limits[0]),
-                    Some("MEDIUM") => ("Medium", self.config.zoom_limits[1]),
-                    _ => ("Light", self.config.zoom_limits[2]),
+                let (category, tier) = match op.rate_limit.as_deref() {
+                    Some("HEAVY") => ("Heavy", 0),
+                    Some("MEDIUM") => ("Medium", 1),
+                    _ => ("Light", 2),
                 };
                 let used = self.rates[0].hit(op.index, WINDOWS[0]);
+                let values = &self.header_values.zoom[tier];
                 reply
                     .headers
-                    .insert("x-ratelimit-category", HeaderValue::from_static(category));
+                    .insert(X_RATELIMIT_CATEGORY, HeaderValue::from_static(category));
                 reply
                     .headers
-                    .insert("x-ratelimit-limit", HeaderValue::from(limit));
-                reply.headers.insert(
-                    "x-ratelimit-remaining",
-                    HeaderValue::from(limit.saturating_sub(used)),
-                );
+                    .insert(X_RATELIMIT_LIMIT, values.limit.clone());
+                reply
+                    .headers
+                    .insert(X_RATELIMIT_REMAINING, values.remaining(used));
             }
             Vendor::Huawei => {
-                let limits = [
-                    (
-                        "x-apig-ratelimit-api",
-                        self.config.huawei_api_limit,
-                        1usize,
-                        "1 minute",
-                    ),
-                    (
-                        "x-apig-ratelimit-api-allenv",
-                        self.config.huawei_allenv_limit,
-                        0usize,
-                        "1 second",
-                    ),
-                ];
-                for (name, limit, window, label) in limits {
+                let [per_api, all_env] = &self.header_values.huawei;
+                for (name, window, values) in [
+                    (X_APIG_RATELIMIT_API, 1, per_api),
+                    (X_APIG_RATELIMIT_API_ALLENV, 0, all_env),
+                ] {
                     let used = self.rates[window].hit(op.index, WINDOWS[window]);
-                    let text = format!(
-                        "remain:{},limit:{limit},time:{label}",
-                        limit.saturating_sub(used)
-                    );
-                    if let Ok(value) = HeaderValue::from_str(&text) {
-                        reply.headers.insert(HeaderName::from_static(name), value);
-                    }
+                    reply.headers.insert(name, values.remaining(used));
                 }
             }
             Vendor::ZoomOAuth => {}
@@ -1447,19 +1515,19 @@ fn rate_limit_headers(admission: &Admission, reply: &mut Reply) {
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             reply
                 .headers
-                .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
+                .insert(X_RATELIMIT_TYPE, HeaderValue::from_static("QPS"));
             (category, *limit, 0)
         }
     };
     if let Ok(value) = HeaderValue::from_str(category) {
-        reply.headers.insert("x-ratelimit-category", value);
+        reply.headers.insert(X_RATELIMIT_CATEGORY, value);
     }
     reply
         .headers
         .insert("x-ratelimit-limit", HeaderValue::from(limit));
     reply
         .headers
-        .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        .insert(X_RATELIMIT_REMAINING, HeaderValue::from(remaining));
 }
 
 /// `{"enabled": true, "limits": {"HEAVY": {"requests": 10, "window_secs": 1}}}`.
@@ -1613,7 +1681,7 @@ impl Prefer {
     fn parse(headers: &HeaderMap) -> Prefer {
         let mut prefer = Prefer::default();
         for value in headers
-            .get_all("prefer")
+            .get_all(&PREFER)
             .iter()
             .filter_map(|v| v.to_str().ok())
         {
@@ -1923,6 +1991,31 @@ mod tests {
         assert_eq!(token.len(), 32);
         assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
         assert_ne!(token, random_token());
+    }
+
+    #[test]
+    fn rate_limit_header_values_are_made_once_or_on_demand() {
+        let config = SandboxConfig {
+            zoom_limits: [10, 5000, 0],
+            huawei_api_limit: 100,
+            ..SandboxConfig::default()
+        };
+        let values = HeaderValues::new(&config);
+        let [heavy, many, none] = &values.zoom;
+        assert_eq!(heavy.limit, "10");
+        assert_eq!(heavy.remaining(3), "7");
+        assert_eq!(heavy.remaining(30), "0");
+        assert_eq!(many.remaining(1), "4999", "beyond the table");
+        assert_eq!(many.remaining(4000), "1000");
+        assert_eq!(none.remaining(0), "0");
+        assert_eq!(
+            values.huawei[0].remaining(1),
+            "remain:99,limit:100,time:1 minute"
+        );
+        assert_eq!(
+            values.huawei[1].remaining(500),
+            "remain:0,limit:200,time:1 second"
+        );
     }
 
     #[test]
