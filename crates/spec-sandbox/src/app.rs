@@ -1,6 +1,7 @@
 //! Answering one request: route, faults, credentials, validation, then the documented
 //! example (or a token for token operations), with the vendor's headers.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,7 +25,7 @@ use spec_core::schema::Direction;
 use crate::SandboxConfig;
 use crate::fleet::{Fleet, FleetConfig, PageTokenProblem, PageTokens};
 use crate::limits::{Admission, Limit, RateLimiter, RateLimits};
-use crate::model::{Check, FleetRole, Location, Model, Op, Role, Segment, SpecModel};
+use crate::model::{Check, FleetRole, Location, Model, Op, ParamKind, Role, Segment, SpecModel};
 use crate::state::{
     Fault, FaultKind, FaultQueue, InvalidFault, LoggedRequest, RateWindows, RequestLog, TokenKind,
     TokenProblem, TokenStore, unix_ms,
@@ -1095,18 +1096,18 @@ impl App {
         let pairs = query.map(form_pairs).unwrap_or_default();
         let mut fields = Vec::new();
         for param in &op.params {
-            let raw: Option<String> = match param.location {
+            let raw: Option<Cow<'_, str>> = match param.location {
                 Location::Path => path_params
                     .iter()
                     .find(|(n, _)| *n == param.name)
-                    .map(|(_, v)| v.clone()),
+                    .map(|(_, v)| Cow::Borrowed(v.as_str())),
                 Location::Query => pairs
                     .iter()
                     .find(|(n, _)| *n == param.name)
-                    .map(|(_, v)| v.clone()),
+                    .map(|(_, v)| Cow::Borrowed(v.as_str())),
                 Location::Header => headers
                     .get(param.name.as_str())
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                    .map(|v| String::from_utf8_lossy(v.as_bytes())),
             };
             let Some(raw) = raw else {
                 if param.required {
@@ -1117,7 +1118,11 @@ impl App {
                 }
                 continue;
             };
-            let value = coerce(&spec.validator, &param.schema.1, &raw);
+            // A plain string within its bounds cannot fail validation.
+            if param.plain_string.is_some_and(|bounds| bounds.admit(&raw)) {
+                continue;
+            }
+            let value = coerce(param.kind, &raw);
             for violation in spec.validator.validate(
                 &param.schema.1,
                 &param.schema.0,
@@ -1748,25 +1753,23 @@ fn parse_body(op: &Op, headers: &HeaderMap, raw: &Bytes) -> Result<Option<Value>
 }
 
 /// Turns a parameter's text into the JSON value its schema expects.
-fn coerce(validator: &spec_core::schema::SchemaValidator, schema: &Value, raw: &str) -> Value {
-    let schema =
-        spec_core::pointer::follow_refs(validator.root(), "", schema).map_or(schema, |(_, s)| s);
-    match schema.get("type").and_then(Value::as_str) {
-        Some("integer") => raw
+fn coerce(kind: ParamKind, raw: &str) -> Value {
+    match kind {
+        ParamKind::Integer => raw
             .parse::<i64>()
             .map(Value::from)
             .unwrap_or_else(|_| Value::String(raw.to_owned())),
-        Some("number") => raw
+        ParamKind::Number => raw
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(|| Value::String(raw.to_owned()), Value::Number),
-        Some("boolean") => match raw {
+        ParamKind::Boolean => match raw {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             _ => Value::String(raw.to_owned()),
         },
-        _ => Value::String(raw.to_owned()),
+        ParamKind::Text => Value::String(raw.to_owned()),
     }
 }
 

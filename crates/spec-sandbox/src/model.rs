@@ -78,6 +78,84 @@ pub struct Param {
     pub schema: (String, Value),
     /// The parameter's `example`, if it has one.
     pub example: Option<Value>,
+    /// The JSON type its text is read as (the `type` of its schema, `$ref`s followed).
+    pub kind: ParamKind,
+    /// For a schema that says no more than `type: string` and length bounds (besides
+    /// annotations), those bounds: a value within them is valid without running the validator.
+    pub plain_string: Option<LengthBounds>,
+}
+
+/// The JSON type a parameter's text is read as before validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// `type: integer`: a whole number if it parses, else the text.
+    Integer,
+    /// `type: number`: a number if it parses, else the text.
+    Number,
+    /// `type: boolean`: `true` or `false`, else the text.
+    Boolean,
+    /// Anything else: the text.
+    Text,
+}
+
+/// `minLength` and `maxLength` of a plain string schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LengthBounds {
+    /// `minLength`.
+    pub min: Option<u64>,
+    /// `maxLength`.
+    pub max: Option<u64>,
+}
+
+impl LengthBounds {
+    /// Whether `text` (counted in characters, as the validator counts) is within the bounds.
+    pub fn admit(&self, text: &str) -> bool {
+        if self.min.is_none() && self.max.is_none() {
+            return true;
+        }
+        let len = text.chars().count() as u64;
+        self.min.is_none_or(|min| len >= min) && self.max.is_none_or(|max| len <= max)
+    }
+}
+
+/// The kind and, for a plain string, the length bounds of a parameter schema.
+fn param_schema(doc: &Value, schema: &Value) -> (ParamKind, Option<LengthBounds>) {
+    let Some((_, resolved)) = pointer::follow_refs(doc, "", schema) else {
+        // The validator reports the broken `$ref`.
+        return (ParamKind::Text, None);
+    };
+    let kind = match resolved.get("type").and_then(Value::as_str) {
+        Some("integer") => ParamKind::Integer,
+        Some("number") => ParamKind::Number,
+        Some("boolean") => ParamKind::Boolean,
+        _ => ParamKind::Text,
+    };
+    // Keywords the validator does not look at for a string (annotations), and the bounds.
+    const ANNOTATIONS: [&str; 4] = ["description", "title", "example", "deprecated"];
+    let Some(object) = resolved.as_object() else {
+        return (kind, None);
+    };
+    let mut bounds = LengthBounds::default();
+    for (key, value) in object {
+        match key.as_str() {
+            "type" if value == "string" => {}
+            // A bound that is not a whole number is left to the validator.
+            "minLength" | "maxLength" => {
+                let Some(n) = value.as_u64() else {
+                    return (kind, None);
+                };
+                if key == "minLength" {
+                    bounds.min = Some(n);
+                } else {
+                    bounds.max = Some(n);
+                }
+            }
+            key if ANNOTATIONS.contains(&key) || key.starts_with("x-") => {}
+            _ => return (kind, None),
+        }
+    }
+    let plain = object.get("type").is_some_and(|t| t == "string");
+    (kind, plain.then_some(bounds))
 }
 
 /// A request body.
@@ -385,19 +463,20 @@ fn compile_params(doc: &Value, operation: &openapi::Operation<'_>) -> Vec<Param>
                 // Cookie parameters are refused by the validator; nothing to serve.
                 _ => return None,
             };
+            let schema = param
+                .value
+                .get("schema")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            let (kind, plain_string) = param_schema(doc, &schema);
             Some(Param {
                 name: param.name().to_owned(),
                 location,
                 required: param.required(),
-                schema: (
-                    pointer::push(&param.pointer, "schema"),
-                    param
-                        .value
-                        .get("schema")
-                        .cloned()
-                        .unwrap_or(Value::Object(Map::new())),
-                ),
+                schema: (pointer::push(&param.pointer, "schema"), schema),
                 example: param.value.get("example").cloned(),
+                kind,
+                plain_string,
             })
         })
         .collect()
@@ -840,6 +919,75 @@ mod tests {
             ok.specs[0].ops[0].security,
             vec![vec![Check::TokenHeader("X-Key".into())]]
         );
+    }
+
+    #[test]
+    fn parameter_schemas_are_resolved_once() {
+        let doc = serde_json::json!({"components": {"schemas": {
+            "Id": {"type": "string", "minLength": 1, "description": "an id", "x-note": 1},
+            "Ref": {"$ref": "#/components/schemas/Id"},
+            "Count": {"type": "integer"},
+        }}});
+        let cases = [
+            (
+                serde_json::json!({"$ref": "#/components/schemas/Ref"}),
+                ParamKind::Text,
+                Some(LengthBounds {
+                    min: Some(1),
+                    max: None,
+                }),
+            ),
+            (
+                serde_json::json!({"$ref": "#/components/schemas/Count"}),
+                ParamKind::Integer,
+                None,
+            ),
+            (
+                serde_json::json!({"type": "string"}),
+                ParamKind::Text,
+                Some(LengthBounds::default()),
+            ),
+            (
+                serde_json::json!({"type": "string", "pattern": "^a$"}),
+                ParamKind::Text,
+                None,
+            ),
+            (
+                serde_json::json!({"type": "string", "format": "date"}),
+                ParamKind::Text,
+                None,
+            ),
+            (
+                serde_json::json!({"type": "string", "minLength": "1"}),
+                ParamKind::Text,
+                None,
+            ),
+            (
+                serde_json::json!({"type": "string", "enum": ["a"]}),
+                ParamKind::Text,
+                None,
+            ),
+            (
+                serde_json::json!({"$ref": "#/nowhere"}),
+                ParamKind::Text,
+                None,
+            ),
+            (serde_json::json!({}), ParamKind::Text, None),
+            (
+                serde_json::json!({"type": "boolean"}),
+                ParamKind::Boolean,
+                None,
+            ),
+        ];
+        for (schema, kind, plain) in cases {
+            assert_eq!(param_schema(&doc, &schema), (kind, plain), "{schema}");
+        }
+        let bounds = LengthBounds {
+            min: Some(2),
+            max: Some(3),
+        };
+        assert!(!bounds.admit("é") && bounds.admit("éé") && !bounds.admit("abcd"));
+        assert!(LengthBounds::default().admit(""));
     }
 
     #[test]
