@@ -443,7 +443,7 @@ impl App {
         }
         let mut vendor_spec = None;
         let mut allowed: Vec<&Method> = Vec::new();
-        let mut best: Option<RouteMatch<'a>> = None;
+        let mut best: Option<RouteMatch<'a, '_>> = None;
         for spec in &self.model.specs {
             if !under(path, spec.prefix) {
                 continue;
@@ -459,12 +459,9 @@ impl App {
             }) {
                 vendor_spec = Some(spec);
             }
-            let rest: Vec<&str> = path[spec.mount.len()..]
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .collect();
+            let rest = &path[spec.mount.len()..];
             for op in &spec.ops {
-                let Some((params, literals)) = match_segments(&op.segments, &rest) else {
+                let Some(literals) = match_segments(&op.segments, rest) else {
                     continue;
                 };
                 if op.method != request.method() {
@@ -475,14 +472,18 @@ impl App {
                     best = Some(RouteMatch {
                         spec,
                         op,
-                        params,
+                        rest,
                         literals,
                     });
                 }
             }
         }
         match (best, vendor_spec) {
-            (Some(found), _) => Routed::Op(found.spec, found.op, found.params),
+            (Some(found), _) => Routed::Op(
+                found.spec,
+                found.op,
+                path_params(&found.op.segments, found.rest),
+            ),
             (None, Some(spec)) if !allowed.is_empty() => {
                 let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
                 Routed::Missing(spec, Problem::MethodNotAllowed, Some(allow.join(", ")))
@@ -1628,10 +1629,11 @@ fn fleet_from_json(body: &Value) -> Result<FleetConfig, String> {
 }
 
 /// An operation whose template matches the path.
-struct RouteMatch<'a> {
+struct RouteMatch<'a, 'p> {
     spec: &'a SpecModel,
     op: &'a Op,
-    params: Vec<(String, String)>,
+    /// The path below the spec's mount.
+    rest: &'p str,
     /// Literal segments matched (more = more specific).
     literals: usize,
 }
@@ -1652,22 +1654,36 @@ fn under(path: &str, prefix: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// Matches path segments against a template: the captured parameters and how many literal
+/// The non-empty segments of a path.
+fn path_segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Matches a path (below the mount) against a template, without allocating: how many literal
 /// segments matched (more literals = more specific).
-fn match_segments(template: &[Segment], path: &[&str]) -> Option<(Vec<(String, String)>, usize)> {
-    if template.len() != path.len() {
-        return None;
-    }
-    let mut params = Vec::new();
+fn match_segments(template: &[Segment], path: &str) -> Option<usize> {
+    let mut actual = path_segments(path);
     let mut literals = 0;
-    for (segment, actual) in template.iter().zip(path) {
-        match segment {
-            Segment::Literal(text) if text == actual => literals += 1,
-            Segment::Literal(_) => return None,
-            Segment::Param(name) => params.push((name.clone(), percent_decode(actual))),
+    for segment in template {
+        match (segment, actual.next()?) {
+            (Segment::Literal(text), given) if text == given => literals += 1,
+            (Segment::Literal(_), _) => return None,
+            (Segment::Param(_), _) => {}
         }
     }
-    Some((params, literals))
+    actual.next().is_none().then_some(literals)
+}
+
+/// The path parameters of a path that [`match_segments`] matched, percent-decoded.
+fn path_params(template: &[Segment], path: &str) -> Vec<(String, String)> {
+    template
+        .iter()
+        .zip(path_segments(path))
+        .filter_map(|(segment, actual)| match segment {
+            Segment::Param(name) => Some((name.clone(), percent_decode(actual))),
+            Segment::Literal(_) => None,
+        })
+        .collect()
 }
 
 fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
@@ -1965,11 +1981,15 @@ mod tests {
     #[test]
     fn routes_prefer_literal_segments() {
         let template = crate::model::segments("/a/{id}/b");
+        assert_eq!(match_segments(&template, "/a/x%20y/b"), Some(2));
+        assert_eq!(match_segments(&template, "a//x%20y/b/"), Some(2));
         assert_eq!(
-            match_segments(&template, &["a", "x%20y", "b"]),
-            Some((vec![("id".into(), "x y".into())], 2))
+            path_params(&template, "/a/x%20y/b"),
+            [("id".to_owned(), "x y".to_owned())]
         );
-        assert_eq!(match_segments(&template, &["a", "x"]), None);
+        assert_eq!(match_segments(&template, "/a/x"), None);
+        assert_eq!(match_segments(&template, "/a/x/b/c"), None);
+        assert_eq!(match_segments(&template, "/c/x/b"), None);
         assert!(under("/zoom/v2/accounts", "/zoom/v2"));
         assert!(!under("/zoomx/v2", "/zoom"));
         assert!(under("/zoom", "/zoom"));
