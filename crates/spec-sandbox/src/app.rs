@@ -27,8 +27,8 @@ use crate::fleet::{Fleet, FleetConfig, PageTokenProblem, PageTokens};
 use crate::limits::{Admission, Limit, RateLimiter, RateLimits};
 use crate::model::{Check, FleetRole, Location, Model, Op, ParamKind, Role, Segment, SpecModel};
 use crate::state::{
-    Fault, FaultKind, FaultQueue, InvalidFault, LoggedRequest, RateWindows, RequestLog, TokenKind,
-    TokenProblem, TokenStore, unix_ms,
+    Fault, FaultKind, FaultQueue, InvalidFault, RateWindows, RequestLog, TokenKind, TokenProblem,
+    TokenStore, unix_ms,
 };
 use crate::vendor::{FieldError, Problem, Vendor};
 
@@ -281,7 +281,14 @@ impl App {
             page_tokens: PageTokens::new(),
             page_generation: Default::default(),
             rates: WINDOWS.iter().map(|_| RateWindows::new(ops)).collect(),
-            log: RequestLog::new(ops),
+            log: RequestLog::with_operations(
+                model
+                    .specs
+                    .iter()
+                    .flat_map(|s| &s.ops)
+                    .map(|op| op.id.clone())
+                    .collect(),
+            ),
             faults: FaultQueue::default(),
             panics: Default::default(),
             tokens,
@@ -349,16 +356,7 @@ impl App {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
                 tracing::error!("the request handler panicked on {method} {path}; answering 500");
-                app.log.record(
-                    None,
-                    LoggedRequest {
-                        operation: None,
-                        method: method.to_string(),
-                        path,
-                        status: 500,
-                        at_unix_ms: unix_ms(),
-                    },
-                );
+                app.log.record_request(None, &method, &path, 500, unix_ms());
                 Ok(into_response(json_reply(
                     500,
                     &json!({ "error": "sandbox_panic", "message": "the sandbox failed on this request; please report it" }),
@@ -377,16 +375,12 @@ impl App {
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<ResponseBody>, Dropped> {
-        let method = request.method().clone();
-        let path_and_query = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
-        let (status, op_index, operation, result) = match self.route(&request) {
+        // Cheap copies (reference-counted) for the log.
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let (status, op_index, result) = match self.route(&request) {
             Routed::Control => {
                 let reply = self.control(request).await;
-                (reply.status, None, None, Ok(reply))
+                (reply.status, None, Ok(reply))
             }
             Routed::Missing(spec, problem, allow) => {
                 let mut reply = self.problem(spec, problem, None, &[], request.uri().path());
@@ -396,12 +390,12 @@ impl App {
                     reply.headers.insert(header::ALLOW, value);
                 }
                 self.vendor_headers(spec, None, request.headers(), &mut reply);
-                (reply.status, None, None, Ok(reply))
+                (reply.status, None, Ok(reply))
             }
             Routed::Unknown => {
                 let mounts: Vec<&str> = self.model.specs.iter().map(|s| s.mount.as_str()).collect();
                 let body = json!({ "error": "not_found", "message": "no API is served here", "mounts": mounts });
-                (404, None, None, Ok(json_reply(404, &body)))
+                (404, None, Ok(json_reply(404, &body)))
             }
             Routed::Op(spec, op, params) => {
                 // Limits come first, as at the vendor's gateway: a refused request is not
@@ -420,19 +414,12 @@ impl App {
                     rate_limit_headers(admission, reply);
                 }
                 let status = result.as_ref().map_or(0, |r| r.status);
-                (status, Some(op.index), Some(op.id.clone()), result)
+                (status, Some(op.index), result)
             }
         };
-        self.log.record(
-            op_index,
-            LoggedRequest {
-                operation,
-                method: method.to_string(),
-                path: path_and_query,
-                status,
-                at_unix_ms: unix_ms(),
-            },
-        );
+        let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+        self.log
+            .record_request(op_index, &method, path_and_query, status, unix_ms());
         result.map(into_response)
     }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use hyper::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::vendor::Family;
@@ -367,33 +368,141 @@ pub struct LoggedRequest {
 }
 
 /// The most recent requests, and counts per operation that never wrap.
+///
+/// Entries name their operation by index and keep their method as a [`Method`]; once the log
+/// is full, a new entry reuses the path buffer of the one it replaces, so recording allocates
+/// nothing in the steady state. [`entries`](Self::entries) builds the [`LoggedRequest`]s.
 #[derive(Debug)]
 pub struct RequestLog {
-    entries: Mutex<VecDeque<LoggedRequest>>,
+    entries: Mutex<VecDeque<Entry>>,
     counts: Vec<AtomicU64>,
+    /// Operation names by index (empty for a log made with [`new`](Self::new)).
+    names: Vec<String>,
+}
+
+/// A retained request.
+#[derive(Debug)]
+struct Entry {
+    operation: EntryOperation,
+    method: EntryMethod,
+    path: String,
+    status: u16,
+    at_unix_ms: u64,
+}
+
+#[derive(Debug)]
+enum EntryMethod {
+    Known(Method),
+    /// A method given by [`RequestLog::record`] as text that is not one.
+    Text(String),
+}
+
+#[derive(Debug)]
+enum EntryOperation {
+    None,
+    /// An index into [`RequestLog::names`].
+    Index(usize),
+    /// A name given by [`RequestLog::record`].
+    Named(String),
 }
 
 /// How many requests the log keeps (counts are kept for all).
 pub const LOG_CAPACITY: usize = 10_000;
 
 impl RequestLog {
-    /// A log for `operations` operations.
+    /// A log for `operations` operations, recorded with [`record`](Self::record).
     pub fn new(operations: usize) -> RequestLog {
         RequestLog {
             entries: Mutex::new(VecDeque::new()),
             counts: (0..operations).map(|_| AtomicU64::new(0)).collect(),
+            names: Vec::new(),
+        }
+    }
+
+    /// A log for these operations (by index), which
+    /// [`record_request`](Self::record_request) names.
+    pub fn with_operations(names: Vec<String>) -> RequestLog {
+        RequestLog {
+            counts: names.iter().map(|_| AtomicU64::new(0)).collect(),
+            names,
+            entries: Mutex::new(VecDeque::new()),
         }
     }
 
     /// Records a request.
     pub fn record(&self, op_index: Option<usize>, entry: LoggedRequest) {
+        let method = match Method::from_bytes(entry.method.as_bytes()) {
+            Ok(method) if method.as_str() == entry.method => EntryMethod::Known(method),
+            _ => EntryMethod::Text(entry.method),
+        };
+        let operation = entry
+            .operation
+            .map_or(EntryOperation::None, EntryOperation::Named);
+        self.push(
+            op_index,
+            operation,
+            method,
+            &entry.path,
+            entry.status,
+            entry.at_unix_ms,
+        );
+    }
+
+    /// Records a request to the operation with this index (named as in
+    /// [`with_operations`](Self::with_operations)), without building a [`LoggedRequest`].
+    pub fn record_request(
+        &self,
+        op_index: Option<usize>,
+        method: &Method,
+        path: &str,
+        status: u16,
+        at_unix_ms: u64,
+    ) {
+        let operation = match op_index {
+            Some(i) if i < self.names.len() => EntryOperation::Index(i),
+            _ => EntryOperation::None,
+        };
+        self.push(
+            op_index,
+            operation,
+            EntryMethod::Known(method.clone()),
+            path,
+            status,
+            at_unix_ms,
+        );
+    }
+
+    fn push(
+        &self,
+        op_index: Option<usize>,
+        operation: EntryOperation,
+        method: EntryMethod,
+        path: &str,
+        status: u16,
+        at_unix_ms: u64,
+    ) {
         if let Some(counter) = op_index.and_then(|i| self.counts.get(i)) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() == LOG_CAPACITY {
-            entries.pop_front();
+        let mut entry = if entries.len() >= LOG_CAPACITY {
+            entries.pop_front()
+        } else {
+            None
         }
+        .unwrap_or_else(|| Entry {
+            operation: EntryOperation::None,
+            method: EntryMethod::Known(Method::GET),
+            path: String::new(),
+            status: 0,
+            at_unix_ms: 0,
+        });
+        entry.operation = operation;
+        entry.method = method;
+        entry.path.clear();
+        entry.path.push_str(path);
+        entry.status = status;
+        entry.at_unix_ms = at_unix_ms;
         entries.push_back(entry);
     }
 
@@ -410,7 +519,20 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .cloned()
+            .map(|entry| LoggedRequest {
+                operation: match &entry.operation {
+                    EntryOperation::None => None,
+                    EntryOperation::Index(i) => self.names.get(*i).cloned(),
+                    EntryOperation::Named(name) => Some(name.clone()),
+                },
+                method: match &entry.method {
+                    EntryMethod::Known(method) => method.as_str().to_owned(),
+                    EntryMethod::Text(text) => text.clone(),
+                },
+                path: entry.path.clone(),
+                status: entry.status,
+                at_unix_ms: entry.at_unix_ms,
+            })
             .collect()
     }
 
@@ -666,5 +788,50 @@ mod tests {
         }
         assert_eq!(log.entries().len(), LOG_CAPACITY);
         assert_eq!(log.count(0), (LOG_CAPACITY + 5) as u64);
+        assert_eq!(log.entries()[0].operation, None);
+    }
+
+    #[test]
+    fn the_log_names_operations_and_reuses_its_entries() {
+        let log = RequestLog::with_operations(vec!["A".into(), "B".into()]);
+        for i in 0..LOG_CAPACITY + 2 {
+            log.record_request(Some(i % 2), &Method::GET, &format!("/p/{i}"), 200, i as u64);
+        }
+        log.record_request(None, &Method::DELETE, "/x?y=1", 404, 7);
+        log.record(
+            Some(1),
+            LoggedRequest {
+                operation: Some("given".into()),
+                method: "not a method".into(),
+                path: "/z".into(),
+                status: 418,
+                at_unix_ms: 9,
+            },
+        );
+        let entries = log.entries();
+        assert_eq!(entries.len(), LOG_CAPACITY);
+        assert_eq!(entries[0].path, "/p/4", "the oldest were replaced");
+        assert_eq!(entries[0].operation.as_deref(), Some("A"));
+        assert_eq!(entries[1].operation.as_deref(), Some("B"));
+        assert_eq!(
+            entries[LOG_CAPACITY - 2],
+            LoggedRequest {
+                operation: None,
+                method: "DELETE".into(),
+                path: "/x?y=1".into(),
+                status: 404,
+                at_unix_ms: 7,
+            }
+        );
+        assert_eq!(
+            entries[LOG_CAPACITY - 1].operation.as_deref(),
+            Some("given")
+        );
+        assert_eq!(entries[LOG_CAPACITY - 1].method, "not a method");
+        assert_eq!(log.count(0), (LOG_CAPACITY / 2 + 1) as u64);
+        assert_eq!(log.count(1), (LOG_CAPACITY / 2 + 2) as u64);
+        log.clear();
+        assert!(log.entries().is_empty());
+        assert_eq!(log.count(1), 0);
     }
 }
