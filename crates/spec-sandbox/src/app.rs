@@ -377,7 +377,7 @@ impl App {
     ) -> Result<Response<ResponseBody>, Dropped> {
         // Cheap copies (reference-counted) for the log.
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        let (status, op_index, result) = match self.route(&request) {
+        let (status, op_index, result) = match self.route(&method, uri.path()) {
             Routed::Control => {
                 let reply = self.control(request).await;
                 (reply.status, None, Ok(reply))
@@ -408,7 +408,7 @@ impl App {
                         self.vendor_headers(spec, Some(op), request.headers(), &mut reply);
                         Ok(reply)
                     }
-                    _ => self.serve(spec, op, params, request).await,
+                    _ => self.serve(spec, op, &params, uri.path(), request).await,
                 };
                 if let (Some(admission), Ok(reply)) = (&admission, &mut result) {
                     rate_limit_headers(admission, reply);
@@ -423,14 +423,13 @@ impl App {
         result.map(into_response)
     }
 
-    fn route<'a>(&'a self, request: &Request<Incoming>) -> Routed<'a> {
-        let path = request.uri().path();
+    fn route<'a, 'p>(&'a self, method: &Method, path: &'p str) -> Routed<'a, 'p> {
         if path == "/__sandbox" || path.starts_with("/__sandbox/") {
             return Routed::Control;
         }
         let mut vendor_spec = None;
         let mut allowed: Vec<&Method> = Vec::new();
-        let mut best: Option<RouteMatch<'a, '_>> = None;
+        let mut best: Option<RouteMatch<'a, 'p>> = None;
         for spec in &self.model.specs {
             if !under(path, spec.prefix) {
                 continue;
@@ -447,11 +446,28 @@ impl App {
                 vendor_spec = Some(spec);
             }
             let rest = &path[spec.mount.len()..];
+            // Split once for all operations; on the stack unless the path is very long.
+            let mut buffer = [""; MAX_SEGMENTS];
+            let mut count = 0;
+            let long: Vec<&str>;
+            let segments: &[&str] = if path_segments(rest).any(|segment| {
+                if count == MAX_SEGMENTS {
+                    return true;
+                }
+                buffer[count] = segment;
+                count += 1;
+                false
+            }) {
+                long = path_segments(rest).collect();
+                &long
+            } else {
+                &buffer[..count]
+            };
             for op in &spec.ops {
-                let Some(literals) = match_segments(&op.segments, rest) else {
+                let Some(literals) = match_segments(&op.segments, segments) else {
                     continue;
                 };
-                if op.method != request.method() {
+                if op.method != method {
                     allowed.push(&op.method);
                     continue;
                 }
@@ -484,11 +500,11 @@ impl App {
         &self,
         spec: &SpecModel,
         op: &Op,
-        path_params: Vec<(String, String)>,
+        path_params: &[PathParam<'_, '_>],
+        path: &str,
         request: Request<Incoming>,
     ) -> Result<Reply, Dropped> {
         let (parts, body) = request.into_parts();
-        let path = parts.uri.path().to_owned();
         // A fault named in the request header applies to this request; any further uses it
         // asks for (`times=N`) are queued for the following requests of the operation.
         let from_header = match parts.headers.get(&FAULT_HEADER_NAME) {
@@ -516,7 +532,7 @@ impl App {
                             message,
                         }];
                         let mut reply =
-                            self.problem(spec, Problem::Invalid, Some(op), &fields, &path);
+                            self.problem(spec, Problem::Invalid, Some(op), &fields, path);
                         self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
                         return Ok(reply);
                     }
@@ -536,7 +552,7 @@ impl App {
                 status,
                 retry_after,
             }) => {
-                let mut reply = self.fault_reply(spec, op, status, &path);
+                let mut reply = self.fault_reply(spec, op, status, path);
                 if matches!(status, 429 | 503) {
                     let seconds = retry_after.unwrap_or(1).to_string();
                     if let Ok(value) = HeaderValue::from_str(&seconds) {
@@ -560,9 +576,9 @@ impl App {
                 op,
                 &parts.headers,
                 parts.uri.query(),
-                &path_params,
+                path_params,
                 body,
-                &path,
+                path,
             ),
         };
         if truncate && let ReplyBody::Json(bytes) = reply.body {
@@ -600,6 +616,10 @@ impl App {
         };
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(Box::new(too_large(self)));
+        }
+        if body.is_end_stream() {
+            // No body (a GET): nothing to wait for, no timer to set.
+            return Ok(Bytes::new());
         }
         let collected = match tokio::time::timeout(
             self.config.read_timeout,
@@ -657,7 +677,7 @@ impl App {
         op: &Op,
         headers: &HeaderMap,
         query: Option<&str>,
-        path_params: &[(String, String)],
+        path_params: &[PathParam<'_, '_>],
         raw_body: Bytes,
         path: &str,
     ) -> Reply {
@@ -705,7 +725,7 @@ impl App {
         role: &FleetRole,
         fleet: &Fleet,
         query: Option<&str>,
-        path_params: &[(String, String)],
+        path_params: &[PathParam<'_, '_>],
     ) -> Option<Reply> {
         let success = op.success()?;
         let template = &success.examples.first()?.value;
@@ -758,7 +778,7 @@ impl App {
                 let id = path_params
                     .iter()
                     .find(|(n, _)| *n == per.parameter)
-                    .map(|(_, v)| v.as_str())?;
+                    .map(|(_, v)| &**v)?;
                 if per.parameter_example.as_deref() == Some(id) {
                     return None;
                 }
@@ -1079,7 +1099,7 @@ impl App {
         op: &Op,
         headers: &HeaderMap,
         query: Option<&str>,
-        path_params: &[(String, String)],
+        path_params: &[PathParam<'_, '_>],
     ) -> Vec<FieldError> {
         let pairs = query.map(form_pairs).unwrap_or_default();
         let mut fields = Vec::new();
@@ -1088,7 +1108,7 @@ impl App {
                 Location::Path => path_params
                     .iter()
                     .find(|(n, _)| *n == param.name)
-                    .map(|(_, v)| Cow::Borrowed(v.as_str())),
+                    .map(|(_, v)| Cow::Borrowed(&**v)),
                 Location::Query => pairs
                     .iter()
                     .find(|(n, _)| *n == param.name)
@@ -1615,6 +1635,12 @@ fn fleet_from_json(body: &Value) -> Result<FleetConfig, String> {
     Ok(config)
 }
 
+/// A path parameter: its name in the template and its percent-decoded value.
+type PathParam<'a, 'p> = (&'a str, Cow<'p, str>);
+
+/// Path segments split on the stack when routing (longer paths are split into a `Vec`).
+const MAX_SEGMENTS: usize = 16;
+
 /// An operation whose template matches the path.
 struct RouteMatch<'a, 'p> {
     spec: &'a SpecModel,
@@ -1625,9 +1651,9 @@ struct RouteMatch<'a, 'p> {
     literals: usize,
 }
 
-enum Routed<'a> {
+enum Routed<'a, 'p> {
     Control,
-    Op(&'a SpecModel, &'a Op, Vec<(String, String)>),
+    Op(&'a SpecModel, &'a Op, Vec<PathParam<'a, 'p>>),
     Missing(&'a SpecModel, Problem, Option<String>),
     Unknown,
 }
@@ -1646,28 +1672,31 @@ fn path_segments(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|s| !s.is_empty())
 }
 
-/// Matches a path (below the mount) against a template, without allocating: how many literal
-/// segments matched (more literals = more specific).
-fn match_segments(template: &[Segment], path: &str) -> Option<usize> {
-    let mut actual = path_segments(path);
+/// Matches path segments (below the mount) against a template, without allocating: how many
+/// literal segments matched (more literals = more specific).
+fn match_segments(template: &[Segment], path: &[&str]) -> Option<usize> {
+    if template.len() != path.len() {
+        return None;
+    }
     let mut literals = 0;
-    for segment in template {
-        match (segment, actual.next()?) {
-            (Segment::Literal(text), given) if text == given => literals += 1,
-            (Segment::Literal(_), _) => return None,
-            (Segment::Param(_), _) => {}
+    for (segment, actual) in template.iter().zip(path) {
+        match segment {
+            Segment::Literal(text) if text == actual => literals += 1,
+            Segment::Literal(_) => return None,
+            Segment::Param(_) => {}
         }
     }
-    actual.next().is_none().then_some(literals)
+    Some(literals)
 }
 
-/// The path parameters of a path that [`match_segments`] matched, percent-decoded.
-fn path_params(template: &[Segment], path: &str) -> Vec<(String, String)> {
+/// The path parameters of a path (below the mount) that [`match_segments`] matched,
+/// percent-decoded.
+fn path_params<'a, 'p>(template: &'a [Segment], path: &'p str) -> Vec<PathParam<'a, 'p>> {
     template
         .iter()
         .zip(path_segments(path))
         .filter_map(|(segment, actual)| match segment {
-            Segment::Param(name) => Some((name.clone(), percent_decode(actual))),
+            Segment::Param(name) => Some((name.as_str(), percent_decode(actual))),
             Segment::Literal(_) => None,
         })
         .collect()
@@ -1784,10 +1813,8 @@ fn form_pairs(text: &str) -> Vec<(String, String)> {
 }
 
 /// `%XX` decoded; invalid UTF-8 becomes U+FFFD (a path segment that cannot match anyway).
-fn percent_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy()
 }
 
 /// 16 bytes from the operating system's generator (the clock if it fails, which is not
@@ -1968,18 +1995,41 @@ mod tests {
     #[test]
     fn routes_prefer_literal_segments() {
         let template = crate::model::segments("/a/{id}/b");
-        assert_eq!(match_segments(&template, "/a/x%20y/b"), Some(2));
-        assert_eq!(match_segments(&template, "a//x%20y/b/"), Some(2));
+        let split = |path| path_segments(path).collect::<Vec<_>>();
+        assert_eq!(match_segments(&template, &split("/a/x%20y/b")), Some(2));
+        assert_eq!(match_segments(&template, &split("a//x%20y/b/")), Some(2));
         assert_eq!(
             path_params(&template, "/a/x%20y/b"),
-            [("id".to_owned(), "x y".to_owned())]
+            [("id", Cow::Borrowed("x y"))]
         );
-        assert_eq!(match_segments(&template, "/a/x"), None);
-        assert_eq!(match_segments(&template, "/a/x/b/c"), None);
-        assert_eq!(match_segments(&template, "/c/x/b"), None);
+        assert_eq!(match_segments(&template, &split("/a/x")), None);
+        assert_eq!(match_segments(&template, &split("/a/x/b/c")), None);
+        assert_eq!(match_segments(&template, &split("/c/x/b")), None);
         assert!(under("/zoom/v2/accounts", "/zoom/v2"));
         assert!(!under("/zoomx/v2", "/zoom"));
         assert!(under("/zoom", "/zoom"));
+    }
+
+    #[test]
+    fn routes_split_long_paths_too() {
+        let model = Model::compile(crate::specs::EMBEDDED).unwrap();
+        let app = App::new(model, SandboxConfig::default());
+        let Routed::Op(_, op, params) =
+            app.route(&Method::GET, "/zoom/v2/accounts/a%2Fb/plans/usage")
+        else {
+            panic!("not routed");
+        };
+        assert_eq!(op.id, "GetPlanUsage");
+        assert_eq!(params, [("accountId", Cow::Borrowed("a/b"))]);
+        let long = format!("/zoom/v2{}", "/accounts".repeat(MAX_SEGMENTS + 3));
+        assert!(matches!(
+            app.route(&Method::GET, &long),
+            Routed::Missing(_, Problem::NotFound, None)
+        ));
+        assert!(matches!(
+            app.route(&Method::DELETE, "/zoom/v2/accounts/me/plans/usage"),
+            Routed::Missing(_, Problem::MethodNotAllowed, Some(_))
+        ));
     }
 
     #[test]
