@@ -161,7 +161,9 @@ where
         number += 1;
         if let Some(pacer) = pacer {
             let queued = Instant::now();
-            pacer.acquire().await;
+            if let Err(wait) = pacer.acquire().await {
+                return Err(closed(op, wait));
+            }
             deadline += queued.elapsed();
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -206,6 +208,19 @@ where
             "retrying"
         );
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// The vendor's rate limit is closed for longer than a pause (a daily limit): the call is not
+/// sent.
+fn closed(op: Operation, wait: Duration) -> Error {
+    Error::RateLimited {
+        vendor: op.vendor,
+        operation: op.id,
+        status: 429,
+        retry_after: Some(wait),
+        code: None,
+        request_id: None,
     }
 }
 
@@ -276,7 +291,7 @@ where
             // The first send waited for its slot in `run`; the repeat after a renewal waits
             // for one here.
             if let (true, Some(limiter)) = (renewed, &limiter) {
-                limiter.acquire().await;
+                limiter.acquire().await.map_err(|wait| closed(op, wait))?;
             }
             let result = vendor_types::hooks::with_user_agent(
                 settings.user_agent.clone(),
@@ -339,6 +354,7 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
                 Error::RateLimited {
                     vendor,
                     operation,
+                    status,
                     retry_after: retry_after
                         .as_deref()
                         .and_then(|v| parse_retry_after(v, SystemTime::now())),
@@ -373,6 +389,7 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
         } => Error::RateLimited {
             vendor,
             operation,
+            status: 429,
             retry_after: retry_after
                 .as_deref()
                 .and_then(|v| parse_retry_after(v, SystemTime::now())),

@@ -58,12 +58,15 @@ pub enum Error {
     },
     /// The vendor's rate limit was hit and waiting as asked would pass the deadline (or the
     /// retries ran out).
-    #[error("{vendor} {operation}: rate limited (HTTP 429{}){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default(), detail(None, code, &None, request_id))]
+    #[error("{vendor} {operation}: rate limited (HTTP {status}{}){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default(), detail(None, code, &None, request_id))]
     RateLimited {
         /// The vendor.
         vendor: Vendor,
         /// The operation.
         operation: &'static str,
+        /// HTTP status: 429, or the status of an answer carrying the vendor's flow-control
+        /// code.
+        status: u16,
         /// How long the vendor asked to wait, if it said.
         retry_after: Option<Duration>,
         /// The vendor's error code.
@@ -198,8 +201,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Auth { status, .. } => *status,
-            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => Some(*status),
-            Error::RateLimited { .. } => Some(429),
+            Error::Api { status, .. }
+            | Error::UnexpectedResponse { status, .. }
+            | Error::RateLimited { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -231,9 +235,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Timeout { .. } | Error::Transport { .. } | Error::RateLimited { .. } => true,
-            Error::Api { status, code, .. } => {
-                matches!(status, 502..=504) || code.as_deref().is_some_and(is_flow_control)
-            }
+            Error::Api { status, .. } => matches!(status, 502..=504),
             Error::UnexpectedResponse { status, .. } => matches!(status, 502..=504),
             _ => false,
         }

@@ -94,66 +94,107 @@ const HEADROOM: f64 = 0.95;
 ///
 /// Reserving on a schedule, instead of polling for tokens, keeps the rate exact however late
 /// the timer wakes a caller: a late wake-up delays that call only, never the schedule.
-/// [`slow_down`](RateLimiter::slow_down) (after a 429) moves the schedule past the vendor's
-/// wait and lowers the rate by a fifth.
+///
+/// After a 429 ([`slow_down`](RateLimiter::slow_down)) no call starts until the vendor's
+/// `Retry-After` has passed, and the rate drops by a fifth, once per pause however many calls
+/// in flight meet the same 429; each call afterwards wins back 1 % of the interval, so the
+/// pace returns to the configured rate when the vendor stops refusing. A wait longer than
+/// [`LONG_WAIT`] (Zoom's daily limit resets at midnight) closes the pacer instead: calls fail
+/// at once with the remaining wait rather than sleeping for hours.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     state: Mutex<Schedule>,
-    throttled: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Schedule {
-    /// Time between two calls.
+    /// The configured time between two calls.
+    base: Duration,
+    /// The current time between two calls (at least `base`).
     interval: Duration,
     /// The earliest start of the next call.
     next_free: Instant,
+    /// The end of the pause of the last 429; a 429 before then does not cut the rate again.
+    paused_until: Instant,
+    /// The vendor refuses calls until then (a daily limit).
+    closed_until: Option<Instant>,
 }
 
+/// The longest pause a 429 imposes on a fleet run; a longer `Retry-After` closes the pacer.
+pub(crate) const LONG_WAIT: Duration = Duration::from_secs(60);
+
+/// The slowest pace a run slows down to.
+const SLOWEST: Duration = Duration::from_secs(10);
+
 impl RateLimiter {
-    /// A pacer of `per_second` calls per second; the first call may start at once. `burst` is
-    /// how many calls may start back to back after an idle period (at least 1).
-    pub fn new(per_second: f64, burst: u32) -> RateLimiter {
+    /// A pacer of `per_second` calls per second; the first call may start at once.
+    pub(crate) fn new(per_second: f64) -> RateLimiter {
         let rate = if per_second.is_finite() && per_second > 0.0 {
             per_second
         } else {
             1.0
         };
-        let interval = Duration::from_secs_f64(1.0 / rate);
-        let credit = interval.saturating_mul(burst.max(1) - 1);
+        let interval = Duration::from_secs_f64(1.0 / rate).min(SLOWEST);
         let now = Instant::now();
         RateLimiter {
             state: Mutex::new(Schedule {
+                base: interval,
                 interval,
-                next_free: now.checked_sub(credit).unwrap_or(now),
+                next_free: now,
+                paused_until: now,
+                closed_until: None,
             }),
-            throttled: AtomicU64::new(0),
         }
     }
 
-    /// Waits until this call's slot.
-    pub async fn acquire(&self) {
+    /// Waits until this call's slot; `Err` with the remaining wait when the vendor has closed
+    /// for longer than [`LONG_WAIT`].
+    pub(crate) async fn acquire(&self) -> Result<(), Duration> {
         let slot = {
             let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = schedule.next_free.max(Instant::now());
+            let now = Instant::now();
+            if let Some(until) = schedule.closed_until {
+                if until > now {
+                    return Err(until - now);
+                }
+                schedule.closed_until = None;
+            }
+            let slot = schedule.next_free.max(now);
             schedule.next_free = slot + schedule.interval;
+            if schedule.interval > schedule.base {
+                schedule.interval = schedule.interval.mul_f64(0.99).max(schedule.base);
+            }
             slot
         };
         tokio::time::sleep_until(slot.into()).await;
+        Ok(())
     }
 
-    /// The vendor answered 429: no call starts for `retry_after` (one second when it did not
-    /// say), and the rate drops by a fifth from then on.
-    pub fn slow_down(&self, retry_after: Option<Duration>) {
-        self.throttled.fetch_add(1, Ordering::Relaxed);
+    /// The vendor answered 429 and asked to wait `retry_after` (one second when it did not
+    /// say).
+    pub(crate) fn slow_down(&self, retry_after: Option<Duration>) {
+        let wait = retry_after.unwrap_or(Duration::from_secs(1));
         let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(1));
+        let now = Instant::now();
+        if wait > LONG_WAIT {
+            // Capped: a vendor date centuries away must not overflow `Instant`.
+            let until = now
+                .checked_add(wait.min(Duration::from_secs(2 * 86_400)))
+                .unwrap_or(now);
+            schedule.closed_until = Some(schedule.closed_until.map_or(until, |u| u.max(until)));
+            return;
+        }
+        let until = now + wait;
+        if now >= schedule.paused_until {
+            schedule.interval = schedule.interval.mul_f64(1.25).min(SLOWEST);
+        }
+        schedule.paused_until = schedule.paused_until.max(until);
         schedule.next_free = schedule.next_free.max(until);
-        schedule.interval = schedule.interval.mul_f64(1.25).min(Duration::from_secs(10));
     }
 
     /// The current rate, in calls per second.
-    pub fn rate(&self) -> f64 {
+    #[cfg(test)]
+    fn rate(&self) -> f64 {
         let interval = self
             .state
             .lock()
@@ -161,17 +202,12 @@ impl RateLimiter {
             .interval;
         1.0 / interval.as_secs_f64()
     }
-
-    /// How many 429s this limiter was told about.
-    pub fn throttled(&self) -> u64 {
-        self.throttled.load(Ordering::Relaxed)
-    }
 }
 
 /// One limiter per rate label, shared by every call of a run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Limiters {
-    limits: Option<RateLimits>,
+    limits: RateLimits,
     by_label: Mutex<BTreeMap<String, Arc<RateLimiter>>>,
     rate_limited: AtomicU64,
 }
@@ -179,7 +215,7 @@ pub(crate) struct Limiters {
 impl Limiters {
     pub(crate) fn new(limits: RateLimits) -> Limiters {
         Limiters {
-            limits: Some(limits),
+            limits,
             by_label: Mutex::new(BTreeMap::new()),
             rate_limited: AtomicU64::new(0),
         }
@@ -196,12 +232,12 @@ impl Limiters {
 
     /// The limiter of a rate label, or `None` when the run is not limited.
     pub(crate) fn get(&self, label: Option<&str>) -> Option<Arc<RateLimiter>> {
-        let rate = self.limits?.per_second(label)? * HEADROOM;
+        let rate = self.limits.per_second(label)? * HEADROOM;
         let key = label.unwrap_or("").to_ascii_uppercase();
         let mut map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
         Some(
             map.entry(key)
-                .or_insert_with(|| Arc::new(RateLimiter::new(rate, 1)))
+                .or_insert_with(|| Arc::new(RateLimiter::new(rate)))
                 .clone(),
         )
     }
@@ -338,9 +374,11 @@ pub(crate) fn totals<'a>(reports: impl Iterator<Item = &'a UsageReport>) -> Vec<
                     product: seats.product().to_owned(),
                     ..ProductTotal::default()
                 });
-            total.purchased += seats.purchased().unwrap_or(0);
-            total.used += seats.used().unwrap_or(0);
-            total.pending += seats.pending().unwrap_or(0);
+            total.purchased = total
+                .purchased
+                .saturating_add(seats.purchased().unwrap_or(0));
+            total.used = total.used.saturating_add(seats.used().unwrap_or(0));
+            total.pending = total.pending.saturating_add(seats.pending().unwrap_or(0));
             let over = seen.entry(seats.product()).or_insert(false);
             if !*over && seats.over_allocated() {
                 total.over_allocated_accounts += 1;
@@ -378,10 +416,11 @@ impl Progress {
 
     pub(crate) fn finished(&self, ok: bool) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let failed = self.failed.load(Ordering::Relaxed) + usize::from(!ok);
-        if !ok {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-        }
+        let failed = if ok {
+            self.failed.load(Ordering::Relaxed)
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed) + 1
+        };
         if let Some(callback) = &self.callback {
             callback(FleetProgress {
                 done,
@@ -402,11 +441,11 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_bucket_paces_calls_at_its_rate() {
-        let limiter = RateLimiter::new(200.0, 1);
+    async fn the_pacer_paces_calls_at_its_rate() {
+        let limiter = RateLimiter::new(200.0);
         let started = Instant::now();
         for _ in 0..101 {
-            limiter.acquire().await;
+            limiter.acquire().await.unwrap();
         }
         // The first call at once, then 100 at 200/s: half a second.
         let took = started.elapsed();
@@ -415,15 +454,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_429_pauses_and_slows_the_bucket() {
-        let limiter = RateLimiter::new(100.0, 1);
-        limiter.acquire().await;
-        limiter.slow_down(Some(Duration::from_millis(300)));
+    async fn a_429_pauses_and_slows_the_pacer_once_then_it_recovers() {
+        let limiter = RateLimiter::new(100.0);
+        limiter.acquire().await.unwrap();
+        // Sixteen calls in flight meet the same 429: one cut, not sixteen.
+        for _ in 0..16 {
+            limiter.slow_down(Some(Duration::from_millis(300)));
+        }
+        assert!((limiter.rate() - 80.0).abs() < 1e-3, "{}", limiter.rate());
         let started = Instant::now();
-        limiter.acquire().await;
+        limiter.acquire().await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(290));
-        assert!((limiter.rate() - 80.0).abs() < 1e-3);
-        assert_eq!(limiter.throttled(), 1);
+        for _ in 0..40 {
+            limiter.acquire().await.unwrap();
+        }
+        assert!(limiter.rate() > 95.0, "recovers: {}", limiter.rate());
+        assert!(limiter.rate() <= 100.0 + 1e-3);
+    }
+
+    #[tokio::test]
+    async fn a_daily_limit_closes_the_pacer_instead_of_sleeping() {
+        let limiter = RateLimiter::new(100.0);
+        limiter.slow_down(Some(Duration::from_secs(5 * 3600)));
+        let wait = limiter.acquire().await.unwrap_err();
+        assert!(wait > Duration::from_secs(4 * 3600), "{wait:?}");
+        // A date centuries away is capped, not an overflow.
+        limiter.slow_down(Some(Duration::from_secs(u64::MAX / 4)));
+        assert!(limiter.acquire().await.unwrap_err() <= Duration::from_secs(2 * 86_400));
     }
 
     #[test]

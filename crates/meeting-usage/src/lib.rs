@@ -19,7 +19,7 @@ pub use call::{RetryPolicy, Timeouts};
 pub use error::Error;
 pub use fleet::{
     AccountOutcome, FleetAccounts, FleetOptions, FleetProgress, FleetReport, ProductTotal,
-    ProgressFn, RateLimiter, RateLimits, RateTier,
+    ProgressFn, RateLimits, RateTier,
 };
 pub use huawei::{HuaweiEnterprise, HuaweiEnterpriseBuilder, HuaweiSite, Resource};
 pub use model::*;
