@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,10 +13,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
-use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use spec_core::schema::Direction;
@@ -32,8 +31,50 @@ use crate::state::{
 };
 use crate::vendor::{FieldError, Problem, Vendor};
 
-/// The body type of every response.
-pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
+/// The body of every response: whole, or cut short by a `truncate` fault.
+pub enum ResponseBody {
+    /// The bytes, sent at once (`None`: no body, or all sent).
+    Full(Option<Bytes>),
+    /// Half, then an error.
+    Truncated(TruncatedBody),
+}
+
+impl ResponseBody {
+    fn full(bytes: Bytes) -> ResponseBody {
+        ResponseBody::Full(Some(bytes).filter(|b| !b.is_empty()))
+    }
+}
+
+impl HttpBody for ResponseBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            ResponseBody::Truncated(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Full(bytes) => bytes.is_none(),
+            ResponseBody::Truncated(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Full(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            ResponseBody::Truncated(body) => body.size_hint(),
+        }
+    }
+}
 
 /// A request the sandbox answers by closing the connection (the `drop` fault).
 #[derive(Debug, thiserror::Error)]
@@ -346,12 +387,13 @@ impl App {
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<ResponseBody>, Dropped> {
-        let app = self.clone();
-        // Cheap copies (reference-counted); only formatted when a panic is reported.
+        // Cheap copies (reference-counted) for the log; only formatted when a panic is
+        // reported.
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        match CatchPanic(std::pin::pin!(self.handle(request))).await {
+        match CatchPanic(std::pin::pin!(self.handle(request, &method, &uri))).await {
             Ok(result) => result,
             Err(()) => {
+                let app = &self;
                 app.panics
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
@@ -370,14 +412,15 @@ impl App {
         self.panics.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Answers one request. `Err` closes the connection without an answer.
+    /// Answers one request (whose method and URI are passed too, to outlive it). `Err`
+    /// closes the connection without an answer.
     pub async fn handle(
-        self: Arc<Self>,
+        &self,
         request: Request<Incoming>,
+        method: &Method,
+        uri: &Uri,
     ) -> Result<Response<ResponseBody>, Dropped> {
-        // Cheap copies (reference-counted) for the log.
-        let (method, uri) = (request.method().clone(), request.uri().clone());
-        let (status, op_index, result) = match self.route(&method, uri.path()) {
+        let (status, op_index, result) = match self.route(method, uri.path()) {
             Routed::Control => {
                 let reply = self.control(request).await;
                 (reply.status, None, Ok(reply))
@@ -408,7 +451,7 @@ impl App {
                         self.vendor_headers(spec, Some(op), request.headers(), &mut reply);
                         Ok(reply)
                     }
-                    _ => self.serve(spec, op, &params, uri.path(), request).await,
+                    _ => self.serve(spec, op, params, uri.path(), request).await,
                 };
                 if let (Some(admission), Ok(reply)) = (&admission, &mut result) {
                     rate_limit_headers(admission, reply);
@@ -419,7 +462,7 @@ impl App {
         };
         let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
         self.log
-            .record_request(op_index, &method, path_and_query, status, unix_ms());
+            .record_request(op_index, method, path_and_query, status, unix_ms());
         result.map(into_response)
     }
 
@@ -485,7 +528,10 @@ impl App {
             (Some(found), _) => Routed::Op(
                 found.spec,
                 found.op,
-                path_params(&found.op.segments, found.rest),
+                PathParams {
+                    template: &found.op.segments,
+                    rest: found.rest,
+                },
             ),
             (None, Some(spec)) if !allowed.is_empty() => {
                 let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
@@ -500,7 +546,7 @@ impl App {
         &self,
         spec: &SpecModel,
         op: &Op,
-        path_params: &[PathParam<'_, '_>],
+        path_params: PathParams<'_, '_>,
         path: &str,
         request: Request<Incoming>,
     ) -> Result<Reply, Dropped> {
@@ -677,7 +723,7 @@ impl App {
         op: &Op,
         headers: &HeaderMap,
         query: Option<&str>,
-        path_params: &[PathParam<'_, '_>],
+        path_params: PathParams<'_, '_>,
         raw_body: Bytes,
         path: &str,
     ) -> Reply {
@@ -725,7 +771,7 @@ impl App {
         role: &FleetRole,
         fleet: &Fleet,
         query: Option<&str>,
-        path_params: &[PathParam<'_, '_>],
+        path_params: PathParams<'_, '_>,
     ) -> Option<Reply> {
         let success = op.success()?;
         let template = &success.examples.first()?.value;
@@ -775,10 +821,8 @@ impl App {
                 })
             }
             FleetRole::PerAccount(per) => {
-                let id = path_params
-                    .iter()
-                    .find(|(n, _)| *n == per.parameter)
-                    .map(|(_, v)| &**v)?;
+                let id = path_params.get(&per.parameter)?;
+                let id = &*id;
                 if per.parameter_example.as_deref() == Some(id) {
                     return None;
                 }
@@ -976,12 +1020,13 @@ impl App {
         headers: &HeaderMap,
         body: Option<&Option<Value>>,
     ) -> Result<(), Refusal> {
-        let header = |name: &str| {
+        fn text<K: header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
-        };
+        }
+        let header = |name: &str| text(headers, name);
         let kind = if op.role == Some(Role::TokenRefresh) {
             TokenKind::Refresh
         } else {
@@ -998,10 +1043,12 @@ impl App {
             }
         };
         match check {
-            Check::Bearer => token(header("authorization").and_then(|v| strip_scheme(v, "bearer"))),
+            Check::Bearer => {
+                token(text(headers, header::AUTHORIZATION).and_then(|v| strip_scheme(v, "bearer")))
+            }
             Check::TokenHeader(name) => token(header(name)),
             Check::Basic => {
-                let encoded = header("authorization")
+                let encoded = text(headers, header::AUTHORIZATION)
                     .and_then(|v| strip_scheme(v, "basic"))
                     .ok_or(Refusal::Missing)?;
                 let decoded = base64::engine::general_purpose::STANDARD
@@ -1099,16 +1146,13 @@ impl App {
         op: &Op,
         headers: &HeaderMap,
         query: Option<&str>,
-        path_params: &[PathParam<'_, '_>],
+        path_params: PathParams<'_, '_>,
     ) -> Vec<FieldError> {
         let pairs = query.map(form_pairs).unwrap_or_default();
         let mut fields = Vec::new();
         for param in &op.params {
             let raw: Option<Cow<'_, str>> = match param.location {
-                Location::Path => path_params
-                    .iter()
-                    .find(|(n, _)| *n == param.name)
-                    .map(|(_, v)| Cow::Borrowed(&**v)),
+                Location::Path => path_params.get(&param.name),
                 Location::Query => pairs
                     .iter()
                     .find(|(n, _)| *n == param.name)
@@ -1635,8 +1679,28 @@ fn fleet_from_json(body: &Value) -> Result<FleetConfig, String> {
     Ok(config)
 }
 
-/// A path parameter: its name in the template and its percent-decoded value.
-type PathParam<'a, 'p> = (&'a str, Cow<'p, str>);
+/// The path parameters of a routed path, decoded when looked up (most operations look at
+/// one or none).
+#[derive(Clone, Copy, Debug)]
+struct PathParams<'a, 'p> {
+    /// The operation's template.
+    template: &'a [Segment],
+    /// The path below the spec's mount.
+    rest: &'p str,
+}
+
+impl<'p> PathParams<'_, 'p> {
+    /// The percent-decoded value of the named parameter.
+    fn get(&self, name: &str) -> Option<Cow<'p, str>> {
+        self.template
+            .iter()
+            .zip(path_segments(self.rest))
+            .find_map(|(segment, actual)| match segment {
+                Segment::Param(param) if param == name => Some(percent_decode(actual)),
+                _ => None,
+            })
+    }
+}
 
 /// Path segments split on the stack when routing (longer paths are split into a `Vec`).
 const MAX_SEGMENTS: usize = 16;
@@ -1653,7 +1717,7 @@ struct RouteMatch<'a, 'p> {
 
 enum Routed<'a, 'p> {
     Control,
-    Op(&'a SpecModel, &'a Op, Vec<PathParam<'a, 'p>>),
+    Op(&'a SpecModel, &'a Op, PathParams<'a, 'p>),
     Missing(&'a SpecModel, Problem, Option<String>),
     Unknown,
 }
@@ -1668,8 +1732,28 @@ fn under(path: &str, prefix: &str) -> bool {
 }
 
 /// The non-empty segments of a path.
-fn path_segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
+fn path_segments(path: &str) -> Segments<'_> {
+    Segments(path)
+}
+
+/// An iterator over the non-empty `/`-separated segments of a path.
+struct Segments<'p>(&'p str);
+
+impl<'p> Iterator for Segments<'p> {
+    type Item = &'p str;
+
+    fn next(&mut self) -> Option<&'p str> {
+        // `/` is ASCII: byte positions of it are character boundaries.
+        let bytes = self.0.as_bytes();
+        let start = bytes.iter().position(|&b| b != b'/')?;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |i| start + i);
+        let segment = &self.0[start..end];
+        self.0 = &self.0[end..];
+        Some(segment)
+    }
 }
 
 /// Matches path segments (below the mount) against a template, without allocating: how many
@@ -1687,19 +1771,6 @@ fn match_segments(template: &[Segment], path: &[&str]) -> Option<usize> {
         }
     }
     Some(literals)
-}
-
-/// The path parameters of a path (below the mount) that [`match_segments`] matched,
-/// percent-decoded.
-fn path_params<'a, 'p>(template: &'a [Segment], path: &'p str) -> Vec<PathParam<'a, 'p>> {
-    template
-        .iter()
-        .zip(path_segments(path))
-        .filter_map(|(segment, actual)| match segment {
-            Segment::Param(name) => Some((name.as_str(), percent_decode(actual))),
-            Segment::Literal(_) => None,
-        })
-        .collect()
 }
 
 fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
@@ -1898,15 +1969,13 @@ fn json_reply(status: u16, body: &Value) -> Reply {
 fn into_response(reply: Reply) -> Response<ResponseBody> {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (content_type, body): (Option<&'static str>, ResponseBody) = match reply.body {
-        ReplyBody::Empty => (None, Full::new(Bytes::new()).map_err(never).boxed()),
-        ReplyBody::Json(bytes) => (
+        ReplyBody::Empty => (None, ResponseBody::Full(None)),
+        ReplyBody::Json(bytes) => (Some("application/json"), ResponseBody::full(bytes)),
+        ReplyBody::Html(bytes) => (Some("text/html"), ResponseBody::full(bytes)),
+        ReplyBody::Truncated(bytes) => (
             Some("application/json"),
-            Full::new(bytes).map_err(never).boxed(),
+            ResponseBody::Truncated(TruncatedBody::new(bytes)),
         ),
-        ReplyBody::Html(bytes) => (Some("text/html"), Full::new(bytes).map_err(never).boxed()),
-        ReplyBody::Truncated(bytes) => {
-            (Some("application/json"), TruncatedBody::new(bytes).boxed())
-        }
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -1919,15 +1988,11 @@ fn into_response(reply: Reply) -> Response<ResponseBody> {
     response
 }
 
-fn never(never: Infallible) -> std::io::Error {
-    match never {}
-}
-
 /// A body that announces its full length, sends the first half, then fails (the connection
 /// closes mid-body). It waits a moment between the two, so the status line, the headers and
 /// the half are flushed to the socket before the connection is cut; failing at once would let
 /// hyper drop its unflushed buffer, and the client would see a dropped connection instead.
-struct TruncatedBody {
+pub struct TruncatedBody {
     full_length: u64,
     half: Option<Bytes>,
     /// Started when the half is handed to hyper, not before: a pause that began earlier could
@@ -1998,10 +2063,14 @@ mod tests {
         let split = |path| path_segments(path).collect::<Vec<_>>();
         assert_eq!(match_segments(&template, &split("/a/x%20y/b")), Some(2));
         assert_eq!(match_segments(&template, &split("a//x%20y/b/")), Some(2));
-        assert_eq!(
-            path_params(&template, "/a/x%20y/b"),
-            [("id", Cow::Borrowed("x y"))]
-        );
+        let params = PathParams {
+            template: &template,
+            rest: "/a/x%20y/b",
+        };
+        assert_eq!(params.get("id").as_deref(), Some("x y"));
+        assert_eq!(params.get("b"), None);
+        assert_eq!(split("//a/é//b"), ["a", "é", "b"]);
+        assert!(split("///").is_empty() && split("").is_empty());
         assert_eq!(match_segments(&template, &split("/a/x")), None);
         assert_eq!(match_segments(&template, &split("/a/x/b/c")), None);
         assert_eq!(match_segments(&template, &split("/c/x/b")), None);
@@ -2020,7 +2089,7 @@ mod tests {
             panic!("not routed");
         };
         assert_eq!(op.id, "GetPlanUsage");
-        assert_eq!(params, [("accountId", Cow::Borrowed("a/b"))]);
+        assert_eq!(params.get("accountId").as_deref(), Some("a/b"));
         let long = format!("/zoom/v2{}", "/accounts".repeat(MAX_SEGMENTS + 3));
         assert!(matches!(
             app.route(&Method::GET, &long),
