@@ -2,7 +2,7 @@
 //! windows. Everything here is shared by all connections.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -298,6 +298,9 @@ impl Fault {
 #[derive(Debug, Default)]
 pub struct FaultQueue {
     faults: Mutex<Vec<Fault>>,
+    /// How many faults are queued (changed under the lock), so that a request finds an empty
+    /// queue without taking the lock.
+    queued: AtomicUsize,
 }
 
 impl FaultQueue {
@@ -325,19 +328,22 @@ impl FaultQueue {
         } else {
             faults.push(fault);
         }
+        self.queued.store(faults.len(), Ordering::Release);
         Ok(())
     }
 
     /// Removes every queued fault.
     pub fn clear(&self) {
-        self.faults
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        faults.clear();
+        self.queued.store(0, Ordering::Release);
     }
 
     /// Takes one use of the first fault for this operation, if any.
     pub fn take(&self, operation: &str) -> Option<FaultKind> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         let index = faults
             .iter()
@@ -347,7 +353,9 @@ impl FaultQueue {
             fault.times -= 1;
             Some(fault.kind.clone())
         } else {
-            Some(faults.remove(index).kind)
+            let kind = faults.remove(index).kind;
+            self.queued.store(faults.len(), Ordering::Release);
+            Some(kind)
         }
     }
 }
@@ -551,14 +559,16 @@ impl RequestLog {
 /// Fixed-window request counters per operation, for rate-limit headers.
 #[derive(Debug)]
 pub struct RateWindows {
-    windows: Vec<Mutex<(u64, u64)>>,
+    /// Per operation: the window's number (low 32 bits of it) in the high half, the requests
+    /// counted in it in the low half; updated without a lock.
+    windows: Vec<AtomicU64>,
 }
 
 impl RateWindows {
     /// Counters for `operations` operations.
     pub fn new(operations: usize) -> RateWindows {
         RateWindows {
-            windows: (0..operations).map(|_| Mutex::new((0, 0))).collect(),
+            windows: (0..operations).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
@@ -570,13 +580,24 @@ impl RateWindows {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let slot = now.as_millis() as u64 / length.as_millis().max(1) as u64;
-        let mut w = window.lock().unwrap_or_else(PoisonError::into_inner);
-        if w.0 != slot {
-            *w = (slot, 0);
+        let slot = (now.as_millis() as u64 / length.as_millis().max(1) as u64) & 0xffff_ffff;
+        let mut current = window.load(Ordering::Relaxed);
+        loop {
+            let count = if current >> 32 == slot {
+                (current & 0xffff_ffff).saturating_add(1).min(0xffff_ffff)
+            } else {
+                1
+            };
+            match window.compare_exchange_weak(
+                current,
+                slot << 32 | count,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return count,
+                Err(actual) => current = actual,
+            }
         }
-        w.1 += 1;
-        w.1
     }
 }
 
@@ -591,6 +612,19 @@ pub fn unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_windows_count_per_window_and_operation() {
+        let windows = RateWindows::new(2);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(windows.hit(0, hour), 1);
+        assert_eq!(windows.hit(0, hour), 2);
+        assert_eq!(windows.hit(1, hour), 1);
+        assert_eq!(windows.hit(2, hour), 0, "no such operation");
+        // A window of a millisecond starts afresh within a few.
+        std::thread::sleep(Duration::from_millis(3));
+        assert_eq!(windows.hit(0, Duration::from_millis(1)), 1);
+    }
 
     #[test]
     fn fault_headers() {
