@@ -150,24 +150,31 @@ impl RateLimiter {
     /// Waits until this call's slot; `Err` with the remaining wait when the vendor has closed
     /// for longer than [`LONG_WAIT`].
     pub(crate) async fn acquire(&self) -> Result<(), Duration> {
-        let slot = {
-            let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            if let Some(until) = schedule.closed_until {
-                if until > now {
-                    return Err(until - now);
+        loop {
+            let slot = {
+                let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                if let Some(until) = schedule.closed_until {
+                    if until > now {
+                        return Err(until - now);
+                    }
+                    schedule.closed_until = None;
                 }
-                schedule.closed_until = None;
+                let slot = schedule.next_free.max(now);
+                schedule.next_free = slot + schedule.interval;
+                if schedule.interval > schedule.base {
+                    schedule.interval = schedule.interval.mul_f64(0.99).max(schedule.base);
+                }
+                slot
+            };
+            tokio::time::sleep_until(slot.into()).await;
+            // A 429 that arrived while this call slept paused the schedule after its slot was
+            // reserved: take a new slot after the pause instead of going out during it.
+            let schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if schedule.paused_until <= Instant::now() && schedule.closed_until.is_none() {
+                return Ok(());
             }
-            let slot = schedule.next_free.max(now);
-            schedule.next_free = slot + schedule.interval;
-            if schedule.interval > schedule.base {
-                schedule.interval = schedule.interval.mul_f64(0.99).max(schedule.base);
-            }
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
-        Ok(())
+        }
     }
 
     /// The vendor answered 429 and asked to wait `retry_after` (one second when it did not

@@ -22,6 +22,9 @@ pub type Resource = ht::CorpResourceItem;
 /// Entries per page when reading the resource list.
 const PAGE_SIZE: u32 = 100;
 
+/// The most pages read when Huawei gives no `count` (a million entries).
+const MAX_PAGES: usize = 10_000;
+
 /// How long the signature of an authentication request stays valid: Huawei's recommended
 /// now + 10 minutes (a signature without expiry could be replayed forever).
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(600);
@@ -254,9 +257,10 @@ impl HuaweiEnterprise {
     /// Every entry of the resource list, optionally of one type (`VMR`, `CONF_CALL`, ...).
     ///
     /// Pages are read until the entries add up to the `count` Huawei reports, or a page comes
-    /// back shorter than asked. An empty page never ends the walk by itself being expected:
-    /// past the end Huawei repeats the last page, so the walk relies on `count` and short
-    /// pages, and stops with an error if pages keep repeating.
+    /// back shorter than asked (an empty page included). Past the end Huawei repeats the last
+    /// page instead of answering an empty one, so the walk never waits for an empty page: it
+    /// stops on `count` or a short page, fails if a page repeats the previous one, and reads
+    /// at most `count / 100 + 1` pages (or 10,000 pages when Huawei gives no `count`).
     pub async fn resources(&self, resource_type: Option<&str>) -> Result<Vec<Resource>, Error> {
         let filter = match resource_type {
             Some(name) => Some(name.parse::<ht::ResourceTypeFilter>().map_err(|_| {
@@ -270,7 +274,9 @@ impl HuaweiEnterprise {
         };
         let limit = std::num::NonZeroU32::new(PAGE_SIZE).unwrap_or(std::num::NonZeroU32::MIN);
         let mut all: Vec<Resource> = Vec::new();
-        let mut previous_first: Option<String> = None;
+        // The previous page, encoded (the generated type has no `PartialEq`).
+        let mut previous: Option<String> = None;
+        let mut pages = 0usize;
         loop {
             let offset = i32::try_from(all.len()).map_err(|_| Error::Decode {
                 vendor: Vendor::Huawei,
@@ -296,8 +302,9 @@ impl HuaweiEnterprise {
                 })
                 .await?;
             let received = page.data.len();
-            let first = page.data.first().and_then(|r| r.id.clone());
-            if offset > 0 && first.is_some() && first == previous_first {
+            pages += 1;
+            let encoded = serde_json::to_string(&page.data).ok();
+            if offset > 0 && received > 0 && encoded.is_some() && previous == encoded {
                 return Err(Error::Decode {
                     vendor: Vendor::Huawei,
                     operation: "SearchCorpResources",
@@ -305,9 +312,18 @@ impl HuaweiEnterprise {
                     reason: format!("page at offset {offset} repeats the previous page"),
                 });
             }
-            previous_first = first;
-            all.extend(page.data);
             let total = page.count.and_then(|c| usize::try_from(c).ok());
+            let most_pages = total.map_or(MAX_PAGES, |t| t / PAGE_SIZE as usize + 1);
+            if pages > most_pages {
+                return Err(Error::Decode {
+                    vendor: Vendor::Huawei,
+                    operation: "SearchCorpResources",
+                    path: "count".into(),
+                    reason: format!("more than {most_pages} pages; stopping instead of looping"),
+                });
+            }
+            previous = encoded;
+            all.extend(page.data);
             let complete = total.is_some_and(|total| all.len() >= total);
             if complete || received < PAGE_SIZE as usize {
                 return Ok(all);

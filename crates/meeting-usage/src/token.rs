@@ -59,10 +59,14 @@ impl<T: Clone> TokenCache<T> {
             });
         }
         let (value, lifetime) = fetch().await?;
+        // A vendor may announce any lifetime; a day is plenty, and keeps `Instant` arithmetic
+        // far from overflow.
+        let lifetime = lifetime.min(MAX_LIFETIME);
         state.generation += 1;
+        let now = Instant::now();
         state.cached = Some(Cached {
             value: value.clone(),
-            renew_at: Instant::now() + renew_after(lifetime),
+            renew_at: now.checked_add(renew_after(lifetime)).unwrap_or(now),
         });
         tracing::debug!(
             lifetime_s = lifetime.as_secs(),
@@ -84,6 +88,9 @@ impl<T: Clone> TokenCache<T> {
         }
     }
 }
+
+/// The longest a token is kept, whatever lifetime the vendor announces.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// When to renew a token of this lifetime: a tenth of its life early, at least 10 s and at
 /// most 5 minutes early, so a call never starts with a token about to expire.
@@ -134,6 +141,16 @@ mod tests {
             .unwrap();
         assert_eq!((renewed.generation, again.generation), (2, 2));
         assert_eq!(again.value.expose(), "t2");
+    }
+
+    #[tokio::test]
+    async fn an_absurd_lifetime_is_capped_not_an_overflow() {
+        let cache: TokenCache<Secret> = TokenCache::new();
+        let token = cache
+            .get(|| async { Ok((Secret::from("t"), Duration::from_secs(u64::MAX))) })
+            .await
+            .unwrap();
+        assert_eq!(token.generation, 1);
     }
 
     #[test]

@@ -74,6 +74,20 @@ fn assert_no_secrets(text: &str) {
     }
 }
 
+/// The sandbox issues tokens of 32 hex characters (and request ids of the same form): nothing
+/// of that form but the error's own request id may appear in error text.
+fn assert_no_issued_token(text: &str, request_id: Option<&str>) {
+    let text = match request_id {
+        Some(id) => text.replace(id, ""),
+        None => text.to_owned(),
+    };
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_hexdigit() { run + 1 } else { 0 };
+        assert!(run < 32, "a 32-hex-character run (a token?) in: {text}");
+    }
+}
+
 fn seats<'a>(report: &'a UsageReport, product: &'a str) -> Vec<&'a meeting_usage::Seats> {
     report.seats_of(product).collect()
 }
@@ -284,8 +298,9 @@ async fn every_documented_error_status_maps_to_its_variant() {
         assert!(err.vendor_code().is_some(), "{err}");
         assert!(err.request_id().is_some(), "{err}");
         let shown = format!("{err}\n{err:?}");
-        assert!(!shown.contains('\n') || format!("{err}").lines().count() == 1);
+        assert!(!err.to_string().contains(['\n', '\r']), "one line: {err}");
         assert_no_secrets(&shown);
+        assert_no_issued_token(&shown, err.request_id());
     }
 }
 

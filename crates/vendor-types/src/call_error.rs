@@ -260,11 +260,11 @@ fn vendor_detail<E: VendorError>(body: &E, request_id: &Option<String>) -> Strin
     let mut detail = String::new();
     if let Some(code) = body.code() {
         detail.push_str(", code ");
-        detail.push_str(&code);
+        detail.push_str(&one_line(&code));
     }
     if let Some(message) = body.message() {
         detail.push_str(": ");
-        detail.push_str(&message);
+        detail.push_str(&one_line(&message));
     }
     detail.push_str(&request_id_detail(request_id));
     detail
@@ -272,7 +272,7 @@ fn vendor_detail<E: VendorError>(body: &E, request_id: &Option<String>) -> Strin
 
 fn request_id_detail(request_id: &Option<String>) -> String {
     match request_id {
-        Some(id) => format!(" (request id {id})"),
+        Some(id) => format!(" (request id {})", one_line(id)),
         None => String::new(),
     }
 }
@@ -434,8 +434,10 @@ where
     }
 }
 
-/// At most 120 characters of a body, on one line, with every run of 20 or more characters
-/// that could be a token (letters, digits and `-._~+/=`) replaced by `***`.
+/// At most 120 characters of a body, on one line (control characters and line breaks become
+/// spaces), with whatever could be a credential replaced by `***`: a run of token characters
+/// (letters, digits and `-._~+/=`) that is 20 or more long, or 8 or more long and mixes
+/// letters and digits, or that follows `=` or `:` (a `key=value` or `"key": "value"` pair).
 ///
 /// ```
 /// use vendor_types::redact_excerpt;
@@ -443,15 +445,23 @@ where
 ///     redact_excerpt(b"<html>\n<h1>502 Bad Gateway</h1> token eyJhbGciOiJIUzI1NiJ9abcdef"),
 ///     "<html> <h1>502 Bad Gateway</h1> token ***"
 /// );
+/// assert_eq!(redact_excerpt(b"upstream: key=hunter2 k9f3x2q1"), "upstream: key=*** ***");
+/// assert_eq!(redact_excerpt(br#"{"password": "pw"}"#), r#"{"password": "***"}"#);
 /// ```
 pub fn redact_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let mut out = String::new();
-    let mut run = String::new();
     let is_token_char =
         |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=');
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 20 {
+    let mut out = String::new();
+    let mut run = String::new();
+    // Whether the run being read follows `=` or `:` (spaces and quotes in between allowed).
+    let mut after_separator = false;
+    let mut separator_pending = false;
+    let flush = |run: &mut String, out: &mut String, after_separator: bool| {
+        let length = run.chars().count();
+        let mixed =
+            run.chars().any(|c| c.is_ascii_digit()) && run.chars().any(|c| c.is_ascii_alphabetic());
+        if length >= 20 || (length >= 8 && mixed) || (after_separator && length > 0) {
             out.push_str("***");
         } else {
             out.push_str(run);
@@ -459,11 +469,28 @@ pub fn redact_excerpt(body: &[u8]) -> String {
         run.clear();
     };
     for c in text.chars() {
+        if c == '=' && !run.is_empty() {
+            // `key=value`: keep the key, mask the value.
+            flush(&mut run, &mut out, false);
+            out.push('=');
+            separator_pending = true;
+            continue;
+        }
         if is_token_char(c) {
+            if run.is_empty() {
+                after_separator = separator_pending;
+                separator_pending = false;
+            }
             run.push(c);
             continue;
         }
-        flush(&mut run, &mut out);
+        flush(&mut run, &mut out, after_separator);
+        after_separator = false;
+        match c {
+            ':' => separator_pending = true,
+            '"' | '\'' | ' ' => {}
+            _ => separator_pending = false,
+        }
         let c = if c.is_control() || c.is_whitespace() {
             ' '
         } else {
@@ -473,13 +500,20 @@ pub fn redact_excerpt(body: &[u8]) -> String {
             out.push(c);
         }
     }
-    flush(&mut run, &mut out);
+    flush(&mut run, &mut out, after_separator);
     let trimmed = out.trim_end();
     let mut excerpt: String = trimmed.chars().take(120).collect();
     if trimmed.chars().count() > 120 {
         excerpt.push('…');
     }
     excerpt
+}
+
+/// Vendor text on one line: control characters and line breaks become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn request_id<E: VendorError>(headers: &reqwest::header::HeaderMap) -> Option<String> {
