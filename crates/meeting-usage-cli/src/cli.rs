@@ -18,8 +18,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         Credentials come from environment variables (preferred: flags end up in the shell \
         history and in `ps`) or from the flags of the same names. `--sandbox` needs none: it \
         answers from the vendors' documented examples, offline.",
-    after_help = "Exit status: 0 ok, 1 a vendor failed, 2 usage or configuration error, \
-        3 a --fail-on-over or --warn-at threshold was crossed.",
+    after_help = "Exit status: 0 ok, 1 a vendor failed or the output could not be written, \
+        2 usage or configuration error, 3 a --fail-on-over or --warn-at threshold was crossed.",
     max_term_width = 100
 )]
 pub struct Cli {

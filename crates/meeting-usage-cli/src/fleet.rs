@@ -82,7 +82,7 @@ fn parse_accounts(text: &str, name: &str) -> Result<Vec<String>, ConfigError> {
             return Err(ConfigError(format!(
                 "--accounts-file {name}, line {}: `{}` is not one account id (one id a line)",
                 index + 1,
-                sources::one_line(id)
+                render::one_line(id)
             )));
         }
         if seen.insert(id.to_owned()) {
@@ -107,20 +107,17 @@ fn limits(args: &ReportArgs) -> RateLimits {
 
 /// The facade's fleet report as the renderers take it.
 fn fleet_run(report: FleetReport, args: &ReportArgs) -> FleetRun {
-    let mut over_allocated_accounts = 0;
+    let over_allocated_accounts = report.over_allocated().count();
     let accounts: Vec<AccountEntry> = report
         .accounts
         .into_iter()
         .map(|outcome| match outcome.result {
-            Ok(usage) => {
-                over_allocated_accounts += usize::from(usage.over_allocated().next().is_some());
-                AccountEntry {
-                    account_id: outcome.account_id,
-                    account_name: outcome.account_name,
-                    report: Some(usage),
-                    error: None,
-                }
-            }
+            Ok(usage) => AccountEntry {
+                account_id: outcome.account_id,
+                account_name: outcome.account_name,
+                report: Some(usage),
+                error: None,
+            },
             Err(err) => AccountEntry {
                 error: Some(sources::failure(Vendor::Zoom, &outcome.account_id, &err)),
                 account_id: outcome.account_id,
@@ -198,7 +195,7 @@ pub async fn report(
         Err(err) => {
             note(&error_line(&format!(
                 "the sub-account list cannot be read: {}",
-                sources::one_line(&err.to_string())
+                render::one_line(&err.to_string())
             )));
             return Ok(failure_status(&err));
         }
@@ -206,17 +203,17 @@ pub async fn report(
     let run = fleet_run(report, args);
 
     let text = match args.format {
-        ReportFormat::Table => render::fleet::table(
+        ReportFormat::Table => Ok(render::fleet::table(
             &run,
             &heading,
             table::Style {
                 color: output::stdout_colour(),
                 warn_at: args.warn_at,
             },
-        ),
+        )),
         ReportFormat::Json => render::fleet::json(&run),
-        ReportFormat::Csv => render::fleet::csv(&run),
-        ReportFormat::Prometheus => render::fleet::prometheus(&run),
+        ReportFormat::Csv => Ok(render::fleet::csv(&run)),
+        ReportFormat::Prometheus => Ok(render::fleet::prometheus(&run)),
     };
 
     let crossed = threshold_lines(run.reports(), args, true);
@@ -226,7 +223,8 @@ pub async fn report(
     for failure in run.failures() {
         note(&error_line(&format!(
             "account {}: {}",
-            failure.account, failure.message
+            render::one_line(&failure.account),
+            failure.message
         )));
     }
     if run.summary.rate_limited > 0 {
@@ -241,6 +239,8 @@ pub async fn report(
             }
         )));
     }
+    // After the stderr lines, so that a document that cannot be made still shows them.
+    let text = text?;
     let status = if run.summary.failed > 0 {
         Status::VendorFailed
     } else if !crossed.is_empty() {

@@ -4,8 +4,8 @@
 //!
 //! Layout: `cli` (clap definitions), `sources` (credentials into the facade's clients, its
 //! errors into failure entries), `fleet` (a fleet run of `report`), `render` (one pure
-//! function per output format), `output` (the only writer to stdout), `spinner`, `progress`
-//! and `logging` (stderr).
+//! function per output format), `output` (the only writer to stdout), `progress` (the spinner
+//! and the fleet's progress bar on stderr) and `logging` (stderr).
 
 #![deny(clippy::print_stdout)]
 
@@ -16,7 +16,6 @@ mod output;
 mod progress;
 mod render;
 mod sources;
-mod spinner;
 
 use std::process::ExitCode;
 
@@ -39,7 +38,8 @@ use crate::sources::{ConfigError, Target};
 enum Status {
     /// Everything worked and no threshold was crossed.
     Ok = 0,
-    /// At least one vendor failed (wins over [`Status::Threshold`]).
+    /// At least one vendor failed (wins over [`Status::Threshold`]), or the output could not
+    /// be made or written (other than to a closed pipe).
     VendorFailed = 1,
     /// Usage or configuration error.
     Usage = 2,
@@ -57,7 +57,8 @@ impl From<Status> for ExitCode {
 enum Stop {
     /// Configuration or usage: one line on stderr, status 2.
     Config(String),
-    /// Writing stdout failed for another reason than a closed pipe.
+    /// Writing stdout failed for another reason than a closed pipe, or the JSON output could
+    /// not be made: one line on stderr, status 1.
     Io(std::io::Error),
 }
 
@@ -70,6 +71,12 @@ impl From<ConfigError> for Stop {
 impl From<std::io::Error> for Stop {
     fn from(err: std::io::Error) -> Self {
         Stop::Io(err)
+    }
+}
+
+impl From<serde_json::Error> for Stop {
+    fn from(err: serde_json::Error) -> Self {
+        Stop::Io(std::io::Error::other(err))
     }
 }
 
@@ -236,9 +243,8 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         list.push(huawei);
     }
     let names: Vec<String> = list.iter().map(|s| s.vendor().to_string()).collect();
-    let spin = output::stderr_is_terminal() && !global.verbose;
-    let (reports, failures) = spinner::with_spinner(
-        spin,
+    let (reports, failures) = progress::with_spinner(
+        output::progress_allowed() && !global.verbose,
         &format!("asking {}…", names.join(" and ")),
         sources::collect(&list),
     )
@@ -246,16 +252,16 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     let collected = render::Collected { reports, failures };
 
     let text = match args.format {
-        ReportFormat::Table => render::table::render(
+        ReportFormat::Table => Ok(render::table::render(
             &collected,
             render::table::Style {
                 color: output::stdout_colour(),
                 warn_at: args.warn_at,
             },
-        ),
+        )),
         ReportFormat::Json => render::json::render(&collected),
-        ReportFormat::Csv => render::csv::render(&collected),
-        ReportFormat::Prometheus => render::prometheus::render(&collected),
+        ReportFormat::Csv => Ok(render::csv::render(&collected)),
+        ReportFormat::Prometheus => Ok(render::prometheus::render(&collected)),
     };
 
     let crossed = threshold_lines(collected.reports.iter(), args, false);
@@ -265,6 +271,8 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     for failure in &collected.failures {
         note(&error_line(&failure.message));
     }
+    // After the stderr lines, so that a document that cannot be made still shows them.
+    let text = text?;
     let status = if !collected.failures.is_empty() {
         Status::VendorFailed
     } else if !crossed.is_empty() {
@@ -276,7 +284,8 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
 }
 
 /// One line per seat row crossing `--fail-on-over` or `--warn-at`; with `with_account`, each
-/// names its account (a fleet run).
+/// names its account (a fleet run). Vendor strings are put on one line without control
+/// characters.
 fn threshold_lines<'a>(
     reports: impl Iterator<Item = &'a UsageReport>,
     args: &ReportArgs,
@@ -285,14 +294,19 @@ fn threshold_lines<'a>(
     let mut lines = Vec::new();
     for report in reports {
         let owner = if with_account {
-            format!("{} account {}", report.vendor, report.account)
+            format!(
+                "{} account {}",
+                report.vendor,
+                render::one_line(&report.account)
+            )
         } else {
             report.vendor.to_string()
         };
         for seats in &report.seats {
+            let product = render::one_line(seats.product());
             let name = match seats.plan() {
-                Some(plan) => format!("{owner} {} ({plan})", seats.product()),
-                None => format!("{owner} {}", seats.product()),
+                Some(plan) => format!("{owner} {product} ({})", render::one_line(plan)),
+                None => format!("{owner} {product}"),
             };
             let figures = format!(
                 "{} used of {} bought",
@@ -318,20 +332,19 @@ fn threshold_lines<'a>(
 async fn plans(global: &GlobalArgs, target: &Target, args: &PlansArgs) -> Result<Status, Stop> {
     let zoom = sources::zoom(global, target)?;
     let account = args.account.as_deref().unwrap_or("me");
-    let answer = spinner::with_spinner(
-        output::stderr_is_terminal() && !global.verbose,
+    let answer = progress::with_spinner(
+        output::progress_allowed() && !global.verbose,
         "asking zoom…",
         zoom.plans(account),
     )
     .await;
     match answer {
         Ok(plans) => {
-            let text = render::json::render_value(&plans)
-                .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+            let text = render::json::render_value(&plans)?;
             print_then(&text, Status::Ok)
         }
         Err(err) => {
-            note(&error_line(&sources::one_line(&err.to_string())));
+            note(&error_line(&render::one_line(&err.to_string())));
             Ok(failure_status(&err))
         }
     }
@@ -360,15 +373,14 @@ fn addon_request(args: &SubscribeAddonArgs) -> AddonRequest {
 fn subscribe_addon_offline(args: &SubscribeAddonArgs) -> Result<Status, Stop> {
     let body = addon_request(args)
         .body_json()
-        .map_err(|err| Stop::Config(sources::one_line(&err.to_string())))?;
+        .map_err(|err| Stop::Config(render::one_line(&err.to_string())))?;
     if args.dry_run {
         note(&format!(
             "dry run: nothing was sent; the purchase would be POST /accounts/{}/plans/addons \
              with this body",
             args.account
         ));
-        let text = render::json::render_value(&body)
-            .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+        let text = render::json::render_value(&body)?;
         return print_then(&text, Status::Ok);
     }
     Err(Stop::Config(
@@ -386,20 +398,19 @@ async fn subscribe_addon(
 ) -> Result<Status, Stop> {
     let request = addon_request(args);
     let zoom = sources::zoom(global, target)?;
-    let answer = spinner::with_spinner(
-        output::stderr_is_terminal() && !global.verbose,
+    let answer = progress::with_spinner(
+        output::progress_allowed() && !global.verbose,
         "subscribing…",
         zoom.subscribe_addon(&args.account, &request),
     )
     .await;
     match answer {
         Ok(receipt) => {
-            let text = render::json::render_value(&receipt)
-                .map_err(|err| Stop::Io(std::io::Error::other(err)))?;
+            let text = render::json::render_value(&receipt)?;
             print_then(&text, Status::Ok)
         }
         Err(err) => {
-            note(&error_line(&sources::one_line(&err.to_string())));
+            note(&error_line(&render::one_line(&err.to_string())));
             if err.may_have_applied() {
                 note(&format!(
                     "the purchase may have been applied: check with `meeting-usage zoom plans \
@@ -419,8 +430,8 @@ async fn resources(
     args: &ResourcesArgs,
 ) -> Result<Status, Stop> {
     let huawei = sources::huawei(global, target)?;
-    let answer = spinner::with_spinner(
-        output::stderr_is_terminal() && !global.verbose,
+    let answer = progress::with_spinner(
+        output::progress_allowed() && !global.verbose,
         "asking huawei…",
         huawei.resources(args.resource_type.as_deref()),
     )
@@ -428,20 +439,19 @@ async fn resources(
     let list = match answer {
         Ok(list) => list,
         Err(err) => {
-            note(&error_line(&sources::one_line(&err.to_string())));
+            note(&error_line(&render::one_line(&err.to_string())));
             return Ok(failure_status(&err));
         }
     };
     let text = match args.format {
-        ListFormat::Json => {
-            render::json::render_value(&list).map_err(|err| Stop::Io(std::io::Error::other(err)))?
-        }
+        ListFormat::Json => render::json::render_value(&list)?,
         ListFormat::Table => resources_table(&list),
     };
     print_then(&text, Status::Ok)
 }
 
-/// The resource list as aligned columns.
+/// The resource list as aligned columns; vendor strings pass through
+/// [`render::table::fit`], so that no control character reaches the terminal.
 fn resources_table(list: &[meeting_usage::Resource]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
@@ -450,16 +460,7 @@ fn resources_table(list: &[meeting_usage::Resource]) -> String {
         "{:<16}  {:<16}  {:<14}  {:>7}  {:<10}  {:<8}  ORDER",
         "TYPE", "TYPE ID", "ID", "COUNT", "EXPIRES", "STATUS"
     );
-    let cell = |value: Option<&str>, width: usize| {
-        let text = value.unwrap_or("-");
-        if text.chars().count() > width {
-            let mut cut: String = text.chars().take(width - 1).collect();
-            cut.push('…');
-            cut
-        } else {
-            text.to_owned()
-        }
-    };
+    let cell = |value: Option<&str>, width: usize| render::table::fit(value.unwrap_or("-"), width);
     for resource in list {
         let status = match resource.status {
             Some(code) => match ResourceStatus::from_code(code) {
@@ -491,6 +492,10 @@ fn resources_table(list: &[meeting_usage::Resource]) -> String {
 }
 
 /// The UTC date (`yyyy-mm-dd`) of a Unix time in milliseconds, for years 0 to 9999.
+///
+/// Local because the facade's conversion (`rfc3339_from_unix_millis`) is private and the
+/// resource list is the vendor's raw `CorpResourceItem`, whose `expireDate` is milliseconds
+/// (only the report's `ExpiringResource` carries an RFC 3339 `expires_at`).
 fn date_of_ms(ms: i64) -> Option<String> {
     let days = ms.div_euclid(86_400_000);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -66,15 +66,19 @@ pub fn stderr_colour() -> bool {
     colour_allowed(io::stderr().is_terminal())
 }
 
-/// Whether stderr is a terminal (the spinner's condition).
-pub fn stderr_is_terminal() -> bool {
-    io::stderr().is_terminal()
+/// Whether a live line (the spinner, the fleet's progress bar) may be drawn on stderr: a
+/// terminal that is not `TERM=dumb`, since the line is rewritten with `\r` and an erase
+/// sequence. The one decision for both; callers add `!--verbose`. Never coloured.
+pub fn progress_allowed() -> bool {
+    progress_decision(
+        io::stderr().is_terminal(),
+        std::env::var_os("TERM").as_deref(),
+    )
 }
 
-/// Whether a progress bar may be drawn on stderr: a terminal that is not `TERM=dumb` (the bar
-/// rewrites its line with `\r` and an erase sequence; it never uses colour).
-pub fn progress_allowed() -> bool {
-    io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+/// [`progress_allowed`] with the environment passed in.
+fn progress_decision(is_terminal: bool, term: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && term.is_none_or(|t| t != "dumb")
 }
 
 /// `error: <message>` for stderr, the prefix in red when stderr takes colour.
@@ -109,5 +113,13 @@ mod tests {
         // An empty NO_COLOR does not count (no-color.org).
         assert!(colour_decision(true, Some(OsStr::new("")), xterm));
         assert!(!colour_decision(true, None, Some(OsStr::new("dumb"))));
+    }
+
+    #[test]
+    fn live_lines_only_on_a_terminal_that_is_not_dumb() {
+        assert!(progress_decision(true, Some(OsStr::new("xterm-256color"))));
+        assert!(progress_decision(true, None));
+        assert!(!progress_decision(false, Some(OsStr::new("xterm"))));
+        assert!(!progress_decision(true, Some(OsStr::new("dumb"))));
     }
 }

@@ -1,6 +1,7 @@
-//! The progress bar of a fleet run on stderr: accounts done of the total, the rate and the
-//! time left, only when stderr is a terminal (never on a pipe, never with `TERM=dumb` or
-//! `--verbose`), and never in colour.
+//! Live lines on stderr while the vendors answer: the spinner of a single command and the
+//! progress bar of a fleet run (accounts done of the total, the rate and the time left). The
+//! caller decides whether to draw ([`crate::output::progress_allowed`]: a terminal, not
+//! `TERM=dumb`, and not `--verbose`); both go through [`draw_while`], and neither uses colour.
 //!
 //! The facade's progress callback only stores the latest figures ([`Shared::callback`]); a
 //! ticker redraws the line every 100 ms from them, so a thousand accounts finishing in a burst
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use meeting_usage::{FleetProgress, ProgressFn};
 
-/// Frames of the spinner drawn before the first account is done.
+/// Frames of the spinner, drawn in turn.
 const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /// Cells of the bar itself.
@@ -21,6 +22,9 @@ const BAR: usize = 24;
 
 /// How often the line is redrawn.
 const REDRAW: Duration = Duration::from_millis(100);
+
+/// How long the spinner waits before its first frame, so that quick answers do not flicker.
+const SPINNER_DELAY: Duration = Duration::from_millis(150);
 
 /// The latest figures the facade reported, shared with its callback.
 #[derive(Clone, Default)]
@@ -40,8 +44,25 @@ impl Shared {
     }
 }
 
+/// The spinner's frame `tick`.
+fn frame(tick: usize) -> char {
+    FRAMES[tick % FRAMES.len()]
+}
+
+/// Runs `future`; when `enabled`, draws `message` with a turning frame on stderr until it
+/// completes (from 150 ms on), then erases the line.
+pub async fn with_spinner<F: Future>(enabled: bool, message: &str, future: F) -> F::Output {
+    if !enabled {
+        return future.await;
+    }
+    draw_while(SPINNER_DELAY, future, |tick| {
+        format!("{} {message}", frame(tick))
+    })
+    .await
+}
+
 /// Runs `future`; when `enabled`, redraws the progress line every 100 ms until it completes
-/// (`waiting` until the first account is done), then erases the line.
+/// (a spinner and `waiting` until the first account is done), then erases the line.
 pub async fn with_progress<F: Future>(
     enabled: bool,
     shared: &Shared,
@@ -51,28 +72,37 @@ pub async fn with_progress<F: Future>(
     if !enabled {
         return future.await;
     }
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + REDRAW, REDRAW);
+    draw_while(REDRAW, future, |tick| match shared.latest() {
+        Some(progress) => line(&progress),
+        None => format!("{} {waiting}", frame(tick)),
+    })
+    .await
+}
+
+/// The one writer of live lines: runs `future`, and from `delay` on, every 100 ms, rewrites
+/// the stderr line with `text(tick)` (back to the line start, the text, then an erase of what
+/// a longer line left); once `future` completes, erases the line if anything was drawn.
+async fn draw_while<F: Future>(
+    delay: Duration,
+    future: F,
+    mut text: impl FnMut(usize) -> String,
+) -> F::Output {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + delay, REDRAW);
     tokio::pin!(future);
-    let mut frame = 0;
-    let mut drawn = false;
+    let mut tick = 0;
     let output = loop {
         tokio::select! {
             output = &mut future => break output,
             _ = ticks.tick() => {
-                let text = match shared.latest() {
-                    Some(progress) => line(&progress),
-                    None => format!("{} {waiting}", FRAMES[frame % FRAMES.len()]),
-                };
+                let line = text(tick);
                 let mut stderr = std::io::stderr().lock();
-                // Back to the line start, the line, then erase what a longer line left.
-                let _ = write!(stderr, "\r{text}\x1b[K");
+                let _ = write!(stderr, "\r{line}\x1b[K");
                 let _ = stderr.flush();
-                frame += 1;
-                drawn = true;
+                tick += 1;
             }
         }
     };
-    if drawn {
+    if tick > 0 {
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();

@@ -1,6 +1,11 @@
-//! Everything that touches the `meeting-usage` facade: credentials from the command line or
-//! the environment (or the embedded sandbox) into [`ZoomAccount`] and [`HuaweiEnterprise`],
-//! and the facade's errors into [`Failure`] entries.
+//! Configuring the `meeting-usage` facade: credentials from the command line or the
+//! environment (or the embedded sandbox) into [`ZoomAccount`] and [`HuaweiEnterprise`], the
+//! concurrent query of a single report, and the facade's errors into [`Failure`] entries.
+//!
+//! Not the only module that uses the facade: `main.rs` calls the clients built here and reads
+//! their answers (plans, resources, add-on receipts, errors), `fleet.rs` runs a fleet and turns
+//! its `FleetReport` into the renderers' input, `progress.rs` takes the fleet's progress
+//! callback, and `render/` formats the usage model.
 
 use meeting_usage::{
     Error, HuaweiEnterprise, Secret, UsageReport, UsageSource, Vendor, ZoomAccount,
@@ -8,7 +13,7 @@ use meeting_usage::{
 use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
 use crate::cli::{GlobalArgs, HuaweiArgs, ZoomArgs};
-use crate::render::Failure;
+use crate::render::{Failure, one_line};
 
 /// The `User-Agent` of every request the command sends.
 const USER_AGENT: &str = concat!("meeting-usage-cli/", env!("CARGO_PKG_VERSION"));
@@ -191,13 +196,6 @@ pub fn failure(vendor: Vendor, account: &str, err: &Error) -> Failure {
         request_id: err.request_id().map(str::to_owned),
         message: one_line(&err.to_string()),
     }
-}
-
-/// Text on one line: control characters (line breaks included) become spaces.
-pub fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -428,7 +428,10 @@ fn usage_errors_exit_2() {
         .env("ZOOM_CLIENT_SECRET", "c")
         .env("ZOOM_API_URL", "ftp://example.com"));
     assert_eq!(code(&bad_url), 2, "stderr: {}", stderr(&bad_url));
-    assert!(!stderr(&bad_url).contains('\n') || stderr(&bad_url).lines().count() == 1);
+    let message = stderr(&bad_url);
+    assert_eq!(message.lines().count(), 1, "stderr: {message}");
+    assert!(message.ends_with('\n'), "stderr: {message:?}");
+    assert!(message.starts_with("error: "), "stderr: {message}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,6 +466,7 @@ fn wrong_credentials_fail_that_vendor_only() {
         assert!(!text.contains("not-the-secret-4f1c"));
         assert!(!text.contains(HUAWEI_APP_KEY));
     }
+    assert_no_issued_token(&output);
 
     let huawei = run(sandbox
         .command()
@@ -717,6 +721,22 @@ fn verbose_traces_each_vendor_call_without_secrets() {
     assert!(!log.contains(ZOOM_SECRET));
     assert!(!log.contains(HUAWEI_APP_KEY));
     assert!(!log.contains("\x1b["), "colour on a pipe");
+    assert_no_issued_token(&output);
+
+    // Against a sandbox of the test, in every format: no secret, and no token it issued.
+    let sandbox = TestSandbox::start();
+    for format in ["table", "json", "csv", "prometheus"] {
+        let traced = run(sandbox
+            .command()
+            .args(["report", "--verbose", "--format", format]));
+        assert_eq!(code(&traced), 0, "{format}: {}", stderr(&traced));
+        assert!(stderr(&traced).contains("operation=\"RequestAccessToken\""));
+        for text in [stdout(&traced), stderr(&traced)] {
+            assert!(!text.contains(ZOOM_SECRET), "{format}");
+            assert!(!text.contains(HUAWEI_APP_KEY), "{format}");
+        }
+        assert_no_issued_token(&traced);
+    }
 
     let quiet = run(meeting_usage().args(["report", "--sandbox"]));
     assert!(!stderr(&quiet).contains("vendor_call"));
@@ -724,6 +744,29 @@ fn verbose_traces_each_vendor_call_without_secrets() {
         .args(["report", "--sandbox", "--vendor", "zoom"])
         .env("RUST_LOG", "vendor_types=debug"));
     assert!(stderr(&filtered).contains("operation=\"GetPlanUsage\""));
+}
+
+#[test]
+fn the_token_check_finds_tokens_and_spares_request_ids() {
+    let token = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    assert_eq!(token_like_runs(&format!("Bearer {token}."), &[]), [token]);
+    assert_eq!(
+        token_like_runs(&format!("x{token}ab"), &[]),
+        [format!("{token}ab")]
+    );
+    for spared in [
+        format!("status=200 request_id={token} latency_ms=3"),
+        format!("request_id=\"{token}\""),
+        format!("\"request_id\": \"{token}\","),
+        format!("HTTP 503 [request id {token}]"),
+        format!("account {HUAWEI_APP_ID}"),
+        "abcdef0123".to_owned(),
+    ] {
+        assert!(
+            token_like_runs(&spared, &[HUAWEI_APP_ID]).is_empty(),
+            "{spared}"
+        );
+    }
 }
 
 #[test]

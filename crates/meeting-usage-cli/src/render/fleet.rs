@@ -249,13 +249,10 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
     out
 }
 
-/// `--format json`: pretty-printed, with a final newline.
-pub fn json(run: &FleetRun) -> String {
-    // Serializing plain data into a String cannot fail; an empty document is a safe fallback.
-    let mut text = serde_json::to_string_pretty(run)
-        .unwrap_or_else(|_| String::from(r#"{"accounts": [], "totals": [], "summary": null}"#));
-    text.push('\n');
-    text
+/// `--format json`: pretty-printed, with a final newline; an error rather than an incomplete
+/// document if serialization fails.
+pub fn json(run: &FleetRun) -> Result<String, serde_json::Error> {
+    super::json::render_value(run)
 }
 
 /// `--format csv`: a single report's columns, one row per seat entry of every account.
@@ -459,7 +456,8 @@ mod tests {
 
     #[test]
     fn json_has_one_entry_per_account() {
-        let value: Value = serde_json::from_str(&json(&sample())).unwrap_or_default();
+        let value: Value =
+            serde_json::from_str(&json(&sample()).unwrap_or_default()).unwrap_or_default();
         assert_eq!(value["accounts"].as_array().map(Vec::len), Some(3));
         assert_eq!(value["accounts"][0]["report"]["account"], "acct-one");
         assert_eq!(value["accounts"][0]["error"], Value::Null);

@@ -17,17 +17,13 @@ struct Document<'a> {
     errors: &'a [Failure],
 }
 
-/// The JSON document, pretty-printed, with a final newline.
-pub fn render(collected: &Collected) -> String {
-    let document = Document {
+/// The JSON document, pretty-printed, with a final newline; an error rather than an
+/// incomplete document if serialization fails (the caller reports it and exits non-zero).
+pub fn render(collected: &Collected) -> Result<String, serde_json::Error> {
+    render_value(&Document {
         reports: &collected.reports,
         errors: &collected.failures,
-    };
-    // Serializing plain data into a String cannot fail; an empty object is a safe fallback.
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|_| String::from(r#"{"reports": [], "errors": []}"#));
-    text.push('\n');
-    text
+    })
 }
 
 /// Any serializable answer (plans, resources), pretty-printed, with a final newline.
@@ -65,7 +61,8 @@ mod tests {
                 message: "huawei ShowOrgRes: HTTP 503".into(),
             }],
         };
-        let value: Value = serde_json::from_str(&render(&collected)).unwrap_or_default();
+        let value: Value =
+            serde_json::from_str(&render(&collected).unwrap_or_default()).unwrap_or_default();
         assert_eq!(value["reports"][0]["vendor"], "zoom");
         assert_eq!(value["reports"][0]["seats"][0]["purchased"], 25);
         assert_eq!(value["reports"][0]["activity"], Value::Null);

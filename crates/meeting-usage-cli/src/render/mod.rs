@@ -54,6 +54,20 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// Vendor text made safe for a terminal and for one line: control characters (escape,
+/// carriage return, line feed, tab, C1 codes) and the bidirectional overrides and isolates
+/// (which reorder what a terminal shows) become spaces. Every vendor string that reaches
+/// table or text output, or a message on stderr, passes through here (JSON escapes by itself;
+/// CSV and Prometheus keep the values verbatim within their formats' quoting and escaping).
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { ' ' } else { c }
+        })
+        .collect()
+}
+
 /// A ratio as a whole percentage: `0.72` → `72%`.
 pub fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
@@ -80,6 +94,13 @@ mod tests {
         assert_eq!(human_bytes(39_590_000_000), "39.6 GB");
         assert_eq!(human_bytes(999_960_000), "1.0 GB");
         assert_eq!(human_bytes(u64::MAX), "18.4 EB");
+    }
+
+    #[test]
+    fn control_characters_become_spaces() {
+        assert_eq!(one_line("\x1b[31mred\r\n"), " [31mred  ");
+        assert_eq!(one_line("a\tb\u{9b}c\u{202e}d"), "a b c d");
+        assert_eq!(one_line("plan_base … ü"), "plan_base … ü");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use meeting_usage::{Activity, ExpiringResource, UsageReport};
 
-use super::{Collected, at_or_above, human_bytes, percent};
+use super::{Collected, at_or_above, human_bytes, one_line, percent};
 
 /// The widest line this renderer writes.
 pub const MAX_WIDTH: usize = 100;
@@ -47,10 +47,13 @@ impl Style {
 const NAME: usize = 28;
 const PLAN: usize = 27;
 
-/// `text` cut to `width` characters, the last one `…` when it was cut.
-pub(super) fn fit(text: &str, width: usize) -> String {
+/// `text` on one line with its control characters replaced ([`one_line`]: vendor strings
+/// never reach the terminal as sent), cut to `width` characters, the last one `…` when it was
+/// cut.
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    let text = one_line(text);
     if text.chars().count() <= width {
-        text.to_owned()
+        text
     } else {
         let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
         cut.push('…');
@@ -326,6 +329,31 @@ mod tests {
         assert!(line("plan_base").ends_with("59%"));
         assert!(line("a_product_key").contains('…'));
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn vendor_control_characters_never_reach_the_table() {
+        let hostile = "\x1b[31mred\r\n";
+        assert_eq!(fit(hostile, 20), " [31mred  ");
+        assert_eq!(left(hostile, 12), " [31mred    ");
+        assert_eq!(fit(hostile, 5), " [31…");
+        let mut report = UsageReport::new(Vendor::Zoom, hostile, "2026-05-04T09:30:00Z");
+        report.seats = vec![Seats::new(
+            hostile,
+            Some(hostile.into()),
+            Some(1),
+            None,
+            None,
+        )];
+        let text = render(
+            &Collected {
+                reports: vec![report],
+                failures: Vec::new(),
+            },
+            Style::default(),
+        );
+        assert!(!text.contains(['\x1b', '\r']), "{text:?}");
+        assert_eq!(text.lines().count(), 4, "{text:?}");
     }
 
     #[test]

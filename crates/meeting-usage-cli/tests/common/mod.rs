@@ -147,3 +147,50 @@ pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path)
         .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
 }
+
+/// Labels after which a run of hex characters is a vendor's request id, not a secret: the
+/// `--verbose` trace (`request_id=...`), the JSON `errors` entries and the error lines.
+const REQUEST_ID_LABELS: [&str; 4] = [
+    "request_id=",
+    "request_id=\"",
+    "\"request_id\": \"",
+    "request id ",
+];
+
+/// Runs of 32 or more lower-case hex characters in `text` that are neither a request id (after
+/// one of [`REQUEST_ID_LABELS`]) nor one of `allowed`. The sandbox issues every token as 32
+/// random lower-case hex characters, so such a run is a token that leaked.
+pub fn token_like_runs(text: &str, allowed: &[&str]) -> Vec<String> {
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        if !hex(bytes[start]) {
+            start += 1;
+            continue;
+        }
+        let end = start + bytes[start..].iter().take_while(|&&b| hex(b)).count();
+        let run = &text[start..end];
+        let before = &text[..start];
+        let request_id = REQUEST_ID_LABELS.iter().any(|l| before.ends_with(l));
+        if run.len() >= 32 && !request_id && !allowed.contains(&run) {
+            found.push(run.to_owned());
+        }
+        start = end;
+    }
+    found
+}
+
+/// Asserts that neither stdout nor stderr of `output` holds a token the sandbox could have
+/// issued (see [`token_like_runs`]); the Huawei App ID of the sandbox is 32 hex characters
+/// too, and is no secret.
+pub fn assert_no_issued_token(output: &Output) {
+    for (stream, text) in [("stdout", stdout(output)), ("stderr", stderr(output))] {
+        let runs = token_like_runs(&text, &[HUAWEI_APP_ID]);
+        assert!(
+            runs.is_empty(),
+            "{stream} holds token-like {runs:?}:\n{text}"
+        );
+    }
+}
