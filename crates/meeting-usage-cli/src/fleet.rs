@@ -194,7 +194,7 @@ pub async fn report(
         Ok(report) => report,
         Err(err) => {
             note(&error_line(&format!(
-                "the sub-account list cannot be read: {}",
+                "the fleet run could not start: {}",
                 render::one_line(&err.to_string())
             )));
             return Ok(failure_status(&err));

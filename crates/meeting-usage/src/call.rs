@@ -11,9 +11,9 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant, SystemTime};
 
+use progenitor_client::{Error as ClientError, ResponseValue};
 use serde::de::DeserializeOwned;
 use vendor_types::{CallError, VendorError};
-use zoom_billing::{Error as ClientError, ResponseValue};
 
 use reqwest::header::HeaderValue;
 
@@ -153,7 +153,7 @@ pub(crate) async fn run<T, F, Fut>(
     mut attempt: F,
 ) -> Result<T, Error>
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut(u32, Instant) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
     let mut number = 0u32;
@@ -171,7 +171,7 @@ where
         let result = if budget.is_zero() {
             Err(timeout(op))
         } else {
-            match tokio::time::timeout(budget, attempt(number)).await {
+            match tokio::time::timeout(budget, attempt(number, deadline)).await {
                 Ok(result) => result,
                 Err(_) => Err(timeout(op)),
             }
@@ -190,7 +190,10 @@ where
             } => *wait,
             _ => policy.backoff(number),
         };
-        if Instant::now() + wait >= deadline {
+        if Instant::now()
+            .checked_add(wait)
+            .is_none_or(|at| at >= deadline)
+        {
             tracing::debug!(
                 vendor = %op.vendor,
                 operation = op.id,
@@ -284,13 +287,16 @@ where
 {
     let limiter = limiters.and_then(|l| l.get(op.rate_label));
     let deadline = Instant::now() + settings.timeouts.overall;
-    let attempt = |_| async {
+    // `run` passes the deadline as extended by pacing waits, so a token renewal after a long
+    // queue still gets its share of time.
+    let (credential, send, pace) = (&credential, &send, &limiter);
+    let attempt = |_, deadline| async move {
         let mut renewed = false;
         loop {
             let token = credential(deadline).await?;
             // The first send waited for its slot in `run`; the repeat after a renewal waits
             // for one here.
-            if let (true, Some(limiter)) = (renewed, &limiter) {
+            if let (true, Some(limiter)) = (renewed, pace) {
                 limiter.acquire().await.map_err(|wait| closed(op, wait))?;
             }
             let result = vendor_types::hooks::with_user_agent(
@@ -451,15 +457,24 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
 /// `Retry-After` as delta-seconds (`"2"`), an HTTP date (`"Wed, 21 Oct 2026 07:28:00 GMT"`) or
 /// Zoom's ISO 8601 date-time on daily limits (`"2026-12-03T00:00:00Z"`); a time in the past
 /// means "now".
+/// Waits longer than [`LONGEST_WAIT`] are read as that long.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = parse_iso_8601(value).or_else(|| parse_http_date(value))?;
-    let now = i64::try_from(now.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs()).ok()?;
-    Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
+    let seconds = match value.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => {
+            let at = parse_iso_8601(value).or_else(|| parse_http_date(value))?;
+            let now =
+                i64::try_from(now.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs()).ok()?;
+            u64::try_from(at.saturating_sub(now)).unwrap_or(0)
+        }
+    };
+    Some(Duration::from_secs(seconds).min(LONGEST_WAIT))
 }
+
+/// The longest `Retry-After` taken at its word: two days (Zoom's daily limits reset within
+/// one); a vendor's absurd value must not overflow the clock arithmetic.
+const LONGEST_WAIT: Duration = Duration::from_secs(2 * 86_400);
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only) → Unix seconds.
 fn parse_iso_8601(value: &str) -> Option<i64> {
@@ -495,7 +510,7 @@ fn parse_http_date(value: &str) -> Option<i64> {
     if parts.next()? != "GMT" || parts.next().is_some() {
         return None;
     }
-    if day == 0 || day > time::days_in_month(year, month) {
+    if !(0..=9999).contains(&year) || day == 0 || day > time::days_in_month(year, month) {
         return None;
     }
     unix(time::CivilDate { year, month, day }, clock)
@@ -510,7 +525,9 @@ fn unix(date: time::CivilDate, clock: &str) -> Option<i64> {
     if !(0..=60).contains(&s) {
         return None;
     }
-    Some(time::days_from_civil(date)? * 86_400 + h * 3600 + m * 60 + s)
+    time::days_from_civil(date)?
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + s)
 }
 
 #[cfg(test)]
@@ -592,7 +609,7 @@ mod tests {
                 &policy,
                 deadline,
                 None,
-                |_| {
+                |_, _| {
                     calls += 1;
                     async {
                         Err(Error::UnexpectedResponse {

@@ -242,10 +242,11 @@ impl ZoomAccount {
 
     /// Plan usage of many accounts within the account's rate limit: every sub account of the
     /// master account, or the ids given. One token serves every call; each rate label gets a
-    /// token bucket at the tier's rate shared by all calls of the run; at most
-    /// `options.concurrency` calls are in flight; a failing account is reported in its
-    /// [`AccountOutcome`] and never stops the run. Fails as a whole only when the sub-account
-    /// list cannot be read.
+    /// pacer at 95 % of the limit `options.limits` gives it, shared by all calls of the run; at
+    /// most `options.concurrency` calls are in flight; a failing account is reported in its
+    /// [`AccountOutcome`] and never stops the run (a listed sub account without an id is
+    /// reported as one, named by its position, `#12`). Fails as a whole only when the token
+    /// cannot be fetched or the sub-account list cannot be read; the error names which.
     pub async fn fleet_usage(
         &self,
         accounts: FleetAccounts,
@@ -255,14 +256,29 @@ impl ZoomAccount {
         // The token first: calls that reserved pacing slots and then all waited for one token
         // request would start together, bunched above the rate.
         self.api(Instant::now() + self.timeouts.overall).await?;
+        let mut without_id = Vec::new();
         let accounts: Vec<(String, Option<String>)> = match accounts {
             FleetAccounts::Listed(ids) => ids.into_iter().map(|id| (id, None)).collect(),
-            FleetAccounts::AllSubAccounts => self
-                .list_sub_accounts(Some(&limiters))
-                .await?
-                .into_iter()
-                .filter_map(|a| a.id.map(|id| (id, a.account_name)))
-                .collect(),
+            FleetAccounts::AllSubAccounts => {
+                let listed = self.list_sub_accounts(Some(&limiters)).await?;
+                let mut accounts = Vec::with_capacity(listed.len());
+                for (position, account) in listed.into_iter().enumerate() {
+                    match account.id.filter(|id| !id.is_empty()) {
+                        Some(id) => accounts.push((id, account.account_name)),
+                        None => without_id.push(AccountOutcome {
+                            account_id: format!("#{position}"),
+                            account_name: account.account_name,
+                            result: Err(Error::Decode {
+                                vendor: Vendor::Zoom,
+                                operation: "ListSubAccounts",
+                                path: format!("accounts[{position}].id"),
+                                reason: "a sub account without an id".into(),
+                            }),
+                        }),
+                    }
+                }
+                accounts
+            }
         };
         let progress = Progress::new(accounts.len(), options.progress.clone());
         let next = AtomicUsize::new(0);
@@ -289,7 +305,7 @@ impl ZoomAccount {
         )
         .await;
         let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-        let outcomes: Vec<AccountOutcome> = accounts
+        let mut outcomes: Vec<AccountOutcome> = accounts
             .into_iter()
             .zip(results)
             .map(|((account_id, account_name), result)| AccountOutcome {
@@ -302,6 +318,7 @@ impl ZoomAccount {
                 account_name,
             })
             .collect();
+        outcomes.extend(without_id);
         let totals = fleet::totals(outcomes.iter().filter_map(|o| o.result.as_ref().ok()));
         Ok(FleetReport {
             accounts: outcomes,
