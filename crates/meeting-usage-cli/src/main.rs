@@ -8,6 +8,10 @@
 //! and the fleet's progress bar on stderr) and `logging` (stderr).
 
 #![deny(clippy::print_stdout)]
+#![allow(
+    rustdoc::bare_urls,
+    reason = "the argument docs are the `--help` text, where a URL reads best as it is"
+)]
 
 mod cli;
 mod fleet;

@@ -1,7 +1,7 @@
 //! The one place that writes to stdout, and the terminal facts the output depends on.
 //!
 //! Writing to a closed pipe (`meeting-usage report | head -1`) is not an error worth a
-//! message: [`print`] reports it as [`Printed::PipeClosed`] and the command ends quietly.
+//! message: [`print()`] reports it as [`Printed::PipeClosed`] and the command ends quietly.
 
 #![allow(clippy::print_stdout, reason = "the module that owns stdout")]
 
