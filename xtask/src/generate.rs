@@ -55,11 +55,46 @@ pub fn render(
     root: &Path,
     entry: &'static SpecEntry,
 ) -> Result<Result<Rendered, Diagnostics>, RunError> {
-    let loaded = match LoadedSpec::read(root, entry.spec) {
+    let loaded = match crate::timings::timed(entry.spec, "load (YAML)", || {
+        LoadedSpec::read(root, entry.spec)
+    }) {
         Ok(loaded) => loaded,
         Err(diagnostics) => return Ok(Err(diagnostics)),
     };
     render_loaded(root, entry, &loaded)
+}
+
+/// Renders every spec of the catalogue, in catalogue order, one thread per spec.
+///
+/// Specs are independent until files are written, and most of a spec's time is spent in
+/// progenitor and in its own `rustfmt` process, so they render in parallel. Returns the
+/// rendered files of the specs that generate and the diagnostics of those that do not; `Err`
+/// is the first spec (in catalogue order) that could not run at all.
+pub fn render_all(root: &Path) -> Result<(Vec<Rendered>, Diagnostics), RunError> {
+    let results: Vec<Result<Result<Rendered, Diagnostics>, RunError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = crate::catalogue::SPECS
+                .iter()
+                .map(|entry| scope.spawn(move || render(root, entry)))
+                .collect();
+            handles
+                .into_iter()
+                // A panic while rendering is a bug in xtask; `main` reports it.
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+                })
+                .collect()
+        });
+    let mut rendered = Vec::new();
+    let mut failures = Diagnostics::default();
+    for result in results {
+        match result? {
+            Ok(file) => rendered.push(file),
+            Err(diagnostics) => failures.extend(diagnostics),
+        }
+    }
+    Ok((rendered, failures))
 }
 
 /// Like [`render`] for a spec that is already loaded.
@@ -68,6 +103,7 @@ pub fn render_loaded(
     entry: &'static SpecEntry,
     loaded: &LoadedSpec,
 ) -> Result<Result<Rendered, Diagnostics>, RunError> {
+    use crate::timings::timed;
     let diagnostics = validate::check(loaded, Group::BLOCKING_GENERATION);
     if !diagnostics.is_empty() {
         return Ok(Err(diagnostics));
@@ -76,12 +112,17 @@ pub fn render_loaded(
         Ok(parts) => parts,
         Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
     };
-    let mut content = header(entry);
-    for part in &parts {
-        content.push_str(&prettyplease::unparse(part));
-        content.push('\n');
-    }
-    let content = rustfmt(&content, &root.join(entry.output))?;
+    let content = timed(entry.spec, "prettyplease", || {
+        let mut content = header(entry);
+        for part in &parts {
+            content.push_str(&prettyplease::unparse(part));
+            content.push('\n');
+        }
+        content
+    });
+    let content = timed(entry.spec, "rustfmt", || {
+        rustfmt(&content, &root.join(entry.output))
+    })?;
     Ok(Ok(Rendered {
         entry,
         path: root.join(entry.output),
@@ -114,7 +155,7 @@ fn rustfmt(code: &str, output: &Path) -> Result<String, RunError> {
         .skip(1)
         .find(|d| d.is_dir())
         .unwrap_or(Path::new("."));
-    let mut child = Command::new(std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into()))
+    let mut child = Command::new(rustfmt_program())
         .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
         .current_dir(dir)
         .stdin(Stdio::piped())
@@ -144,6 +185,23 @@ fn rustfmt(code: &str, output: &Path) -> Result<String, RunError> {
         )));
     }
     String::from_utf8(result.stdout).map_err(|err| RunError::Rustfmt(err.to_string()))
+}
+
+/// The rustfmt to run: `$RUSTFMT` if set; else the one next to the cargo that started us
+/// (`$CARGO`, as `cargo fmt` finds it: the same toolchain, without the ~50 ms of rustup's
+/// proxy per spec); else `rustfmt` on `PATH`.
+fn rustfmt_program() -> std::ffi::OsString {
+    if let Some(program) = std::env::var_os("RUSTFMT") {
+        return program;
+    }
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let beside =
+            Path::new(&cargo).with_file_name(format!("rustfmt{}", std::env::consts::EXE_SUFFIX));
+        if beside.is_file() {
+            return beside.into_os_string();
+        }
+    }
+    "rustfmt".into()
 }
 
 /// What [`write_all`] did to each file.

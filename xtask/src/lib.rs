@@ -10,6 +10,7 @@ pub mod generate;
 pub mod pipeline;
 pub mod report;
 pub mod spec_diff;
+pub mod timings;
 pub mod validate;
 pub mod walk;
 

@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::catalogue::SPECS;
-use xtask::diagnostics::Diagnostics;
 use xtask::generate::{self, RunError, WriteOutcome};
 use xtask::report::{self, Format, Summary};
 
@@ -33,6 +31,9 @@ enum Task {
         /// Write nothing; fail if any generated file differs from what its spec produces.
         #[arg(long)]
         check: bool,
+        /// Print the wall time of each spec's phases to stderr (profiling aid).
+        #[arg(long)]
+        timings: bool,
     },
     /// Check specs: YAML, the official OpenAPI 3.0 schema, semantics, generator rules,
     /// examples, and a generator dry run. Exit 0 clean, 1 defects, 2 could not run.
@@ -42,6 +43,9 @@ enum Task {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Print the wall time of each spec's phases (rule groups, dry run) to stderr.
+        #[arg(long)]
+        timings: bool,
     },
     /// List the validation rules with their ids and what they enforce (a markdown table).
     Rules,
@@ -69,10 +73,30 @@ enum Task {
 /// What `bench` measures.
 #[derive(Subcommand)]
 enum BenchTarget {
-    /// `validate` on every spec against `redocly lint` on the same files (needs `npm ci`).
+    /// `cargo xtask validate` on every spec against `redocly lint` on the same files (needs
+    /// `npm ci`).
     Validate {
         /// Timed runs of each contender (after one warm-up run each).
         #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
+    /// A no-op `cargo xtask generate` on every spec against the published `cargo-progenitor`
+    /// generating the same specs, then checks that building the client crates afterwards
+    /// compiles nothing. Needs `cargo-progenitor` 0.15.1 (the error says how to install it).
+    Generate {
+        /// Timed runs of each contender (after one warm-up run each).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+        /// The `cargo-progenitor` binary (default: the install path in BENCHMARKS.md, then
+        /// `PATH`).
+        #[arg(long, value_name = "PATH")]
+        progenitor: Option<PathBuf>,
+    },
+    /// The cost of importing the facade: crates in `meeting-usage`'s tree and a cold
+    /// `cargo build -p meeting-usage` in a fresh target directory (minutes).
+    Build {
+        /// Cold builds to time.
+        #[arg(long, default_value_t = 1)]
         runs: usize,
     },
 }
@@ -110,8 +134,12 @@ fn run(cli: Cli) -> ExitCode {
         }
     };
     let result = match cli.task {
-        Task::Generate { check } => run_generate(&root, check),
-        Task::Validate { specs, format } => run_validate(&root, &specs, format),
+        Task::Generate { check, timings } => with_timings(timings, || run_generate(&root, check)),
+        Task::Validate {
+            specs,
+            format,
+            timings,
+        } => with_timings(timings, || run_validate(&root, &specs, format)),
         Task::Rules => {
             print!("{}", xtask::validate::rules_markdown());
             Ok(ExitCode::SUCCESS)
@@ -125,6 +153,10 @@ fn run(cli: Cli) -> ExitCode {
         Task::Bench { target } => {
             let result = match target {
                 BenchTarget::Validate { runs } => xtask::bench::validate(&root, runs),
+                BenchTarget::Generate { runs, progenitor } => {
+                    xtask::bench::generate(&root, runs, progenitor.as_deref())
+                }
+                BenchTarget::Build { runs } => xtask::bench::build(&root, runs),
             };
             match result {
                 Ok(report) => {
@@ -147,15 +179,27 @@ fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn run_generate(root: &Path, check: bool) -> Result<ExitCode, RunError> {
-    let mut rendered = Vec::new();
-    let mut failures = Diagnostics::default();
-    for entry in SPECS {
-        match generate::render(root, entry)? {
-            Ok(file) => rendered.push(file),
-            Err(diagnostics) => failures.extend(diagnostics),
-        }
+/// Runs a task, then prints its phase timings to stderr if asked to.
+fn with_timings<T>(on: bool, task: impl FnOnce() -> T) -> T {
+    if on {
+        xtask::timings::enable();
     }
+    let started = std::time::Instant::now();
+    let result = task();
+    if on {
+        eprint!("\n{}", xtask::timings::render(&xtask::timings::take()));
+        eprintln!(
+            "{:<32} {:<28} {:>10}",
+            "(run)",
+            "wall",
+            xtask::bench::ms(started.elapsed())
+        );
+    }
+    result
+}
+
+fn run_generate(root: &Path, check: bool) -> Result<ExitCode, RunError> {
+    let (rendered, failures) = generate::render_all(root)?;
     if !failures.is_empty() {
         eprint!("{failures}");
         eprintln!(

@@ -91,16 +91,17 @@ impl LoadedSpec {
     pub fn openapi(&self) -> Result<&openapiv3::OpenAPI, Diagnostic> {
         self.model
             .get_or_init(|| {
-                serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&self.doc.value).map_err(
-                    |err| {
-                        let pointer = path_to_pointer(err.path());
-                        let message = format!(
-                            "does not fit the OpenAPI 3.0 model: {}",
-                            err.inner().to_string().trim()
-                        );
-                        self.diagnostic("openapi-structure", &pointer, message)
-                    },
-                )
+                crate::timings::timed(&self.file, "openapiv3 model", || {
+                    serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&self.doc.value)
+                        .map_err(|err| {
+                            let pointer = path_to_pointer(err.path());
+                            let message = format!(
+                                "does not fit the OpenAPI 3.0 model: {}",
+                                err.inner().to_string().trim()
+                            );
+                            self.diagnostic("openapi-structure", &pointer, message)
+                        })
+                })
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -130,10 +131,19 @@ pub fn generate_code(
     entry: &SpecEntry,
     loaded: &LoadedSpec,
 ) -> Result<[syn::File; 4], Box<Diagnostic>> {
-    let code = progenitor_code(entry, loaded)?;
-    let dispatch = dispatch::module(loaded, &code)?;
-    let facts = spec_facts::module(loaded, &code);
-    let hooks = hooks::module(entry, loaded);
+    use crate::timings::timed;
+    let code = timed(&loaded.file, "progenitor + parse", || {
+        progenitor_code(entry, loaded)
+    })?;
+    let dispatch = timed(&loaded.file, "dispatch section", || {
+        dispatch::module(loaded, &code)
+    })?;
+    let facts = timed(&loaded.file, "spec section", || {
+        spec_facts::module(loaded, &code)
+    });
+    let hooks = timed(&loaded.file, "hooks section", || {
+        hooks::module(entry, loaded)
+    });
     Ok([code, facts, hooks, dispatch])
 }
 

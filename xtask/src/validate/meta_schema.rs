@@ -21,12 +21,14 @@ const OPENAPI_30_SCHEMA: &str = include_str!("../../schemas/openapi-3.0.schema.j
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: Value =
-            serde_json::from_str(OPENAPI_30_SCHEMA).expect("the vendored schema is JSON");
-        jsonschema::draft4::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .expect("the vendored schema compiles")
+        crate::timings::timed("-", "compile meta-schema", || {
+            let schema: Value =
+                serde_json::from_str(OPENAPI_30_SCHEMA).expect("the vendored schema is JSON");
+            jsonschema::draft4::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .expect("the vendored schema compiles")
+        })
     })
 }
 

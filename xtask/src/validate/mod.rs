@@ -335,7 +335,9 @@ pub fn run(root: &Path, files: &[String]) -> Result<(Diagnostics, usize), std::i
             .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
         // Report catalogue specs under their catalogue name, so the dry run uses their settings.
         let display = catalogue_entry(root, &path).map_or(name, |e| e.spec.to_owned());
-        match LoadedSpec::parse(&display, &source) {
+        match crate::timings::timed(&display, "load (YAML)", || {
+            LoadedSpec::parse(&display, &source)
+        }) {
             Ok(spec) => {
                 specs.push(spec);
                 crates.push(crate_name);
@@ -407,19 +409,20 @@ fn check_one(spec: &LoadedSpec, unique: &[Diagnostic], groups: &[Group]) -> Vec<
         .filter(|d| d.file == spec.file)
         .cloned()
         .collect();
-    if groups.contains(&Group::Structure) {
-        own.extend(structure(spec));
-    }
-    if groups.contains(&Group::Semantics) {
-        own.extend(semantics::check(spec));
-    }
-    if groups.contains(&Group::Generator) {
-        own.extend(generator::check(spec));
-    }
-    if groups.contains(&Group::Examples) {
-        own.extend(examples::check(spec));
-    }
-    let mut kept = apply_waivers(spec, drop_schema_duplicates(own), groups);
+    let timed = |group: Group, f: &dyn Fn(&LoadedSpec) -> Vec<Diagnostic>| {
+        if groups.contains(&group) {
+            crate::timings::timed(&spec.file, group.name(), || f(spec))
+        } else {
+            Vec::new()
+        }
+    };
+    own.extend(timed(Group::Structure, &structure));
+    own.extend(timed(Group::Semantics, &semantics::check));
+    own.extend(timed(Group::Generator, &generator::check));
+    own.extend(timed(Group::Examples, &examples::check));
+    let mut kept = crate::timings::timed(&spec.file, "waivers", || {
+        apply_waivers(spec, drop_schema_duplicates(own), groups)
+    });
     // The dry run needs a document the generator's model accepts, and is meaningless (and
     // noisy) when groups 1 to 3 already found what will break it. Example defects never stop
     // the generator, so they do not hold the dry run back: a spec with a bad example and a
@@ -431,7 +434,11 @@ fn check_one(spec: &LoadedSpec, unique: &[Diagnostic], groups: &[Group]) -> Vec<
         && spec.openapi().is_ok()
         && !kept.iter().any(blocks_generation)
     {
-        kept.extend(generator::dry_run(spec));
+        kept.extend(crate::timings::timed(
+            &spec.file,
+            Group::DryRun.name(),
+            || generator::dry_run(spec),
+        ));
     }
     kept
 }
@@ -455,7 +462,9 @@ fn structure(spec: &LoadedSpec) -> Vec<Diagnostic> {
         diagnostic.col = issue.position.col;
         found.push(diagnostic);
     }
-    let schema_defects = meta_schema::check(spec);
+    let schema_defects = crate::timings::timed(&spec.file, "structure: meta-schema", || {
+        meta_schema::check(spec)
+    });
     // The generator's model rejects what the official schema rejects; report the defect once,
     // from the official schema, whose location is precise.
     if let Err(diagnostic) = spec.openapi()
