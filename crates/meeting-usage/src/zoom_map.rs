@@ -23,10 +23,14 @@
 //!
 //! Adding a plan key to the spec therefore needs no change here.
 //!
-//! The walk is a small [`serde::Serializer`] that records the encoding as a [`Node`] tree: a
-//! `serde_json::Value` without its hash maps (objects are member lists in order) whose object
-//! keys of the generated types are not copied. The common shapes are read straight from it;
-//! a value of an odd shape is turned into a `serde_json::Value` and decoded through the
+//! The report is mapped member by member while it encodes itself: a plan entry, a list of
+//! entries or the recording object whose fields all have the expected types is read straight
+//! from the encoding, without any intermediate value, and only the texts the model keeps are
+//! copied. Any other member (a group, an unknown field, a field of another type) is read
+//! through a second, general walk, a small [`serde::Serializer`] that records the encoding as a
+//! [`Node`] tree: a `serde_json::Value` without its hash maps (objects are member lists in
+//! order) whose object keys of the generated types are not copied. The common shapes are read
+//! straight from it; a value of an odd shape is turned into a `serde_json::Value` and decoded through the
 //! generated type, so that what ends up in `unrecognized` (value and reason) is exactly what
 //! decoding says. The result is the same as re-encoding the report to a `Value` and decoding
 //! every member again (the tests compare both on arbitrary reports), at a fraction of the
@@ -98,27 +102,43 @@ pub(crate) fn zoom_report(
     let mut mapper = Mapper {
         report: UsageReport::new(Vendor::Zoom, account, collected_at),
     };
-    match usage.serialize(NodeSerializer) {
-        Ok(Node::Map(members)) => {
-            mapper.report.seats.reserve(members.len());
-            for (key, value) in members {
-                mapper.top_level(key.as_str(), value);
-            }
-        }
-        Ok(other) => mapper.unrecognized(
-            &Path::Root,
-            other.into_value(),
-            "the plan usage report is not an object",
-        ),
-        Err(error) => mapper.unrecognized(
-            &Path::Root,
-            Value::Null,
-            format!("the decoded plan usage report could not be re-encoded: {error}"),
-        ),
+    // Zoom reports about fifteen plan keys.
+    mapper.report.seats.reserve(16);
+    if usage.serialize(ReportSerializer(&mut mapper)).is_err() {
+        // Not an object, or a member whose encoding failed: the whole report through the tree,
+        // which says what is wrong exactly as it always did.
+        let report = &mut mapper.report;
+        report.seats.clear();
+        report.storage.clear();
+        report.unrecognized.clear();
+        mapper.tree(usage);
     }
     let mut report = mapper.report;
     report.seats.sort_by(|a, b| a.product().cmp(b.product()));
     report
+}
+
+impl Mapper {
+    /// The whole report as one [`Node`] tree, then each member.
+    fn tree(&mut self, usage: &PlanUsageReport) {
+        match usage.serialize(NodeSerializer) {
+            Ok(Node::Map(members)) => {
+                for (key, value) in members {
+                    self.top_level(key.as_str(), value);
+                }
+            }
+            Ok(other) => self.unrecognized(
+                &Path::Root,
+                other.into_value(),
+                "the plan usage report is not an object",
+            ),
+            Err(error) => self.unrecognized(
+                &Path::Root,
+                Value::Null,
+                format!("the decoded plan usage report could not be re-encoded: {error}"),
+            ),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +689,841 @@ impl ser::Serializer for KeySerializer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The streaming walk: the common shapes read straight from the encoding.
+//
+// Most members are a plan entry (an object of seat fields), a list of them, or the recording
+// object, with every field of the expected type. The serializers below read those while the
+// report encodes itself, member by member, without building a tree: a key is looked at in
+// place, a count is read as a number and only the texts the model keeps are copied. At the
+// first thing they do not expect (an unknown field, a field of another type, a group, a
+// value of another shape) they stop with [`Bail`], and that member alone is read again
+// through the tree (`Mapper::top_level`), which handles everything. The result is the same
+// either way (the tests compare both against a `serde_json::Value` reference).
+
+/// The fast reading stopped: the value is read again through the tree.
+#[derive(Debug)]
+struct Bail;
+
+impl fmt::Display for Bail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value of an unexpected shape")
+    }
+}
+
+impl std::error::Error for Bail {}
+
+impl ser::Error for Bail {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        Bail
+    }
+}
+
+/// `serde::Serializer` methods that stop the fast reading, by name.
+macro_rules! bail {
+    ($($method:ident),+ $(,)?) => {
+        $(bail!(@ $method);)+
+    };
+    (@ bool) => { fn serialize_bool(self, _: bool) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ i8) => { fn serialize_i8(self, _: i8) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ i16) => { fn serialize_i16(self, _: i16) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ i32) => { fn serialize_i32(self, _: i32) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ i64) => { fn serialize_i64(self, _: i64) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ i128) => { fn serialize_i128(self, _: i128) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ u8) => { fn serialize_u8(self, _: u8) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ u16) => { fn serialize_u16(self, _: u16) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ u32) => { fn serialize_u32(self, _: u32) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ u64) => { fn serialize_u64(self, _: u64) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ u128) => { fn serialize_u128(self, _: u128) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ f32) => { fn serialize_f32(self, _: f32) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ f64) => { fn serialize_f64(self, _: f64) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ char) => { fn serialize_char(self, _: char) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ str) => { fn serialize_str(self, _: &str) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ bytes) => { fn serialize_bytes(self, _: &[u8]) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ none) => { fn serialize_none(self) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ some) => {
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<Self::Ok, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ unit) => { fn serialize_unit(self) -> Result<Self::Ok, Bail> { Err(Bail) } };
+    (@ unit_struct) => {
+        fn serialize_unit_struct(self, _: &'static str) -> Result<Self::Ok, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ unit_variant) => {
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<Self::Ok, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ newtype_struct) => {
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ newtype_variant) => {
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ seq) => {
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ tuple) => {
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ tuple_struct) => {
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ tuple_variant) => {
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ map) => {
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ struct) => {
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Bail> {
+            Err(Bail)
+        }
+    };
+    (@ struct_variant) => {
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Bail> {
+            Err(Bail)
+        }
+    };
+}
+
+/// A scalar as the tree would hold it, as far as the seat and storage fields care.
+enum Leaf {
+    Null,
+    /// An integer `Option<i64>` decodes.
+    Int(i64),
+    Text(String),
+}
+
+impl Leaf {
+    /// A licence count (`Node::as_count`).
+    fn count(self) -> Result<Option<i64>, Bail> {
+        match self {
+            Leaf::Null => Ok(None),
+            Leaf::Int(value) => Ok(Some(value)),
+            Leaf::Text(_) => Err(Bail),
+        }
+    }
+
+    /// A text or `null` (`Node::into_text` of a value `Node::is_text_or_null` accepts).
+    fn text(self) -> Result<Option<String>, Bail> {
+        match self {
+            Leaf::Null => Ok(None),
+            Leaf::Text(text) => Ok(Some(text)),
+            Leaf::Int(_) => Err(Bail),
+        }
+    }
+}
+
+/// Reads a [`Leaf`]: `null`, an integer within `i64`, or text; anything else bails.
+struct LeafSerializer;
+
+impl ser::Serializer for LeafSerializer {
+    type Ok = Leaf;
+    type Error = Bail;
+    type SerializeSeq = ser::Impossible<Leaf, Bail>;
+    type SerializeTuple = ser::Impossible<Leaf, Bail>;
+    type SerializeTupleStruct = ser::Impossible<Leaf, Bail>;
+    type SerializeTupleVariant = ser::Impossible<Leaf, Bail>;
+    type SerializeMap = ser::Impossible<Leaf, Bail>;
+    type SerializeStruct = ser::Impossible<Leaf, Bail>;
+    type SerializeStructVariant = ser::Impossible<Leaf, Bail>;
+
+    bail!(
+        bool,
+        f32,
+        f64,
+        bytes,
+        newtype_variant,
+        seq,
+        tuple,
+        tuple_struct,
+        tuple_variant,
+        map,
+        struct,
+        struct_variant,
+    );
+
+    fn serialize_i8(self, v: i8) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Leaf, Bail> {
+        i64::try_from(v).map(Leaf::Int).map_err(|_| Bail)
+    }
+    fn serialize_u8(self, v: u8) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Leaf, Bail> {
+        Ok(Leaf::Int(v.into()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Leaf, Bail> {
+        i64::try_from(v).map(Leaf::Int).map_err(|_| Bail)
+    }
+    fn serialize_u128(self, v: u128) -> Result<Leaf, Bail> {
+        i64::try_from(v).map(Leaf::Int).map_err(|_| Bail)
+    }
+    fn serialize_char(self, v: char) -> Result<Leaf, Bail> {
+        Ok(Leaf::Text(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Leaf, Bail> {
+        Ok(Leaf::Text(v.to_owned()))
+    }
+    fn serialize_none(self) -> Result<Leaf, Bail> {
+        Ok(Leaf::Null)
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Leaf, Bail> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Leaf, Bail> {
+        Ok(Leaf::Null)
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Leaf, Bail> {
+        Ok(Leaf::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Leaf, Bail> {
+        Ok(Leaf::Text(variant.to_owned()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Leaf, Bail> {
+        value.serialize(self)
+    }
+}
+
+/// Hands an object key that is text to `F` without copying it; any other key bails.
+struct KeyWith<F>(F);
+
+impl<F: FnOnce(&str) -> R, R> ser::Serializer for KeyWith<F> {
+    type Ok = R;
+    type Error = Bail;
+    type SerializeSeq = ser::Impossible<R, Bail>;
+    type SerializeTuple = ser::Impossible<R, Bail>;
+    type SerializeTupleStruct = ser::Impossible<R, Bail>;
+    type SerializeTupleVariant = ser::Impossible<R, Bail>;
+    type SerializeMap = ser::Impossible<R, Bail>;
+    type SerializeStruct = ser::Impossible<R, Bail>;
+    type SerializeStructVariant = ser::Impossible<R, Bail>;
+
+    bail!(
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        f32,
+        f64,
+        char,
+        bytes,
+        none,
+        some,
+        unit,
+        unit_struct,
+        newtype_variant,
+        seq,
+        tuple,
+        tuple_struct,
+        tuple_variant,
+        map,
+        struct,
+        struct_variant,
+    );
+
+    fn serialize_str(self, v: &str) -> Result<R, Bail> {
+        Ok((self.0)(v))
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<R, Bail> {
+        Ok((self.0)(variant))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<R, Bail> {
+        value.serialize(self)
+    }
+}
+
+/// The fields of one kind of object the fast reading understands.
+trait Fields: Default {
+    /// A field this kind knows.
+    type Field: Copy;
+    /// What the whole object reads as.
+    type Out;
+    /// The field named `key`; `None` bails.
+    fn field(key: &str) -> Option<Self::Field>;
+    /// Reads the value of `field`.
+    fn set<T: ?Sized + Serialize>(&mut self, field: Self::Field, value: &T) -> Result<(), Bail>;
+    /// The object, once every member was read.
+    fn finish(self) -> Result<Self::Out, Bail>;
+}
+
+/// An object (a struct, or a map such as a generated type with a flattened catch-all) read
+/// field by field into `F`.
+struct ObjectReader<F: Fields> {
+    fields: F,
+    key: Option<F::Field>,
+}
+
+impl<F: Fields> ObjectReader<F> {
+    fn new() -> Self {
+        ObjectReader {
+            fields: F::default(),
+            key: None,
+        }
+    }
+}
+
+impl<F: Fields> ser::SerializeMap for ObjectReader<F> {
+    type Ok = F::Out;
+    type Error = Bail;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Bail> {
+        self.key = Some(key.serialize(KeyWith(F::field))?.ok_or(Bail)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Bail> {
+        let field = self.key.take().ok_or(Bail)?;
+        self.fields.set(field, value)
+    }
+    fn end(self) -> Result<F::Out, Bail> {
+        self.fields.finish()
+    }
+}
+
+impl<F: Fields> ser::SerializeStruct for ObjectReader<F> {
+    type Ok = F::Out;
+    type Error = Bail;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Bail> {
+        let field = F::field(key).ok_or(Bail)?;
+        self.fields.set(field, value)
+    }
+    fn end(self) -> Result<F::Out, Bail> {
+        self.fields.finish()
+    }
+}
+
+/// A member of a plan entry.
+#[derive(Clone, Copy)]
+enum EntryField {
+    Hosts,
+    Usage,
+    Pending,
+    Plan,
+    Name,
+    /// A documented member the model leaves out ([`IGNORED_ENTRY_FIELDS`]).
+    Ignored,
+}
+
+/// A plan entry being read: [`Entry`] without `extra` (any other member bails).
+#[derive(Default)]
+struct EntryFields {
+    hosts: Option<i64>,
+    usage: Option<i64>,
+    pending: Option<i64>,
+    plan: Option<String>,
+    name: Option<String>,
+}
+
+impl Fields for EntryFields {
+    type Field = EntryField;
+    type Out = Planned;
+
+    fn field(key: &str) -> Option<EntryField> {
+        Some(match key {
+            "hosts" => EntryField::Hosts,
+            "usage" => EntryField::Usage,
+            "pending" => EntryField::Pending,
+            "type" => EntryField::Plan,
+            "name" => EntryField::Name,
+            key if IGNORED_ENTRY_FIELDS.contains(&key) => EntryField::Ignored,
+            _ => return None,
+        })
+    }
+
+    fn set<T: ?Sized + Serialize>(&mut self, field: EntryField, value: &T) -> Result<(), Bail> {
+        match field {
+            EntryField::Hosts => self.hosts = value.serialize(LeafSerializer)?.count()?,
+            EntryField::Usage => self.usage = value.serialize(LeafSerializer)?.count()?,
+            EntryField::Pending => self.pending = value.serialize(LeafSerializer)?.count()?,
+            EntryField::Plan => self.plan = value.serialize(LeafSerializer)?.text()?,
+            EntryField::Name => self.name = value.serialize(LeafSerializer)?.text()?,
+            // Any value is accepted and left out, as the tree does; it must still encode.
+            EntryField::Ignored => {
+                value.serialize(NodeSerializer).map_err(|_| Bail)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Planned, Bail> {
+        let entry = Entry {
+            hosts: self.hosts,
+            usage: self.usage,
+            pending: self.pending,
+            plan: self.plan,
+            name: self.name,
+            extra: Vec::new(),
+        };
+        // An entry without any seat field is reported by the tree.
+        if entry.has_seat_field() {
+            Ok(Planned::One(entry))
+        } else {
+            Err(Bail)
+        }
+    }
+}
+
+/// What the value of a `plan_*` key read as.
+enum Planned {
+    /// `null`.
+    Nothing,
+    /// One plan entry.
+    One(Entry),
+    /// A list of plan entries.
+    Many(Vec<Entry>),
+}
+
+/// Reads the value of a `plan_*` key: `null`, a plan entry or a list of plan entries. With
+/// `in_list`, only a plan entry (an entry of a list).
+struct PlanValueSerializer {
+    in_list: bool,
+}
+
+/// A list of plan entries being read.
+struct EntryList(Vec<Entry>);
+
+impl ser::SerializeSeq for EntryList {
+    type Ok = Planned;
+    type Error = Bail;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Bail> {
+        match value.serialize(PlanValueSerializer { in_list: true })? {
+            Planned::One(entry) => {
+                self.0.push(entry);
+                Ok(())
+            }
+            Planned::Nothing | Planned::Many(_) => Err(Bail),
+        }
+    }
+    fn end(self) -> Result<Planned, Bail> {
+        Ok(Planned::Many(self.0))
+    }
+}
+
+impl ser::Serializer for PlanValueSerializer {
+    type Ok = Planned;
+    type Error = Bail;
+    type SerializeSeq = EntryList;
+    type SerializeTuple = ser::Impossible<Planned, Bail>;
+    type SerializeTupleStruct = ser::Impossible<Planned, Bail>;
+    type SerializeTupleVariant = ser::Impossible<Planned, Bail>;
+    type SerializeMap = ObjectReader<EntryFields>;
+    type SerializeStruct = ObjectReader<EntryFields>;
+    type SerializeStructVariant = ser::Impossible<Planned, Bail>;
+
+    bail!(
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        f32,
+        f64,
+        char,
+        str,
+        bytes,
+        unit_variant,
+        newtype_variant,
+        tuple,
+        tuple_struct,
+        tuple_variant,
+        struct_variant,
+    );
+
+    fn serialize_none(self) -> Result<Planned, Bail> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Planned, Bail> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Planned, Bail> {
+        // A `null` entry of a list is reported by the tree.
+        if self.in_list {
+            Err(Bail)
+        } else {
+            Ok(Planned::Nothing)
+        }
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Planned, Bail> {
+        self.serialize_unit()
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Planned, Bail> {
+        value.serialize(self)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<EntryList, Bail> {
+        if self.in_list {
+            return Err(Bail);
+        }
+        Ok(EntryList(Vec::with_capacity(len.unwrap_or(1))))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<ObjectReader<EntryFields>, Bail> {
+        Ok(ObjectReader::new())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<ObjectReader<EntryFields>, Bail> {
+        Ok(ObjectReader::new())
+    }
+}
+
+/// A member of `plan_recording`.
+#[derive(Clone, Copy)]
+enum RecordingField {
+    /// The index in [`STORAGE_FIELDS`].
+    Size(usize),
+    MaxExceedDate,
+    Plan,
+}
+
+/// `plan_recording` being read: [`Recording`] without `extra` (any other member bails).
+#[derive(Default)]
+struct RecordingFields {
+    sizes: [Option<String>; 5],
+    max_exceed_date: Option<String>,
+    plan: Option<String>,
+}
+
+impl Fields for RecordingFields {
+    type Field = RecordingField;
+    type Out = Recording;
+
+    fn field(key: &str) -> Option<RecordingField> {
+        match key {
+            "max_exceed_date" => Some(RecordingField::MaxExceedDate),
+            "type" => Some(RecordingField::Plan),
+            key => Recording::size_index(key).map(RecordingField::Size),
+        }
+    }
+
+    fn set<T: ?Sized + Serialize>(&mut self, field: RecordingField, value: &T) -> Result<(), Bail> {
+        let text = value.serialize(LeafSerializer)?.text()?;
+        match field {
+            RecordingField::Size(index) => self.sizes[index] = text,
+            RecordingField::MaxExceedDate => self.max_exceed_date = text,
+            RecordingField::Plan => self.plan = text,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Recording, Bail> {
+        Ok(Recording {
+            sizes: self.sizes,
+            max_exceed_date: self.max_exceed_date,
+            plan: self.plan,
+            extra: Vec::new(),
+        })
+    }
+}
+
+/// Reads `plan_recording` when it is an object of text fields.
+struct RecordingSerializer;
+
+impl ser::Serializer for RecordingSerializer {
+    type Ok = Recording;
+    type Error = Bail;
+    type SerializeSeq = ser::Impossible<Recording, Bail>;
+    type SerializeTuple = ser::Impossible<Recording, Bail>;
+    type SerializeTupleStruct = ser::Impossible<Recording, Bail>;
+    type SerializeTupleVariant = ser::Impossible<Recording, Bail>;
+    type SerializeMap = ObjectReader<RecordingFields>;
+    type SerializeStruct = ObjectReader<RecordingFields>;
+    type SerializeStructVariant = ser::Impossible<Recording, Bail>;
+
+    bail!(
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        f32,
+        f64,
+        char,
+        str,
+        bytes,
+        none,
+        unit,
+        unit_struct,
+        unit_variant,
+        newtype_variant,
+        seq,
+        tuple,
+        tuple_struct,
+        tuple_variant,
+        struct_variant,
+    );
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Recording, Bail> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Recording, Bail> {
+        value.serialize(self)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<ObjectReader<RecordingFields>, Bail> {
+        Ok(ObjectReader::new())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<ObjectReader<RecordingFields>, Bail> {
+        Ok(ObjectReader::new())
+    }
+}
+
+/// Maps the report member by member as it encodes itself. Bails (and the caller reads the
+/// whole report through the tree) only when the report is not an object or a member cannot
+/// be encoded at all.
+struct ReportSerializer<'a>(&'a mut Mapper);
+
+/// The report's members being mapped; `key` holds a key whose value has not come yet.
+struct ReportMembers<'a> {
+    mapper: &'a mut Mapper,
+    key: Option<Key>,
+}
+
+impl ser::SerializeMap for ReportMembers<'_> {
+    type Ok = ();
+    type Error = Bail;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Bail> {
+        self.key = Some(key.serialize(KeySerializer).map_err(|_| Bail)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Bail> {
+        let key = self.key.take().ok_or(Bail)?;
+        self.mapper.member(key.as_str(), value)
+    }
+    fn serialize_entry<K: ?Sized + Serialize, V: ?Sized + Serialize>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> Result<(), Bail> {
+        let mapper = &mut *self.mapper;
+        match key.serialize(KeyWith(|key: &str| mapper.member(key, value))) {
+            Ok(mapped) => mapped,
+            // A key that is not text (a number, a flag): spelled out as the tree does.
+            Err(Bail) => {
+                self.serialize_key(key)?;
+                self.serialize_value(value)
+            }
+        }
+    }
+    fn end(self) -> Result<(), Bail> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for ReportMembers<'_> {
+    type Ok = ();
+    type Error = Bail;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Bail> {
+        self.mapper.member(key, value)
+    }
+    fn end(self) -> Result<(), Bail> {
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for ReportSerializer<'a> {
+    type Ok = ();
+    type Error = Bail;
+    type SerializeSeq = ser::Impossible<(), Bail>;
+    type SerializeTuple = ser::Impossible<(), Bail>;
+    type SerializeTupleStruct = ser::Impossible<(), Bail>;
+    type SerializeTupleVariant = ser::Impossible<(), Bail>;
+    type SerializeMap = ReportMembers<'a>;
+    type SerializeStruct = ReportMembers<'a>;
+    type SerializeStructVariant = ser::Impossible<(), Bail>;
+
+    bail!(
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        f32,
+        f64,
+        char,
+        str,
+        bytes,
+        none,
+        some,
+        unit,
+        unit_struct,
+        unit_variant,
+        newtype_struct,
+        newtype_variant,
+        seq,
+        tuple,
+        tuple_struct,
+        tuple_variant,
+        struct_variant,
+    );
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<ReportMembers<'a>, Bail> {
+        Ok(ReportMembers {
+            mapper: self.0,
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<ReportMembers<'a>, Bail> {
+        self.serialize_map(None)
+    }
+}
+
+impl Mapper {
+    /// One member of the report, read fast when it has a common shape and through the tree
+    /// otherwise. Fails only when the member cannot be encoded.
+    fn member<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result<(), Bail> {
+        let path = Path::Root.key(key);
+        if key == RECORDING_KEY {
+            if let Ok(recording) = value.serialize(RecordingSerializer) {
+                self.storage(key, recording, &path);
+                return Ok(());
+            }
+        } else if key.starts_with("plan_") {
+            match value.serialize(PlanValueSerializer { in_list: false }) {
+                Ok(Planned::Nothing) => return Ok(()),
+                Ok(Planned::One(entry)) => {
+                    self.entry(key, entry, &path);
+                    return Ok(());
+                }
+                Ok(Planned::Many(entries)) => {
+                    for (index, entry) in entries.into_iter().enumerate() {
+                        self.entry(key, entry, &Path::Index(&path, index));
+                    }
+                    return Ok(());
+                }
+                Err(Bail) => {}
+            }
+        }
+        let value = value.serialize(NodeSerializer).map_err(|_| Bail)?;
+        self.top_level(key, value);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The mapping.
 
 /// Where a value sits in the response, rendered as a JSON pointer only when something is
@@ -973,6 +1828,11 @@ impl Mapper {
                 }
             }
         };
+        self.entry(product, entry, path);
+    }
+
+    /// One plan entry's seats, and what the seat model has no place for.
+    fn entry(&mut self, product: &str, entry: Entry, path: &Path<'_>) {
         let purchased = self.count(entry.hosts, path, "hosts");
         let used = self.count(entry.usage, path, "usage");
         let pending = self.count(entry.pending, path, "pending");
@@ -1016,6 +1876,11 @@ impl Mapper {
                 }
             }
         };
+        self.storage(product, recording, path);
+    }
+
+    /// `plan_recording`'s figures as one storage row, and what the model has no place for.
+    fn storage(&mut self, product: &str, recording: Recording, path: &Path<'_>) {
         let mut parts = Vec::with_capacity(STORAGE_FIELDS.len());
         for ((key, role), text) in STORAGE_FIELDS.into_iter().zip(recording.sizes) {
             let Some(text) = text else { continue };
