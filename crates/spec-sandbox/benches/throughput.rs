@@ -14,8 +14,11 @@
 //! sends the same request over `connections` connections, each waiting for a response before
 //! sending the next. Targets are measured one after the other, each after a warm-up, so they
 //! do not compete for CPU; the sandbox and the minimal server alternate for `rounds` rounds
-//! and their medians are compared (Prism, a hundred times slower, is measured once). Every
-//! response must be a 200; latencies are exact (every request is recorded).
+//! (the sandbox first in odd rounds, the minimal server first in even ones) and their medians
+//! are compared (Prism, a hundred times slower, is measured once). Every response must be a
+//! 200; latencies are exact (every request is recorded). On Linux the table also shows the
+//! server threads' CPU time per request, which other load on the machine moves much less than
+//! requests per second.
 //!
 //! The minimal server is built from the sandbox's own answer: at start this binary fetches GET
 //! plan usage from the sandbox once and serves that status, those headers (less `date` and
@@ -101,6 +104,9 @@ struct Measured {
     errors: u64,
     elapsed: Duration,
     latencies_us: Vec<u32>,
+    /// CPU time the server runtime's threads spent during the measurement, if the platform
+    /// reports it (Linux: `/proc/self/task/*/schedstat`).
+    server_cpu: Option<Duration>,
 }
 
 impl Measured {
@@ -115,6 +121,42 @@ impl Measured {
         let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
         f64::from(self.latencies_us[index]) / 1000.0
     }
+
+    /// Server CPU time per answered request, in microseconds (NaN when not known).
+    fn server_us_per_request(&self) -> f64 {
+        match self.server_cpu {
+            Some(cpu) if self.requests > 0 => cpu.as_secs_f64() * 1e6 / self.requests as f64,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// The CPU time used so far by this process's threads named `server` (the server runtime's),
+/// from Linux's per-thread scheduler statistics; `None` elsewhere. Less sensitive to other
+/// load on the machine than requests per second, so it shows what one request costs the
+/// server.
+fn server_cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    let mut found = false;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if name.trim_end() != "server" {
+            continue;
+        }
+        // The first field is the time spent on a CPU, in nanoseconds.
+        let Some(ns) = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        total += ns;
+        found = true;
+    }
+    found.then(|| Duration::from_nanos(total))
 }
 
 /// One connection: send, read the whole response, repeat until the deadline.
@@ -223,12 +265,16 @@ fn measure(
         options.connections,
         Duration::from_secs(options.warmup),
     ));
+    let cpu_before = server_cpu_time();
     let (requests, errors, mut latencies_us, elapsed) = client.block_on(load(
         addr,
         request,
         options.connections,
         Duration::from_secs(options.seconds),
     ));
+    let server_cpu = cpu_before
+        .zip(server_cpu_time())
+        .map(|(before, after)| after.saturating_sub(before));
     latencies_us.sort_unstable();
     Measured {
         name,
@@ -236,6 +282,7 @@ fn measure(
         errors,
         elapsed,
         latencies_us,
+        server_cpu,
     }
 }
 
@@ -454,23 +501,28 @@ fn main() {
     let only = options.only.as_deref();
     let (mut ours, mut floor) = (Vec::new(), Vec::new());
     for round in 1..=options.rounds {
-        if only != Some("minimal") {
-            ours.push(measure(
-                &client,
-                format!("spec-sandbox #{round}"),
-                sandbox.addr(),
-                sandbox_request,
-                &options,
-            ));
-        }
-        if only != Some("sandbox") {
-            floor.push(measure(
-                &client,
-                format!("minimal #{round}"),
-                minimal_addr,
-                minimal_request,
-                &options,
-            ));
+        // Odd rounds measure the sandbox first, even rounds the minimal server, so that
+        // neither always runs right after the other's load (or first on a fresh machine).
+        let sandbox_first = round % 2 == 1;
+        for sandbox_turn in [sandbox_first, !sandbox_first] {
+            if sandbox_turn && only != Some("minimal") {
+                ours.push(measure(
+                    &client,
+                    format!("spec-sandbox #{round}"),
+                    sandbox.addr(),
+                    sandbox_request,
+                    &options,
+                ));
+            }
+            if !sandbox_turn && only != Some("sandbox") {
+                floor.push(measure(
+                    &client,
+                    format!("minimal #{round}"),
+                    minimal_addr,
+                    minimal_request,
+                    &options,
+                ));
+            }
         }
     }
     drop(sandbox);
@@ -507,8 +559,8 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<18} {:>12} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"
+        "{:<18} {:>12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>14}",
+        "", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "server us/req"
     );
     let mut all: Vec<&Measured> = Vec::new();
     for round in 0..options.rounds {
@@ -518,14 +570,15 @@ fn main() {
     all.extend(theirs.as_ref());
     for m in &all {
         println!(
-            "{:<18} {:>12.0} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            "{:<18} {:>12.0} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>14.2}",
             m.name,
             m.rps(),
             m.percentile(0.50),
             m.percentile(0.90),
             m.percentile(0.99),
             m.percentile(1.0),
-            m.errors
+            m.errors,
+            m.server_us_per_request()
         );
     }
     let med = |rounds: &[Measured], pick: fn(&Measured) -> f64| {
@@ -556,6 +609,16 @@ fn main() {
             "spec-sandbox: {:.2}x the minimal server's throughput (median of per-round ratios {ratios:.2}x; goal: at least 0.8x), p99 {ours_p99:.3} ms (goal: under 2 ms)",
             ours_rps / floor_rps
         );
+        let (ours_cpu, floor_cpu) = (
+            med(&ours, Measured::server_us_per_request),
+            med(&floor, Measured::server_us_per_request),
+        );
+        if ours_cpu.is_finite() && floor_cpu.is_finite() {
+            println!(
+                "server CPU per request (medians): spec-sandbox {ours_cpu:.2} us, minimal {floor_cpu:.2} us ({:.2}x)",
+                ours_cpu / floor_cpu
+            );
+        }
     }
     if let Some(theirs) = &theirs {
         println!(

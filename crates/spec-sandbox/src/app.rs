@@ -16,6 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
@@ -74,6 +75,69 @@ impl HttpBody for ResponseBody {
             ResponseBody::Truncated(body) => body.size_hint(),
         }
     }
+}
+
+/// What the service answers with: a response made while hyper handed the request over, or
+/// a future for a request that has to wait (a body to read, a delay fault, a control
+/// request).
+pub enum Answer {
+    /// Ready (`None` once taken).
+    Now(Option<Result<Response<ResponseBody>, Dropped>>),
+    /// Finishes the request after waiting.
+    Later(Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Dropped>> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Result<Response<ResponseBody>, Dropped>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            // Polled again after it was ready (hyper does not): close the connection.
+            Answer::Now(result) => Poll::Ready(result.take().unwrap_or(Err(Dropped))),
+            Answer::Later(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+/// How far [`App::start`] got.
+enum Started {
+    /// Answered (and logged).
+    Done(Result<Reply, Dropped>),
+    /// To be finished by [`App::finish`].
+    Wait(Waiting),
+}
+
+/// What is left to do for a request that has to wait.
+enum Waiting {
+    /// A control request (some read a body).
+    Control,
+    /// An operation, routed, admitted and past its faults.
+    Op {
+        /// [`Op::index`].
+        index: usize,
+        /// The rate-limit mode's verdict (admitted), for its headers.
+        admission: Option<Admission>,
+        plan: Plan,
+    },
+}
+
+/// The outcome of an operation's faults.
+enum Begun {
+    /// A fault answered (or dropped the connection).
+    Done(Result<Reply, Dropped>),
+    /// Answer normally, with these faults.
+    Proceed(Plan),
+}
+
+/// The faults that change how an operation is answered.
+#[derive(Debug, Default)]
+struct Plan {
+    /// Wait this many milliseconds first.
+    delay: Option<u64>,
+    /// Cut the body short.
+    truncate: bool,
+    /// Replace the body with HTML.
+    not_json: bool,
 }
 
 /// A request the sandbox answers by closing the connection (the `drop` fault).
@@ -381,30 +445,46 @@ impl App {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Answers one request like [`handle`](Self::handle), turning a panic of the handler into
-    /// a 500 and a count in [`panics`](Self::panics) instead of a silently closed connection.
-    pub async fn handle_guarded(
-        self: Arc<Self>,
-        request: Request<Incoming>,
-    ) -> Result<Response<ResponseBody>, Dropped> {
-        // Cheap copies (reference-counted) for the log; only formatted when a panic is
-        // reported.
-        let (method, uri) = (request.method().clone(), request.uri().clone());
-        match CatchPanic(std::pin::pin!(self.handle(request, &method, &uri))).await {
-            Ok(result) => result,
-            Err(()) => {
-                let app = &self;
-                app.panics
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-                tracing::error!("the request handler panicked on {method} {path}; answering 500");
-                app.log.record_request(None, &method, &path, 500, unix_ms());
-                Ok(into_response(json_reply(
-                    500,
-                    &json!({ "error": "sandbox_panic", "message": "the sandbox failed on this request; please report it" }),
-                )))
+    /// Answers one request. Most requests are answered here, while hyper hands the request
+    /// over, and the request is dropped before this returns: hyper can then reuse its read
+    /// buffer for the next request instead of allocating a new one (the request's URI and
+    /// headers share that buffer). A request with a body to read, a delay fault or a control
+    /// request continues in a future. A panic of the handler becomes a 500 and a count in
+    /// [`panics`](Self::panics) instead of a silently closed connection; `Err` closes the
+    /// connection without an answer.
+    pub fn respond(self: &Arc<Self>, request: Request<Incoming>) -> Answer {
+        let (parts, body) = request.into_parts();
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.start(&parts, body.is_end_stream())
+        }));
+        match started {
+            Ok(Started::Done(result)) => Answer::Now(Some(result.map(into_response))),
+            Ok(Started::Wait(waiting)) => {
+                // Cheap copies (reference-counted) for the log if the rest panics.
+                let (method, uri) = (parts.method.clone(), parts.uri.clone());
+                let app = self.clone();
+                Answer::Later(Box::pin(async move {
+                    match CatchPanic(std::pin::pin!(app.finish(waiting, &parts, body))).await {
+                        Ok(result) => result,
+                        Err(()) => Ok(app.panicked(&method, &uri)),
+                    }
+                }))
             }
+            Err(_) => Answer::Now(Some(Ok(self.panicked(&parts.method, &parts.uri)))),
         }
+    }
+
+    /// Counts and logs a request whose handler panicked; its 500.
+    fn panicked(&self, method: &Method, uri: &Uri) -> Response<ResponseBody> {
+        self.panics
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        tracing::error!("the request handler panicked on {method} {path}; answering 500");
+        self.log.record_request(None, method, path, 500, unix_ms());
+        into_response(json_reply(
+            500,
+            &json!({ "error": "sandbox_panic", "message": "the sandbox failed on this request; please report it" }),
+        ))
     }
 
     /// How many requests made the handler panic since start.
@@ -412,27 +492,20 @@ impl App {
         self.panics.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Answers one request (whose method and URI are passed too, to outlive it). `Err`
-    /// closes the connection without an answer.
-    pub async fn handle(
-        &self,
-        request: Request<Incoming>,
-        method: &Method,
-        uri: &Uri,
-    ) -> Result<Response<ResponseBody>, Dropped> {
-        let (status, op_index, result) = match self.route(method, uri.path()) {
-            Routed::Control => {
-                let reply = self.control(request).await;
-                (reply.status, None, Ok(reply))
-            }
+    /// Everything that can be done without waiting: the whole answer, logged, or what is
+    /// left to do after reading a body, sleeping for a delay fault, or for a control request.
+    fn start(&self, parts: &Parts, no_body: bool) -> Started {
+        let (method, path) = (&parts.method, parts.uri.path());
+        let (status, op_index, result) = match self.route(method, path) {
+            Routed::Control => return Started::Wait(Waiting::Control),
             Routed::Missing(spec, problem, allow) => {
-                let mut reply = self.problem(spec, problem, None, &[], request.uri().path());
+                let mut reply = self.problem(spec, problem, None, &[], path);
                 if let Some(allow) = allow
                     && let Ok(value) = HeaderValue::from_str(&allow)
                 {
                     reply.headers.insert(header::ALLOW, value);
                 }
-                self.vendor_headers(spec, None, request.headers(), &mut reply);
+                self.vendor_headers(spec, None, &parts.headers, &mut reply);
                 (reply.status, None, Ok(reply))
             }
             Routed::Unknown => {
@@ -446,12 +519,23 @@ impl App {
                 let admission = self.limiter.admit(op.index);
                 let mut result = match &admission {
                     Some(Admission::Refused { .. }) => {
-                        let path = request.uri().path().to_owned();
-                        let mut reply = self.fault_reply(spec, op, 429, &path);
-                        self.vendor_headers(spec, Some(op), request.headers(), &mut reply);
+                        let mut reply = self.fault_reply(spec, op, 429, path);
+                        self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
                         Ok(reply)
                     }
-                    _ => self.serve(spec, op, params, uri.path(), request).await,
+                    _ => match self.begin(spec, op, &parts.headers, path) {
+                        Begun::Done(result) => result,
+                        Begun::Proceed(plan) if plan.delay.is_none() && no_body => {
+                            Ok(self.finish_op(spec, op, parts, params, Ok(Bytes::new()), plan))
+                        }
+                        Begun::Proceed(plan) => {
+                            return Started::Wait(Waiting::Op {
+                                index: op.index,
+                                admission,
+                                plan,
+                            });
+                        }
+                    },
                 };
                 if let (Some(admission), Ok(reply)) = (&admission, &mut result) {
                     rate_limit_headers(admission, reply);
@@ -460,10 +544,63 @@ impl App {
                 (status, Some(op.index), result)
             }
         };
-        let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-        self.log
-            .record_request(op_index, method, path_and_query, status, unix_ms());
+        self.log_request(parts, op_index, status);
+        Started::Done(result)
+    }
+
+    /// The rest of [`start`](Self::start) for a request that has to wait.
+    async fn finish(
+        &self,
+        waiting: Waiting,
+        parts: &Parts,
+        body: Incoming,
+    ) -> Result<Response<ResponseBody>, Dropped> {
+        let path = parts.uri.path();
+        let (status, op_index, result) = match waiting {
+            Waiting::Control => {
+                let reply = self.control(parts, body).await;
+                (reply.status, None, Ok(reply))
+            }
+            Waiting::Op {
+                index,
+                admission,
+                plan,
+            } => {
+                // The model does not change, so the operation routed to is still there.
+                let found = self.model.specs.iter().find_map(|spec| {
+                    let op = spec.ops.iter().find(|op| op.index == index)?;
+                    Some((spec, op))
+                });
+                let Some((spec, op)) = found else {
+                    let body = json!({ "error": "sandbox_bug", "message": "the operation routed to is gone" });
+                    let reply = json_reply(500, &body);
+                    self.log_request(parts, None, reply.status);
+                    return Ok(into_response(reply));
+                };
+                if let Some(millis) = plan.delay {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                }
+                let params = PathParams {
+                    template: &op.segments,
+                    rest: path.get(spec.mount.len()..).unwrap_or(""),
+                };
+                let body = self.read_body(spec, op, &parts.headers, body).await;
+                let mut reply = self.finish_op(spec, op, parts, params, body, plan);
+                if let Some(admission) = &admission {
+                    rate_limit_headers(admission, &mut reply);
+                }
+                (reply.status, Some(op.index), Ok(reply))
+            }
+        };
+        self.log_request(parts, op_index, status);
         result.map(into_response)
+    }
+
+    /// Records a request in the log.
+    fn log_request(&self, parts: &Parts, op_index: Option<usize>, status: u16) {
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        self.log
+            .record_request(op_index, &parts.method, path_and_query, status, unix_ms());
     }
 
     fn route<'a, 'p>(&'a self, method: &Method, path: &'p str) -> Routed<'a, 'p> {
@@ -542,18 +679,12 @@ impl App {
         }
     }
 
-    async fn serve(
-        &self,
-        spec: &SpecModel,
-        op: &Op,
-        path_params: PathParams<'_, '_>,
-        path: &str,
-        request: Request<Incoming>,
-    ) -> Result<Reply, Dropped> {
-        let (parts, body) = request.into_parts();
-        // A fault named in the request header applies to this request; any further uses it
-        // asks for (`times=N`) are queued for the following requests of the operation.
-        let from_header = match parts.headers.get(&FAULT_HEADER_NAME) {
+    /// The faults for this request of an operation: the one named in the request header
+    /// (any further uses it asks for, `times=N`, are queued for the following requests of the
+    /// operation), else the first queued one. A fault that answers by itself is
+    /// [`Begun::Done`].
+    fn begin(&self, spec: &SpecModel, op: &Op, headers: &HeaderMap, path: &str) -> Begun {
+        let from_header = match headers.get(&FAULT_HEADER_NAME) {
             None => None,
             Some(value) => {
                 let parsed = value
@@ -579,21 +710,18 @@ impl App {
                         }];
                         let mut reply =
                             self.problem(spec, Problem::Invalid, Some(op), &fields, path);
-                        self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
-                        return Ok(reply);
+                        self.vendor_headers(spec, Some(op), headers, &mut reply);
+                        return Begun::Done(Ok(reply));
                     }
                 }
             }
         };
-        let mut truncate = false;
-        let mut not_json = false;
+        let mut plan = Plan::default();
         match from_header.or_else(|| self.faults.take(&op.id)) {
-            Some(FaultKind::Drop) => return Err(Dropped),
-            Some(FaultKind::Delay { millis }) => {
-                tokio::time::sleep(Duration::from_millis(millis)).await
-            }
-            Some(FaultKind::Truncate) => truncate = true,
-            Some(FaultKind::NotJson) => not_json = true,
+            Some(FaultKind::Drop) => return Begun::Done(Err(Dropped)),
+            Some(FaultKind::Delay { millis }) => plan.delay = Some(millis),
+            Some(FaultKind::Truncate) => plan.truncate = true,
+            Some(FaultKind::NotJson) => plan.not_json = true,
             Some(FaultKind::Status {
                 status,
                 retry_after,
@@ -610,12 +738,27 @@ impl App {
                             .insert(X_RATELIMIT_TYPE, HeaderValue::from_static("QPS"));
                     }
                 }
-                self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
-                return Ok(reply);
+                self.vendor_headers(spec, Some(op), headers, &mut reply);
+                return Begun::Done(Ok(reply));
             }
             None => {}
         }
-        let mut reply = match self.read_body(spec, op, &parts.headers, body).await {
+        Begun::Proceed(plan)
+    }
+
+    /// The answer of an operation once its body is read (or failed to be), with the faults of
+    /// the plan and the vendor's headers.
+    fn finish_op(
+        &self,
+        spec: &SpecModel,
+        op: &Op,
+        parts: &Parts,
+        path_params: PathParams<'_, '_>,
+        body: Result<Bytes, Box<Reply>>,
+        plan: Plan,
+    ) -> Reply {
+        let path = parts.uri.path();
+        let mut reply = match body {
             Err(reply) => *reply,
             Ok(body) => self.answer(
                 spec,
@@ -627,16 +770,18 @@ impl App {
                 path,
             ),
         };
-        if truncate && let ReplyBody::Json(bytes) = reply.body {
+        if plan.truncate
+            && let ReplyBody::Json(bytes) = reply.body
+        {
             reply.body = ReplyBody::Truncated(bytes);
         }
-        if not_json {
+        if plan.not_json {
             reply.body = ReplyBody::Html(Bytes::from_static(
                 b"<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>",
             ));
         }
         self.vendor_headers(spec, Some(op), &parts.headers, &mut reply);
-        Ok(reply)
+        reply
     }
 
     /// Reads the body within the size limit; the reply on failure.
@@ -1372,10 +1517,9 @@ impl App {
     }
 
     /// `/__sandbox/...`: health, faults and the request log over HTTP.
-    async fn control(&self, request: Request<Incoming>) -> Reply {
-        let path = request.uri().path().trim_end_matches('/').to_owned();
-        let method = request.method().clone();
-        match (method, path.as_str()) {
+    async fn control(&self, parts: &Parts, body: Incoming) -> Reply {
+        let path = parts.uri.path().trim_end_matches('/');
+        match (parts.method.clone(), path) {
             (Method::GET, "/__sandbox/health") => {
                 let specs: Vec<Value> = self
                     .model
@@ -1409,7 +1553,7 @@ impl App {
             (Method::POST, "/__sandbox/faults") => {
                 let body = tokio::time::timeout(
                     self.config.read_timeout,
-                    Limited::new(request.into_body(), 64 * 1024).collect(),
+                    Limited::new(body, 64 * 1024).collect(),
                 )
                 .await
                 .map_err(|_| InvalidFault("the body did not arrive in time".into()));
@@ -1437,7 +1581,7 @@ impl App {
             }
             (Method::PUT, "/__sandbox/rate-limits") => {
                 match self
-                    .control_body(request)
+                    .control_body(body)
                     .await
                     .and_then(|v| rate_limits_from_json(&v))
                 {
@@ -1470,7 +1614,7 @@ impl App {
             ),
             (Method::PUT, "/__sandbox/fleet") => {
                 match self
-                    .control_body(request)
+                    .control_body(body)
                     .await
                     .and_then(|v| fleet_from_json(&v))
                     .and_then(|config| self.set_fleet(Some(config)))
@@ -1514,10 +1658,10 @@ pub const CONTROL_ENDPOINTS: &str = "control endpoints: GET /__sandbox/health, G
 
 impl App {
     /// A control request's JSON body (at most 64 KiB, within the read timeout).
-    async fn control_body(&self, request: Request<Incoming>) -> Result<Value, String> {
+    async fn control_body(&self, body: Incoming) -> Result<Value, String> {
         let collected = tokio::time::timeout(
             self.config.read_timeout,
-            Limited::new(request.into_body(), 64 * 1024).collect(),
+            Limited::new(body, 64 * 1024).collect(),
         )
         .await
         .map_err(|_| "the body did not arrive in time".to_owned())?

@@ -209,7 +209,7 @@ impl Sandbox {
                 let read_timeout = app.config.read_timeout;
                 let mut stop_connection = stopped.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| app.clone().handle_guarded(request));
+                    let service = service_fn(move |request| app.respond(request));
                     let connection = http1::Builder::new()
                         .max_buf_size(64 * 1024)
                         .timer(TokioTimer::new())
