@@ -92,7 +92,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 pub use app::{CONTROL_ENDPOINTS, FAULT_HEADER};
 pub use fleet::FleetConfig;
@@ -192,6 +192,11 @@ impl Sandbox {
         let (stop, mut stopped) = watch::channel(false);
         let serving = app.clone();
         let task = tokio::spawn(async move {
+            // One sender per open connection: dropping them (when this loop ends) tells each
+            // connection to finish its request in flight and close. A oneshot receiver is
+            // cheaper to poll on every wake-up of a connection than a shared watch channel.
+            let mut connections: Vec<oneshot::Sender<()>> = Vec::new();
+            let mut prune_at = 64;
             loop {
                 let stream = tokio::select! {
                     accepted = listener.accept() => match accepted {
@@ -205,9 +210,15 @@ impl Sandbox {
                     _ = stopped.changed() => break,
                 };
                 let _ = stream.set_nodelay(true);
+                // Forget the senders of closed connections now and then (amortised).
+                if connections.len() >= prune_at {
+                    connections.retain(|sender| !sender.is_closed());
+                    prune_at = (connections.len() * 2).max(64);
+                }
+                let (stop_connection, mut stop_requested) = oneshot::channel::<()>();
+                connections.push(stop_connection);
                 let app = serving.clone();
                 let read_timeout = app.config.read_timeout;
-                let mut stop_connection = stopped.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| app.respond(request));
                     let connection = http1::Builder::new()
@@ -219,6 +230,8 @@ impl Sandbox {
                     let mut stopping = false;
                     loop {
                         tokio::select! {
+                            // The connection first: it is what wakes this task almost always.
+                            biased;
                             result = connection.as_mut() => {
                                 if let Err(err) = result {
                                     tracing::debug!("connection closed: {err}");
@@ -226,7 +239,7 @@ impl Sandbox {
                                 break;
                             }
                             // Finish the request in flight, then close.
-                            _ = stop_connection.changed(), if !stopping => {
+                            _ = &mut stop_requested, if !stopping => {
                                 stopping = true;
                                 connection.as_mut().graceful_shutdown();
                             }
@@ -234,7 +247,8 @@ impl Sandbox {
                     }
                 });
             }
-            // The listener is dropped here: no new connections from now on.
+            // The listener is dropped here: no new connections from now on; dropping the
+            // senders asks the open ones to close.
         });
         Ok(RunningSandbox {
             addr,
