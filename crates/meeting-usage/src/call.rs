@@ -235,24 +235,51 @@ fn timeout(op: Operation) -> Error {
     }
 }
 
-/// A generated call's result with its error redacted; for a status the spec does not document,
-/// the body is read so the vendor's code (or a short redacted excerpt) is kept (see
-/// `vendor_types::redact_reading_body`).
+/// A generated call's result without its envelope (status and headers) and with its error
+/// redacted; for a status the spec does not document, the body is read so the vendor's code
+/// (or a short redacted excerpt) is kept (see `vendor_types::redact_reading_body`).
 pub(crate) trait ReadBody<T, E> {
-    async fn redact_reading_body(
+    /// The decoded answer, or the redacted error.
+    fn answer(self, operation: &'static str) -> impl Future<Output = Result<T, CallError<E>>>;
+
+    /// Like [`answer`](ReadBody::answer), with the answer boxed: a large decoded answer (Zoom's
+    /// plan usage is about 4 KB) is then moved once, instead of being copied by every layer of
+    /// futures it is returned through.
+    fn boxed_answer(
         self,
         operation: &'static str,
-    ) -> Result<ResponseValue<T>, CallError<E>>;
+    ) -> impl Future<Output = Result<Box<T>, CallError<E>>>;
 }
 
 impl<T: DeserializeOwned, E: VendorError + DeserializeOwned> ReadBody<T, E>
     for Result<ResponseValue<T>, ClientError<E>>
 {
-    async fn redact_reading_body(
+    fn answer(self, operation: &'static str) -> impl Future<Output = Result<T, CallError<E>>> {
+        let result = self.map(ResponseValue::into_inner);
+        async move {
+            match result {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(vendor_types::redact_error_reading_body::<T, E>(error, operation).await)
+                }
+            }
+        }
+    }
+
+    fn boxed_answer(
         self,
         operation: &'static str,
-    ) -> Result<ResponseValue<T>, CallError<E>> {
-        vendor_types::redact_reading_body(self, operation).await
+    ) -> impl Future<Output = Result<Box<T>, CallError<E>>> {
+        // Taken out of the result before the future is made, so that the future holds a box.
+        let result = self.map(|answer| Box::new(answer.into_inner()));
+        async move {
+            match result {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(vendor_types::redact_error_reading_body::<T, E>(error, operation).await)
+                }
+            }
+        }
     }
 }
 
@@ -283,7 +310,7 @@ where
     G: Fn(Instant) -> GFut,
     GFut: Future<Output = Result<Token<C>, Error>>,
     S: Fn(C) -> SFut,
-    SFut: Future<Output = Result<ResponseValue<T>, CallError<E>>>,
+    SFut: Future<Output = Result<T, CallError<E>>>,
 {
     let limiter = limiters.and_then(|l| l.get(op.rate_label));
     let deadline = Instant::now() + settings.timeouts.overall;
@@ -305,7 +332,7 @@ where
             )
             .await;
             match result {
-                Ok(answer) => return Ok(answer.into_inner()),
+                Ok(answer) => return Ok(answer),
                 Err(err) if !renewed && is_expired_token(&err) => {
                     tracing::debug!(operation = op.id, "credential refused; renewing it once");
                     tokens.invalidate(token.generation).await;

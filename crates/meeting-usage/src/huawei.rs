@@ -230,7 +230,7 @@ impl HuaweiEnterprise {
                     .x_access_token(token)
                     .send()
                     .await
-                    .redact_reading_body("ShowOrgRes")
+                    .answer("ShowOrgRes")
                     .await
             }),
             self.call("ShowCorpResource", |api, token| async move {
@@ -238,7 +238,7 @@ impl HuaweiEnterprise {
                     .x_access_token(token)
                     .send()
                     .await
-                    .redact_reading_body("ShowCorpResource")
+                    .answer("ShowCorpResource")
                     .await
             }),
             self.resources(None),
@@ -294,11 +294,7 @@ impl HuaweiEnterprise {
                     if let Some(filter) = filter {
                         request = request.type_(filter);
                     }
-                    request
-                        .send()
-                        .await
-                        .redact_reading_body("SearchCorpResources")
-                        .await
+                    request.send().await.answer("SearchCorpResources").await
                 })
                 .await?;
             let received = page.data.len();
@@ -336,12 +332,7 @@ impl HuaweiEnterprise {
     async fn call<T, F, Fut>(&self, id: &'static str, send: F) -> Result<T, Error>
     where
         F: Fn(Arc<huawei_meeting::Client>, huawei_meeting::Secret) -> Fut,
-        Fut: std::future::Future<
-                Output = Result<
-                    huawei_meeting::ResponseValue<T>,
-                    vendor_types::CallError<ht::HuaweiError>,
-                >,
-            >,
+        Fut: std::future::Future<Output = Result<T, vendor_types::CallError<ht::HuaweiError>>>,
     {
         let settings = call::Settings {
             timeouts: &self.timeouts,
@@ -388,7 +379,7 @@ impl HuaweiEnterprise {
                         .send(),
                 );
                 let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.redact_reading_body("CreateAppIdToken").await,
+                    Ok(answer) => answer.answer("CreateAppIdToken").await,
                     Err(_) => {
                         return Err(Error::Timeout {
                             vendor: Vendor::Huawei,
@@ -397,25 +388,23 @@ impl HuaweiEnterprise {
                         });
                     }
                 };
-                let info = answer
-                    .map_err(|err| match call::convert(op, err) {
-                        Error::Api {
-                            status: status @ (400 | 401 | 403 | 412 | 423),
-                            code,
-                            message,
-                            request_id,
-                            ..
-                        } => Error::Auth {
-                            vendor: Vendor::Huawei,
-                            operation: op.id,
-                            status: Some(status),
-                            code,
-                            message,
-                            request_id,
-                        },
-                        other => other,
-                    })?
-                    .into_inner();
+                let info = answer.map_err(|err| match call::convert(op, err) {
+                    Error::Api {
+                        status: status @ (400 | 401 | 403 | 412 | 423),
+                        code,
+                        message,
+                        request_id,
+                        ..
+                    } => Error::Auth {
+                        vendor: Vendor::Huawei,
+                        operation: op.id,
+                        status: Some(status),
+                        code,
+                        message,
+                        request_id,
+                    },
+                    other => other,
+                })?;
                 let lifetime = token_lifetime(&info, now_s);
                 let token = info.access_token.ok_or_else(|| Error::Decode {
                     vendor: Vendor::Huawei,

@@ -229,7 +229,7 @@ impl ZoomAccount {
                     .account_id(account_id)
                     .send()
                     .await
-                    .redact_reading_body("GetPlanUsage")
+                    .boxed_answer("GetPlanUsage")
                     .await
             })
             .await?;
@@ -370,7 +370,7 @@ impl ZoomAccount {
                 .account_id(account_id)
                 .send()
                 .await
-                .redact_reading_body("GetAccountPlanInformation")
+                .answer("GetAccountPlanInformation")
                 .await
         })
         .await
@@ -394,7 +394,7 @@ impl ZoomAccount {
                     .body(body)
                     .send()
                     .await
-                    .redact_reading_body("SubscribeAccountToAnAdditionalPlan")
+                    .answer("SubscribeAccountToAnAdditionalPlan")
                     .await
             }
         })
@@ -406,12 +406,7 @@ impl ZoomAccount {
     async fn call<T, F, Fut>(&self, id: &'static str, send: F) -> Result<T, Error>
     where
         F: Fn(Arc<zoom_billing::Client>) -> Fut,
-        Fut: std::future::Future<
-                Output = Result<
-                    zoom_billing::ResponseValue<T>,
-                    vendor_types::CallError<zt::ZoomError>,
-                >,
-            >,
+        Fut: std::future::Future<Output = Result<T, vendor_types::CallError<zt::ZoomError>>>,
     {
         self.call_limited(id, None, send).await
     }
@@ -426,12 +421,7 @@ impl ZoomAccount {
     ) -> Result<T, Error>
     where
         F: Fn(Arc<zoom_billing::Client>) -> Fut,
-        Fut: std::future::Future<
-                Output = Result<
-                    zoom_billing::ResponseValue<T>,
-                    vendor_types::CallError<zt::ZoomError>,
-                >,
-            >,
+        Fut: std::future::Future<Output = Result<T, vendor_types::CallError<zt::ZoomError>>>,
     {
         let settings = call::Settings {
             timeouts: &self.timeouts,
@@ -466,7 +456,7 @@ impl ZoomAccount {
                     self.oauth.request_access_token().body(grant).send(),
                 );
                 let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.redact_reading_body("RequestAccessToken").await,
+                    Ok(answer) => answer.answer("RequestAccessToken").await,
                     Err(_) => {
                         return Err(Error::Timeout {
                             vendor: Vendor::Zoom,
@@ -493,7 +483,6 @@ impl ZoomAccount {
                     },
                     other => other,
                 })?;
-                let grant = grant.into_inner();
                 let token = grant.access_token.ok_or_else(|| Error::Decode {
                     vendor: Vendor::Zoom,
                     operation: op.id,
@@ -648,11 +637,7 @@ impl SubAccounts<'_> {
                     if let Some(token) = token {
                         request = request.next_page_token(token);
                     }
-                    request
-                        .send()
-                        .await
-                        .redact_reading_body("ListSubAccounts")
-                        .await
+                    request.send().await.answer("ListSubAccounts").await
                 }
             })
             .await?;

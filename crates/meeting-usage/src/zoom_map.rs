@@ -102,8 +102,8 @@ pub(crate) fn zoom_report(
     let mut mapper = Mapper {
         report: UsageReport::new(Vendor::Zoom, account, collected_at),
     };
-    // Zoom reports about fifteen plan keys.
-    mapper.report.seats.reserve(16);
+    // Zoom's answers hold about twenty plan entries (fifteen keys, some of them lists).
+    mapper.report.seats.reserve(32);
     if usage.serialize(ReportSerializer(&mut mapper)).is_err() {
         // Not an object, or a member whose encoding failed: the whole report through the tree,
         // which says what is wrong exactly as it always did.

@@ -399,7 +399,24 @@ where
 {
     match result {
         Ok(value) => Ok(value),
-        Err(Error::UnexpectedResponse(mut response)) => {
+        Err(error) => Err(redact_error_reading_body::<T, E>(error, operation).await),
+    }
+}
+
+/// The error half of [`redact_reading_body`]: `error` of a call whose answer type is `T`,
+/// redacted, reading the start of the body for a status the spec does not document. Its future
+/// does not hold a `T`, so a caller that has already taken a (large) answer out of its result
+/// keeps its own future small.
+pub async fn redact_error_reading_body<T, E>(
+    error: Error<E>,
+    operation: &'static str,
+) -> CallError<E>
+where
+    T: DeserializeOwned,
+    E: VendorError + DeserializeOwned,
+{
+    match error {
+        Error::UnexpectedResponse(mut response) => {
             let status = response.status().as_u16();
             let request_id = request_id::<E>(response.headers());
             let retry_after = header(response.headers(), "retry-after");
@@ -414,23 +431,23 @@ where
                 && decoded.code().is_some()
             {
                 let request_id = request_id.or_else(|| decoded.request_id());
-                return Err(CallError::Vendor {
+                return CallError::Vendor {
                     operation,
                     status,
                     request_id,
                     retry_after,
                     body: decoded,
-                });
+                };
             }
-            Err(CallError::UnexpectedStatus {
+            CallError::UnexpectedStatus {
                 operation,
                 status,
                 request_id,
                 retry_after,
                 excerpt: Some(redact_excerpt(&body)).filter(|e| !e.is_empty()),
-            })
+            }
         }
-        Err(other) => Err(CallError::from_client::<T>(other, operation)),
+        other => CallError::from_client::<T>(other, operation),
     }
 }
 

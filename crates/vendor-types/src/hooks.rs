@@ -40,8 +40,13 @@ tokio::task_local! {
 /// assert_eq!(answer, 42);
 /// # }
 /// ```
-pub async fn with_user_agent<F: Future>(user_agent: HeaderValue, future: F) -> F::Output {
-    CALLER_USER_AGENT.scope(user_agent, future).await
+pub fn with_user_agent<F: Future>(
+    user_agent: HeaderValue,
+    future: F,
+) -> impl Future<Output = F::Output> {
+    // Not an `async fn`: that would hold `future` in a state of its own and move it once more
+    // into the scope, and a generated call's future is large.
+    CALLER_USER_AGENT.scope(user_agent, future)
 }
 
 /// Readies a request built by a generated client: removes `api-version`, marks the

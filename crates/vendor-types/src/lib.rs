@@ -29,7 +29,8 @@ mod one_or_many;
 mod secret;
 
 pub use call_error::{
-    CallError, Redact, VendorError, redact_excerpt, redact_reading_body, scrub as scrub_quoted,
+    CallError, Redact, VendorError, redact_error_reading_body, redact_excerpt, redact_reading_body,
+    scrub as scrub_quoted,
 };
 pub use lenient::{Lenient, LenientNumber};
 pub use one_or_many::OneOrMany;
