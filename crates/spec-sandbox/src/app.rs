@@ -334,7 +334,7 @@ impl App {
     /// Builds the app and seeds the tokens that the specs' token examples show.
     pub fn new(model: Model, config: SandboxConfig) -> App {
         let ops = model.op_count();
-        let tokens = TokenStore::default();
+        let mut seeds = Vec::new();
         let mut known_ids = HashSet::new();
         for spec in &model.specs {
             let fields = spec.vendor.token_fields();
@@ -345,14 +345,14 @@ impl App {
             {
                 for example in op.success().into_iter().flat_map(|r| &r.examples) {
                     if let Some(token) = example.value.get(fields.access).and_then(Value::as_str) {
-                        tokens.insert(token, spec.vendor.family(), TokenKind::Access, None);
+                        seeds.push((token.to_owned(), spec.vendor.family(), TokenKind::Access));
                     }
                     if let Some(token) = fields
                         .refresh
                         .and_then(|f| example.value.get(f))
                         .and_then(Value::as_str)
                     {
-                        tokens.insert(token, spec.vendor.family(), TokenKind::Refresh, None);
+                        seeds.push((token.to_owned(), spec.vendor.family(), TokenKind::Refresh));
                     }
                 }
                 for body in op.body.iter().flat_map(|b| &b.examples) {
@@ -380,6 +380,7 @@ impl App {
             .and_then(|f| Fleet::new(f).ok())
             .map(Arc::new);
         let header_values = HeaderValues::new(&config);
+        let tokens = TokenStore::with_seeds(seeds);
         App {
             limiter,
             fleet: std::sync::RwLock::new(fleet),
