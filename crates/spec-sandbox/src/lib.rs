@@ -84,13 +84,19 @@ pub mod specs;
 pub mod state;
 pub mod vendor;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
@@ -220,13 +226,20 @@ impl Sandbox {
                 let app = serving.clone();
                 let read_timeout = app.config.read_timeout;
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| app.respond(request));
+                    let activity = Arc::new(Activity::new());
+                    let answering = activity.clone();
+                    let service = service_fn(move |request: Request<_>| {
+                        Tracked::new(app.respond(request), &answering)
+                    });
+                    // No header-read timeout in hyper (it arms a timer for every request): the
+                    // watchdog below closes a connection that has been waiting for a request's
+                    // headers for `read_timeout`, checking only when its one timer fires.
                     let connection = http1::Builder::new()
                         .max_buf_size(64 * 1024)
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(read_timeout)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(connection);
+                    let watchdog = tokio::time::sleep(read_timeout);
+                    tokio::pin!(watchdog);
                     let mut stopping = false;
                     loop {
                         tokio::select! {
@@ -243,6 +256,13 @@ impl Sandbox {
                                 stopping = true;
                                 connection.as_mut().graceful_shutdown();
                             }
+                            () = watchdog.as_mut() => match activity.deadline(read_timeout) {
+                                Some(next) => watchdog.as_mut().reset(next.into()),
+                                None => {
+                                    tracing::debug!("closing a connection: no request headers within {read_timeout:?}");
+                                    break;
+                                }
+                            },
                         }
                     }
                 });
@@ -256,6 +276,122 @@ impl Sandbox {
             stop,
             task: Some(task),
         })
+    }
+}
+
+/// What the header-read watchdog of a connection looks at: whether a request is being
+/// answered, and since when the connection has been waiting for the next request's headers.
+/// Only the connection's own task touches it.
+#[derive(Debug)]
+struct Activity {
+    /// When the connection was accepted.
+    opened: Instant,
+    /// Requests handed to the service whose response hyper has not finished with.
+    answering: AtomicUsize,
+    /// When the last response was finished, in microseconds after `opened`.
+    idle_since_us: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: Instant::now(),
+            answering: AtomicUsize::new(0),
+            idle_since_us: AtomicU64::new(0),
+        }
+    }
+
+    /// When to look again, or `None` when the client has taken `timeout` or longer to send
+    /// the headers of its next request (counted from the last response, or from the
+    /// connection's start).
+    fn deadline(&self, timeout: Duration) -> Option<Instant> {
+        let now = Instant::now();
+        if self.answering.load(Ordering::Relaxed) > 0 {
+            // A body read, a delay or the response itself: bounded elsewhere, or the client's
+            // to read.
+            return Some(now + timeout);
+        }
+        let idle_since =
+            self.opened + Duration::from_micros(self.idle_since_us.load(Ordering::Relaxed));
+        Some(idle_since + timeout).filter(|deadline| *deadline > now)
+    }
+}
+
+/// Marks a request of a connection as being answered until it is dropped: with the response
+/// body once hyper has sent it, or with the answer if the connection closes first.
+#[derive(Debug)]
+struct Answering(Arc<Activity>);
+
+impl Answering {
+    fn new(activity: &Arc<Activity>) -> Answering {
+        activity.answering.fetch_add(1, Ordering::Relaxed);
+        Answering(activity.clone())
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        let micros = u64::try_from(activity.opened.elapsed().as_micros()).unwrap_or(u64::MAX);
+        activity.idle_since_us.store(micros, Ordering::Relaxed);
+        activity.answering.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The sandbox's answer, with an [`Answering`] mark that moves into the response body.
+struct Tracked {
+    answer: app::Answer,
+    answering: Option<Answering>,
+}
+
+impl Tracked {
+    fn new(answer: app::Answer, activity: &Arc<Activity>) -> Tracked {
+        Tracked {
+            answer,
+            answering: Some(Answering::new(activity)),
+        }
+    }
+}
+
+impl Future for Tracked {
+    type Output = Result<Response<TrackedBody>, app::Dropped>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let result = std::task::ready!(Pin::new(&mut this.answer).poll(cx));
+        let answering = this.answering.take();
+        Poll::Ready(result.map(|response| {
+            response.map(|body| TrackedBody {
+                body,
+                _answering: answering,
+            })
+        }))
+    }
+}
+
+/// A response body that marks its request as answered when hyper drops it.
+struct TrackedBody {
+    body: app::ResponseBody,
+    _answering: Option<Answering>,
+}
+
+impl HttpBody for TrackedBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<bytes::Bytes>, std::io::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 

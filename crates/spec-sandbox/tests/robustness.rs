@@ -214,3 +214,70 @@ async fn slow_clients_are_timed_out() {
     healthy(addr).await;
     assert_eq!(sandbox.panics(), 0);
 }
+
+/// The header-read timeout counts from the end of the previous response: an idle keep-alive
+/// connection is closed after it, a second request sent in time is served, and an answer that
+/// itself takes longer (a delay fault) is not cut short by it.
+#[tokio::test]
+async fn the_header_timeout_counts_from_the_last_response() {
+    let config = SandboxConfig {
+        read_timeout: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = sandbox.addr();
+    let request = b"GET /__sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Reads one response (the health answer has a Content-Length) and returns its status.
+    async fn one_response(stream: &mut TcpStream) -> Option<u16> {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+                .await
+                .ok()?
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+            let Some(end) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())?;
+            if seen.len() >= end + 4 + length {
+                return status_of(&seen);
+            }
+        }
+    }
+
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for _ in 0..3 {
+        // Each request within the timeout of the previous answer, though the connection has
+        // been open for longer than the timeout by the third.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        stream.write_all(request).await.unwrap();
+        assert_eq!(one_response(&mut stream).await, Some(200));
+    }
+    // Idle for longer than the timeout: closed.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "an idle connection was kept open");
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+
+    // A slow answer is not a slow client.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /huawei/v1/mmc/management/orgRes HTTP/1.1\r\nHost: x\r\nX-Access-Token: stbH9kUr7lHzdsfFrXEoq3QFs7vPBXoaA9Ax\r\nX-Sandbox-Fault: delay=700ms\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(one_response(&mut stream).await, Some(200));
+    stream.write_all(request).await.unwrap();
+    assert_eq!(one_response(&mut stream).await, Some(200));
+    assert_eq!(sandbox.panics(), 0);
+}
