@@ -59,8 +59,14 @@ fn ci_runs_the_readme_test_command() {
 fn xtask_alias_is_configured() {
     let config = read(".cargo/config.toml");
     assert!(
-        config.contains("xtask = \"run --quiet --package xtask --\""),
+        config.contains("xtask = \"run --quiet --profile xtask --package xtask --\""),
         "{config}"
+    );
+    // The profile it builds in exists and starts from `dev`.
+    let manifest = read("Cargo.toml");
+    assert!(
+        manifest.contains("[profile.xtask]\ninherits = \"dev\""),
+        "Cargo.toml has no [profile.xtask] inheriting dev"
     );
 }
 

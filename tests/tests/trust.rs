@@ -206,3 +206,75 @@ fn dispatch_is_behind_a_feature_that_is_off_by_default() {
     let lib = std::fs::read_to_string(root.join("crates/vendor-types/src/lib.rs")).unwrap();
     assert!(lib.contains("#[cfg(feature = \"dispatch\")]\npub mod dispatch;"));
 }
+
+/// The facade brings its own TLS (rustls with ring, `meeting_usage::tls`) and turns the
+/// clients' `default-tls` off, so its dependency tree has no aws-lc (a long C build), while the
+/// clients alone keep HTTPS working out of the box through that default feature.
+#[test]
+fn the_facade_builds_without_aws_lc_and_the_clients_default_to_tls() {
+    let tree = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--package",
+            "meeting-usage",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--offline",
+            "--locked",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(crates.contains(&"ring"), "ring is missing:\n{tree}");
+    assert!(crates.contains(&"zoom-billing"));
+    for absent in ["aws-lc-rs", "aws-lc-sys"] {
+        assert!(
+            !crates.contains(&absent),
+            "{absent} is in the facade's tree"
+        );
+    }
+
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for name in ["zoom-billing", "huawei-meeting"] {
+        let package = metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap();
+        assert_eq!(
+            package["features"]["default"],
+            serde_json::json!(["default-tls"]),
+            "{name}"
+        );
+        assert_eq!(
+            package["features"]["default-tls"],
+            serde_json::json!(["reqwest/rustls"]),
+            "{name}"
+        );
+    }
+}

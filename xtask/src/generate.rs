@@ -2,7 +2,8 @@
 //!
 //! Per spec: load it (`pipeline`) → run the checks that decide whether code can be generated
 //! (validation groups 1 to 3, the same ones `validate` reports) → render it (`pipeline`:
-//! progenitor and the appended sections) → prettyplease → rustfmt.
+//! progenitor and the appended sections) → prettyplease → rustfmt (in two processes for a
+//! large file: `format`).
 //!
 //! Every spec is rendered in memory first. Files are written only when *all* specs rendered,
 //! each through a temporary file and a rename, and only when the content changed (so a no-op
@@ -11,10 +12,10 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::catalogue::SpecEntry;
 use crate::diagnostics::Diagnostics;
+use crate::format;
 use crate::pipeline::{self, LoadedSpec};
 use crate::validate::{self, Group};
 
@@ -108,10 +109,14 @@ pub fn render_loaded(
     if !diagnostics.is_empty() {
         return Ok(Err(diagnostics));
     }
-    let parts = match pipeline::generate_code(entry, loaded) {
+    let mut parts = match pipeline::generate_code(entry, loaded) {
         Ok(parts) => parts,
         Err(diagnostic) => return Ok(Err(Diagnostics::from(vec![*diagnostic]))),
     };
+    let mut boundaries = format::Boundaries::default();
+    for part in &mut parts {
+        format::mark_boundaries(part, &mut boundaries);
+    }
     let content = timed(entry.spec, "prettyplease", || {
         let mut content = header(entry);
         for part in &parts {
@@ -121,8 +126,9 @@ pub fn render_loaded(
         content
     });
     let content = timed(entry.spec, "rustfmt", || {
-        rustfmt(&content, &root.join(entry.output))
-    })?;
+        format::rustfmt(entry.spec, &content, &boundaries, &root.join(entry.output))
+    })
+    .map_err(|err| RunError::Rustfmt(err.0))?;
     Ok(Ok(Rendered {
         entry,
         path: root.join(entry.output),
@@ -143,65 +149,6 @@ fn header(entry: &SpecEntry) -> String {
     );
     header.push('\n');
     header
-}
-
-/// Formats generated code with the toolchain's rustfmt, exactly as `cargo fmt` would.
-fn rustfmt(code: &str, output: &Path) -> Result<String, RunError> {
-    // rustfmt finds `rustfmt.toml` from its working directory: the output's directory, or
-    // its nearest existing ancestor when the crate is new (a missing directory would make the
-    // spawn fail and look like a missing rustfmt).
-    let dir = output
-        .ancestors()
-        .skip(1)
-        .find(|d| d.is_dir())
-        .unwrap_or(Path::new("."));
-    let mut child = Command::new(rustfmt_program())
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| {
-            RunError::Rustfmt(format!(
-                "could not start rustfmt ({err}); install it with `rustup component add rustfmt`"
-            ))
-        })?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let input = code.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let result = child
-        .wait_with_output()
-        .map_err(|err| RunError::Rustfmt(err.to_string()))?;
-    writer
-        .join()
-        .map_err(|_| RunError::Rustfmt("writer thread panicked".into()))?
-        .map_err(|err| RunError::Rustfmt(err.to_string()))?;
-    if !result.status.success() {
-        return Err(RunError::Rustfmt(format!(
-            "failed on generated code for {}: {}",
-            output.display(),
-            String::from_utf8_lossy(&result.stderr).trim()
-        )));
-    }
-    String::from_utf8(result.stdout).map_err(|err| RunError::Rustfmt(err.to_string()))
-}
-
-/// The rustfmt to run: `$RUSTFMT` if set; else the one next to the cargo that started us
-/// (`$CARGO`, as `cargo fmt` finds it: the same toolchain, without the ~50 ms of rustup's
-/// proxy per spec); else `rustfmt` on `PATH`.
-fn rustfmt_program() -> std::ffi::OsString {
-    if let Some(program) = std::env::var_os("RUSTFMT") {
-        return program;
-    }
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        let beside =
-            Path::new(&cargo).with_file_name(format!("rustfmt{}", std::env::consts::EXE_SUFFIX));
-        if beside.is_file() {
-            return beside.into_os_string();
-        }
-    }
-    "rustfmt".into()
 }
 
 /// What [`write_all`] did to each file.

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod catalogue;
 pub mod diagnostics;
+pub mod format;
 pub mod generate;
 pub mod pipeline;
 pub mod report;

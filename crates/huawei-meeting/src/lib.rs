@@ -12,6 +12,11 @@
 //! [`types::HuaweiError`] with Huawei's `error_code`. [`spec`] lists the servers (China and
 //! international sites) and the operations.
 //!
+//! Cargo feature `default-tls` (on by default) gives reqwest its `rustls` TLS (aws-lc-rs), so
+//! [`Client::new`] speaks HTTPS as is. Without it the crate brings no TLS: pass
+//! [`Client::new_with_client`] a `reqwest::Client` that has one (the `meeting-usage` facade
+//! does, with rustls and ring).
+//!
 //! Report a failed call through [`Redact::redact`]: it turns progenitor's error into a
 //! [`CallError`] that carries no response body (progenitor's own error prints a body it could
 //! not decode, which for the token calls means the token). Every request carries only the

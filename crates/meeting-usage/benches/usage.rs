@@ -118,7 +118,8 @@ async fn run(args: Args) -> BenchResult<()> {
     black_box(zoom.usage().await?);
 
     // The raw baseline: one token, fetched the way a user would with curl.
-    let http = reqwest::Client::new();
+    // The facade's TLS set-up (unused over plain HTTP, but reqwest needs one to build a client).
+    let http = meeting_usage::tls::client_builder()?.build()?;
     let grant: serde_json::Value = http
         .post(format!("{oauth_url}/oauth/token"))
         .basic_auth(ZOOM_CLIENT_ID, Some(ZOOM_CLIENT_SECRET))

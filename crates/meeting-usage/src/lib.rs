@@ -9,6 +9,7 @@ pub mod model;
 mod size;
 mod source;
 mod time;
+pub mod tls;
 mod token;
 mod zoom;
 mod zoom_map;
@@ -69,11 +70,11 @@ fn http_client(
     if let Some(value) = authorization {
         headers.insert(AUTHORIZATION, value);
     }
-    reqwest::Client::builder()
+    tls::client_builder()?
         .connect_timeout(timeouts.connect)
         .default_headers(headers)
         .build()
-        .map_err(|_| Error::config("the HTTP client cannot be built (TLS backend unavailable)"))
+        .map_err(|_| Error::config("the HTTP client cannot be built"))
 }
 
 /// The mappings from the generated clients' answers into the model, for programs that call

@@ -18,6 +18,10 @@
 //!   `User-Agent: zoom-billing/<version>` and the credentials, and runs in a `tracing` span
 //!   `vendor_call` (operation, method, status, latency, Zoom's `x-zm-trackingid`); see
 //!   [`hooks`] and `vendor_types::hooks`.
+//! - Cargo feature `default-tls` (on by default) gives reqwest its `rustls` TLS (aws-lc-rs),
+//!   so [`Client::new`] speaks HTTPS as is. Without it the crate brings no TLS: pass
+//!   [`Client::new_with_client`] a `reqwest::Client` that has one (the `meeting-usage`
+//!   facade does, with rustls and ring).
 //! - Cargo feature `dispatch` adds the `dispatch` module (call any operation by its spec id
 //!   with JSON arguments), which the workspace's spec-driven tests use.
 //!
