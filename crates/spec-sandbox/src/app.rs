@@ -179,6 +179,8 @@ pub struct App {
     pub(crate) limiter: RateLimiter,
     /// The opt-in fleet of generated accounts.
     fleet: std::sync::RwLock<Option<Arc<Fleet>>>,
+    /// Whether `fleet` is `Some`: lets requests skip its lock while the mode is off.
+    fleet_on: std::sync::atomic::AtomicBool,
     /// Signs page tokens of the fleet's lists.
     page_tokens: PageTokens,
     /// Page tokens of older generations are expired.
@@ -383,6 +385,7 @@ impl App {
         let tokens = TokenStore::with_seeds(seeds);
         App {
             limiter,
+            fleet_on: std::sync::atomic::AtomicBool::new(fleet.is_some()),
             fleet: std::sync::RwLock::new(fleet),
             page_tokens: PageTokens::new(),
             page_generation: Default::default(),
@@ -424,16 +427,22 @@ impl App {
     /// Replaces the fleet (`None`: fleet mode off); page tokens issued before expire.
     pub fn set_fleet(&self, config: Option<FleetConfig>) -> Result<(), String> {
         let fleet = config.map(Fleet::new).transpose()?.map(Arc::new);
-        *self
+        let mut slot = self
             .fleet
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = fleet;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.fleet_on.store(fleet.is_some(), Ordering::Release);
+        *slot = fleet;
+        drop(slot);
         self.expire_page_tokens();
         Ok(())
     }
 
     /// The fleet being served, if any.
     pub fn fleet(&self) -> Option<Arc<Fleet>> {
+        if !self.fleet_on.load(Ordering::Acquire) {
+            return None;
+        }
         self.fleet
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -421,10 +421,26 @@ pub struct LoggedRequest {
 /// nothing in the steady state. [`entries`](Self::entries) builds the [`LoggedRequest`]s.
 #[derive(Debug)]
 pub struct RequestLog {
-    entries: Mutex<VecDeque<Entry>>,
-    counts: Vec<AtomicU64>,
+    /// Entries and counts under one lock: a request takes it once.
+    records: Mutex<Records>,
     /// Operation names by index (empty for a log made with [`new`](Self::new)).
     names: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Records {
+    entries: VecDeque<Entry>,
+    /// Requests per operation index.
+    counts: Vec<u64>,
+}
+
+impl Records {
+    fn new(operations: usize) -> Records {
+        Records {
+            entries: VecDeque::new(),
+            counts: vec![0; operations],
+        }
+    }
 }
 
 /// A retained request.
@@ -460,8 +476,7 @@ impl RequestLog {
     /// A log for `operations` operations, recorded with [`record`](Self::record).
     pub fn new(operations: usize) -> RequestLog {
         RequestLog {
-            entries: Mutex::new(VecDeque::new()),
-            counts: (0..operations).map(|_| AtomicU64::new(0)).collect(),
+            records: Mutex::new(Records::new(operations)),
             names: Vec::new(),
         }
     }
@@ -470,9 +485,8 @@ impl RequestLog {
     /// [`record_request`](Self::record_request) names.
     pub fn with_operations(names: Vec<String>) -> RequestLog {
         RequestLog {
-            counts: names.iter().map(|_| AtomicU64::new(0)).collect(),
+            records: Mutex::new(Records::new(names.len())),
             names,
-            entries: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -528,10 +542,11 @@ impl RequestLog {
         status: u16,
         at_unix_ms: u64,
     ) {
-        if let Some(counter) = op_index.and_then(|i| self.counts.get(i)) {
-            counter.fetch_add(1, Ordering::Relaxed);
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = op_index.and_then(|i| records.counts.get_mut(i)) {
+            *count = count.saturating_add(1);
         }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = &mut records.entries;
         let mut entry = if entries.len() >= LOG_CAPACITY {
             entries.pop_front()
         } else {
@@ -555,16 +570,21 @@ impl RequestLog {
 
     /// Requests that reached the operation with this index.
     pub fn count(&self, op_index: usize) -> u64 {
-        self.counts
+        self.records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .counts
             .get(op_index)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A copy of the retained entries, oldest first.
     pub fn entries(&self) -> Vec<LoggedRequest> {
-        self.entries
+        self.records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .entries
             .iter()
             .map(|entry| LoggedRequest {
                 operation: match &entry.operation {
@@ -585,13 +605,9 @@ impl RequestLog {
 
     /// Forgets entries and counts.
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-        for counter in &self.counts {
-            counter.store(0, Ordering::Relaxed);
-        }
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        records.entries.clear();
+        records.counts.fill(0);
     }
 }
 
