@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::call::ReadBody as _;
-use reqwest::header::HeaderValue;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use zoom_billing::oauth;
 use zoom_billing::types as zt;
 
@@ -134,12 +134,25 @@ impl ZoomAccountBuilder {
         let api_url = crate::base_url("Zoom API", &self.api_url)?;
         let oauth_url = crate::base_url("Zoom OAuth", &self.oauth_url)?;
         let user_agent = crate::user_agent(&self.user_agent)?;
-        let basic =
-            oauth::http_client_with_client_credentials(&self.client_id, &self.client_secret)
-                .map_err(|_| {
-                    Error::config("the Zoom client id or secret cannot be sent in a header")
-                })?;
-        // The credentials helper sets its own timeouts; the facade's deadline bounds the call.
+        // The OAuth client gets the facade's TLS like every other client (zoom-billing's own
+        // credentials helper needs its `default-tls` feature, which the facade turns off), with
+        // `Authorization: Basic base64(client_id:client_secret)` as reqwest encodes it.
+        let encoder = http_client(&self.timeouts, None)?;
+        let basic = encoder
+            .post(&oauth_url)
+            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .build()
+            .ok()
+            .and_then(|request| request.headers().get(AUTHORIZATION).cloned())
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            })
+            .ok_or_else(|| {
+                Error::config("the Zoom client id or secret cannot be sent in a header")
+            })?;
+        let basic = http_client(&self.timeouts, Some(basic))?;
+        // The facade's deadline bounds the token call.
         let oauth = oauth::Client::new_with_client(&oauth_url, basic);
         let oauth_url = oauth_url.clone();
         Ok(ZoomAccount {
