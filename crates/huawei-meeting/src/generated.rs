@@ -3668,11 +3668,7 @@ pub mod builder {
             let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/mmc/management/orgRes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -3698,18 +3694,18 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -3776,11 +3772,7 @@ pub mod builder {
             let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/usg/dcs/corp/resource", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -3806,18 +3798,18 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -4018,11 +4010,7 @@ pub mod builder {
             let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/usg/dcs/corp/resource-list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -4067,18 +4055,18 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -4184,11 +4172,7 @@ pub mod builder {
                 .and_then(|v| types::AppIdAuthRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/usg/acs/auth/appauth", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -4216,24 +4200,24 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 412u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 423u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -4315,11 +4299,7 @@ pub mod builder {
                 .and_then(|v| types::TokenValidationRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/usg/acs/token/validate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -4345,15 +4325,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -4420,11 +4400,7 @@ pub mod builder {
             let x_access_token = x_access_token.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/usg/acs/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             if let Some(value) = accept_language {
                 header_map.append("Accept-Language", value.to_string().try_into()?);
             }
@@ -4450,15 +4426,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }

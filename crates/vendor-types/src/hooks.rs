@@ -18,7 +18,9 @@
 use std::future::Future;
 use std::time::Instant;
 
+use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
+use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -70,6 +72,12 @@ pub fn prepare(
     let headers = request.headers_mut();
     headers.remove("api-version");
     for name in sensitive.iter().copied().chain(["authorization"]) {
+        // Looking a name up as text neither allocates nor builds a `HeaderName`; most requests
+        // carry none of these (a client's default `Authorization` is added after this hook,
+        // already marked sensitive).
+        if !headers.contains_key(name) {
+            continue;
+        }
         let Ok(name) = HeaderName::try_from(name) else {
             continue;
         };
@@ -83,6 +91,24 @@ pub fn prepare(
         .try_with(HeaderValue::clone)
         .unwrap_or_else(|_| HeaderValue::from_static(default_user_agent));
     headers.insert(USER_AGENT, user_agent);
+}
+
+/// Decodes an answer as progenitor's `ResponseValue::from_response` does (the status, the
+/// headers, the body as JSON; the same errors), with the headers moved out of the response
+/// instead of copied. `cargo xtask generate` has generated code call this in place of
+/// `from_response`.
+pub async fn decode_response<T: DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response
+        .bytes()
+        .await
+        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    let inner = serde_json::from_slice(&full)
+        .map_err(|error| progenitor_client::Error::InvalidResponsePayload(full, error))?;
+    Ok(ResponseValue::new(inner, status, headers))
 }
 
 /// Which call a request is, for the `vendor_call` span.

@@ -12309,11 +12309,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12322,7 +12317,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_plan_usage",
@@ -12332,21 +12326,21 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12387,11 +12381,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12400,7 +12389,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_account_plan_information",
@@ -12410,21 +12398,21 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12498,11 +12486,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12512,7 +12495,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "subscribe_account_to_a_plan",
@@ -12522,21 +12504,21 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
+                201u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12602,11 +12584,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12616,7 +12593,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_a_base_plan",
@@ -12628,19 +12604,19 @@ pub mod builder {
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12710,11 +12686,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12724,7 +12695,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "cancel_a_base_plan",
@@ -12737,19 +12707,19 @@ pub mod builder {
                 200u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12815,11 +12785,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12829,7 +12794,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_an_accounts_additional_plan",
@@ -12842,19 +12806,19 @@ pub mod builder {
                 200u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12911,11 +12875,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12925,7 +12884,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "subscribe_account_to_an_additional_plan",
@@ -12935,21 +12893,21 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
+                201u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -13019,11 +12977,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13033,7 +12986,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "cancel_additional_plans",
@@ -13046,19 +12998,19 @@ pub mod builder {
                 200u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -13125,11 +13077,6 @@ pub mod builder {
             let page_number = page_number.map_err(Error::InvalidRequest)?;
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let url = format!("{}/accounts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13147,7 +13094,6 @@ pub mod builder {
                     &page_number,
                 ))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_sub_accounts",
@@ -13157,18 +13103,18 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::vendor_types::hooks::decode_response(response).await,
                 400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
+                    ::vendor_types::hooks::decode_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }

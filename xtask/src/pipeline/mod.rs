@@ -9,6 +9,7 @@
 
 pub mod dispatch;
 pub mod hooks;
+pub mod requests;
 pub mod spec_facts;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -175,7 +176,8 @@ pub fn progenitor_code(
             )));
         }
     };
-    let file: syn::File = syn::parse2(split_doc_lines(tokens)).map_err(|err| {
+    let tokens = requests::rewrite(split_doc_lines(tokens));
+    let file: syn::File = syn::parse2(tokens).map_err(|err| {
         Box::new(loaded.diagnostic(
             "generator-dry-run",
             "",
