@@ -148,10 +148,8 @@ async fn a_caller_can_name_itself_in_user_agent() {
     assert!(requests.iter().all(|r| r.header("api-version").is_none()));
 }
 
-/// The generated `dispatch` modules and `vendor_types::dispatch` are test scaffolding: they
-/// exist only with the cargo feature `dispatch`, which no crate enables by default.
-#[test]
-fn dispatch_is_behind_a_feature_that_is_off_by_default() {
+/// The workspace's packages as `cargo metadata --no-deps` describes them.
+fn workspace_packages() -> Vec<serde_json::Value> {
     let output = std::process::Command::new(env!("CARGO"))
         .args([
             "metadata",
@@ -165,13 +163,16 @@ fn dispatch_is_behind_a_feature_that_is_off_by_default() {
         .unwrap();
     assert!(output.status.success());
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    metadata["packages"].as_array().unwrap().clone()
+}
+
+/// The generated `dispatch` modules and `vendor_types::dispatch` are test scaffolding: they
+/// exist only with the cargo feature `dispatch`, which no crate enables by default.
+#[test]
+fn dispatch_is_behind_a_feature_that_is_off_by_default() {
+    let metadata = workspace_packages();
     for name in ["zoom-billing", "huawei-meeting", "vendor-types"] {
-        let package = metadata["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap();
+        let package = metadata.iter().find(|p| p["name"] == name).unwrap();
         let features = &package["features"];
         assert!(
             features.get("dispatch").is_some(),
@@ -246,26 +247,9 @@ fn the_facade_builds_without_aws_lc_and_the_clients_default_to_tls() {
         );
     }
 
-    let output = std::process::Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metadata = workspace_packages();
     for name in ["zoom-billing", "huawei-meeting"] {
-        let package = metadata["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap();
+        let package = metadata.iter().find(|p| p["name"] == name).unwrap();
         assert_eq!(
             package["features"]["default"],
             serde_json::json!(["default-tls"]),
