@@ -4,9 +4,9 @@
 //! step of `generate`. rustfmt formats the items of a module one by one, given their
 //! indentation, and the generated code has no blank lines or comments between items, so a
 //! file can be cut at an item boundary, each half formatted on its own, and the halves spliced
-//! back together, giving the bytes one rustfmt run over the whole file gives. (The drift
-//! check, `generate --check`, compares those bytes with the committed files on every CI run;
-//! a test below compares them with a single run directly.)
+//! back together, giving the bytes one rustfmt run over the whole file gives. (CI's
+//! `cargo fmt --all --check` formats the committed files in one run and fails on any
+//! difference; the tests below compare split and single runs directly.)
 //!
 //! How: before printing, [`mark_boundaries`] puts a marker item between every two items of
 //! every module (not between two `use` items: rustfmt sorts runs of imports) and one at the
@@ -14,8 +14,9 @@
 //! picks the boundary that halves the file best; the part from there to the end of its
 //! module is formatted wrapped in that module's path (so it gets the same indentation), the
 //! rest with a placeholder where that part was. Markers never reach the output: unused ones
-//! are removed before formatting, and if anything is not as expected the whole file is
-//! formatted in one run instead.
+//! are removed before formatting, modules with rustfmt attributes are never cut, a line of
+//! generated code that reads like a marker is an error, and if a half fails or the splice
+//! does not find its lines the whole file is formatted in one run instead.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -56,6 +57,7 @@ fn mark_items(
 ) {
     for item in items.iter_mut() {
         if let syn::Item::Mod(module) = item
+            && !mentions_rustfmt(&module.attrs)
             && let Some((_, content)) = &mut module.content
         {
             path.push(module.ident.to_string());
@@ -78,6 +80,15 @@ fn mark_items(
     }
 }
 
+/// Whether attributes say anything to rustfmt (`#[rustfmt::skip]`, a `cfg_attr` naming it):
+/// a part cut out of such a module would be formatted without them, so none is cut out.
+fn mentions_rustfmt(attrs: &[syn::Attribute]) -> bool {
+    use quote::ToTokens;
+    attrs
+        .iter()
+        .any(|attr| attr.to_token_stream().to_string().contains("rustfmt"))
+}
+
 fn marker(boundaries: &mut Boundaries, path: &[String], closes: bool) -> syn::Item {
     let name = quote::format_ident!("__XTASK_MARK_{}", boundaries.marks.len());
     boundaries.marks.push((path.to_vec(), closes));
@@ -97,8 +108,11 @@ fn marks(text: &str) -> Vec<Mark> {
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.len();
-        if let Some(rest) = line.trim_start().strip_prefix(MARK)
-            && let Some(index) = rest.split(':').next().and_then(|n| n.parse().ok())
+        if is_mark(line)
+            && let Some(index) = line.trim()[MARK.len()..]
+                .split(':')
+                .next()
+                .and_then(|n| n.parse().ok())
         {
             found.push(Mark { index, start, end });
         }
@@ -110,8 +124,16 @@ fn marks(text: &str) -> Vec<Mark> {
 /// `text` without its marker lines.
 fn strip(text: &str) -> String {
     text.split_inclusive('\n')
-        .filter(|line| !line.trim_start().starts_with(MARK))
+        .filter(|line| !is_mark(line))
         .collect()
+}
+
+/// Whether a printed line is one of the markers: exactly `const __XTASK_MARK_<n>: () = ();`.
+fn is_mark(line: &str) -> bool {
+    line.trim()
+        .strip_prefix(MARK)
+        .and_then(|rest| rest.strip_suffix(": () = ();"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Formats printed code (with the markers of `boundaries`) exactly as one `rustfmt` run over
@@ -124,6 +146,17 @@ pub fn rustfmt(
     output: &Path,
 ) -> Result<String, FormatError> {
     use crate::timings::timed;
+    let found = marks(code).len();
+    if found != boundaries.marks.len() {
+        // A line of the generated code itself reads like a marker; removing the markers
+        // would remove it too.
+        return Err(FormatError(format!(
+            "{}: the printed code has {found} lines that read like xtask's formatting markers \
+             (`{MARK}<n>: () = ();`) where {} were inserted",
+            output.display(),
+            boundaries.marks.len()
+        )));
+    }
     let Some((rest, part)) = split(code, boundaries) else {
         return timed(spec, "rustfmt (one run)", || {
             rustfmt_one(&strip(code), output)
@@ -138,8 +171,13 @@ pub fn rustfmt(
             .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
         (rest, part)
     });
-    let (rest, part) = (rest?, part?);
-    match splice(&rest, &part) {
+    // Either half failing (it should not, as it is whole items) or a splice that does not
+    // find its lines: format the whole file in one run, which reports any real error.
+    let spliced = match (rest, part) {
+        (Ok(rest), Ok(part)) => splice(&rest, &part),
+        _ => None,
+    };
+    match spliced {
         Some(spliced) => Ok(spliced),
         // Not what rustfmt was expected to print: format the whole file in one run.
         None => timed(spec, "rustfmt (one run, after a failed splice)", || {
@@ -199,7 +237,11 @@ fn split(code: &str, boundaries: &Boundaries) -> Option<(String, String)> {
     }
     part.push_str(BEGIN);
     part.push('\n');
-    part.push_str(&strip(&code[cut.end..end]));
+    // Only whole lines, and no blank line before the end marker: at the top level the part
+    // runs to the end of the file, whose trailing blank lines one rustfmt run drops but a
+    // blank line before the marker would keep.
+    part.push_str(strip(&code[cut.end..end]).trim_end_matches('\n'));
+    part.push('\n');
     part.push_str(END);
     part.push('\n');
     for _ in path {
@@ -343,6 +385,47 @@ mod tests {
             "mod m {\n    fn a() {}\n    fn b() {}\n}\nfn z() {}\n"
         );
         assert_eq!(splice(&rest, "fn b() {}\n"), None);
+    }
+
+    /// A cut at the top level, in a file printed as `generate` prints it (parts joined by a
+    /// blank line), ends the file as one run does.
+    #[test]
+    fn a_top_level_cut_ends_the_file_as_one_run_does() {
+        let mut boundaries = Boundaries::default();
+        let mut text = String::new();
+        for part in 0..2 {
+            let mut source = String::new();
+            for i in 0..1200 {
+                source.push_str(&format!(
+                    "/// Function {part}.{i}.\npub fn f{part}_{i}(a: u32) -> u32 {{ a + {i} }}\n"
+                ));
+            }
+            let mut file: syn::File = syn::parse_str(&source).unwrap();
+            mark_boundaries(&mut file, &mut boundaries);
+            text.push_str(&prettyplease::unparse(&file));
+            text.push('\n');
+        }
+        assert!(
+            text.len() > SPLIT_ABOVE,
+            "the test file is too small to split"
+        );
+        let (_, part) = split(&text, &boundaries).expect("a split");
+        assert!(part.starts_with(BEGIN), "a top-level cut");
+        let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/generated.rs");
+        let whole = rustfmt_one(&strip(&text), &output).unwrap();
+        assert!(whole.ends_with("}\n") && !whole.ends_with("\n\n"));
+        assert_eq!(rustfmt("test", &text, &boundaries, &output).unwrap(), whole);
+    }
+
+    #[test]
+    fn modules_with_rustfmt_attributes_are_not_cut_and_marker_look_alikes_are_refused() {
+        let (_, boundaries) = printed("#[rustfmt::skip] mod m { struct A; struct B; } fn f() {}");
+        assert!(boundaries.marks.iter().all(|(path, _)| path.is_empty()));
+        let (text, boundaries) = printed("fn f() {} fn g() {}");
+        let text = format!("{text}const __XTASK_MARK_99: () = ();\n");
+        let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/generated.rs");
+        let error = rustfmt("test", &text, &boundaries, &output).unwrap_err();
+        assert!(error.0.contains("read like"), "{error}");
     }
 
     /// The split picks a boundary that halves a large file and, formatted in two runs, gives

@@ -10,14 +10,17 @@ use std::sync::{Arc, OnceLock};
 
 use crate::Error;
 
-/// The shared configuration, built once per process. rustls's `ClientConfig` is a set of
-/// `Arc`s, so a clone per HTTP client is cheap and keeps one session cache per client.
+/// The shared configuration, built once per process (a failure is not kept: the next client
+/// tries again). rustls's `ClientConfig` is mostly `Arc`s, so a clone per HTTP client is
+/// cheap; the clones share one session-resumption cache.
 fn config() -> Result<rustls::ClientConfig, Error> {
-    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| build().map_err(|error| error.to_string()))
-        .clone()
-        .map_err(|reason| Error::config(format!("TLS cannot be set up: {reason}")))
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(config.clone());
+    }
+    let config =
+        build().map_err(|error| Error::config(format!("TLS cannot be set up: {error}")))?;
+    Ok(CONFIG.get_or_init(|| config).clone())
 }
 
 fn build() -> Result<rustls::ClientConfig, rustls::Error> {

@@ -19,9 +19,12 @@
 //!   `vendor_call` (operation, method, status, latency, Zoom's `x-zm-trackingid`); see
 //!   [`hooks`] and `vendor_types::hooks`.
 //! - Cargo feature `default-tls` (on by default) gives reqwest its `rustls` TLS (aws-lc-rs),
-//!   so [`Client::new`] speaks HTTPS as is. Without it the crate brings no TLS: pass
-//!   [`Client::new_with_client`] a `reqwest::Client` that has one (the `meeting-usage`
-//!   facade does, with rustls and ring).
+//!   so [`Client::new`] speaks HTTPS as is; the credential helpers `http_client_with_token`
+//!   and `oauth::http_client_with_client_credentials` exist only with it. Without it the
+//!   crate brings no TLS: pass [`Client::new_with_client`] a `reqwest::Client` that has one
+//!   (the `meeting-usage` facade does, with rustls and ring). `Client::new` then panics, as
+//!   reqwest does, if some crate of your build enables reqwest's `rustls-no-provider` (the
+//!   facade does) and no rustls provider is installed.
 //! - Cargo feature `dispatch` adds the `dispatch` module (call any operation by its spec id
 //!   with JSON arguments), which the workspace's spec-driven tests use.
 //!
@@ -63,9 +66,11 @@ mod generated;
 )]
 mod generated_oauth;
 
+#[cfg(feature = "default-tls")]
 use std::time::Duration;
 
 pub use generated::*;
+#[cfg(feature = "default-tls")]
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 pub use vendor_types::{CallError, Lenient, OneOrMany, Redact, Secret, VendorError};
 
@@ -103,11 +108,17 @@ pub enum ClientBuildError {
 /// The header is marked sensitive, so it never appears in `Debug` output of the client. Pass
 /// the result to [`Client::new_with_client`]. Timeouts match the generated `Client::new`
 /// (15 s to connect and for the whole call).
+///
+/// Only with the `default-tls` feature: it builds the client with reqwest's own TLS set-up.
+/// Without that feature, build the client yourself with a TLS configuration (for example
+/// `meeting_usage::tls::client_builder()`) and set the header there.
+#[cfg(feature = "default-tls")]
 pub fn http_client_with_token(token: &str) -> Result<reqwest::Client, ClientBuildError> {
     http_client_with_authorization(format!("Bearer {token}"))
 }
 
 /// An HTTP client whose every request carries this `Authorization` value, marked sensitive.
+#[cfg(feature = "default-tls")]
 fn http_client_with_authorization(value: String) -> Result<reqwest::Client, ClientBuildError> {
     let mut value = HeaderValue::try_from(value).map_err(|_| ClientBuildError::InvalidToken)?;
     value.set_sensitive(true);
@@ -143,6 +154,7 @@ fn http_client_with_authorization(value: String) -> Result<reqwest::Client, Clie
 /// ```
 pub mod oauth {
     pub use crate::generated_oauth::*;
+    #[cfg(feature = "default-tls")]
     use crate::{ClientBuildError, Secret};
 
     /// The OAuth spec's server (`https://zoom.us`).
@@ -163,7 +175,9 @@ pub mod oauth {
     }
 
     /// An HTTP client that authenticates as the app: `Authorization: Basic
-    /// base64(client_id:client_secret)`, marked sensitive.
+    /// base64(client_id:client_secret)`, marked sensitive. Only with the `default-tls`
+    /// feature, like [`crate::http_client_with_token`].
+    #[cfg(feature = "default-tls")]
     pub fn http_client_with_client_credentials(
         client_id: &str,
         client_secret: &Secret,
@@ -180,6 +194,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "default-tls")]
     fn token_never_shows_in_debug() {
         let http = http_client_with_token("very-secret-token").unwrap();
         let client = Client::new_with_client(DEFAULT_BASE_URL, http);
@@ -243,6 +258,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "default-tls")]
     fn client_secret_never_shows_in_debug() {
         let http =
             oauth::http_client_with_client_credentials("id", &Secret::from("very-secret-key"))
@@ -254,6 +270,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "default-tls")]
     fn rejects_tokens_that_are_not_header_values() {
         assert!(matches!(
             http_client_with_token("bad\ntoken"),

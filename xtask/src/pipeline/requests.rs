@@ -66,11 +66,19 @@ fn paren(tree: Option<&TokenTree>) -> Option<&Group> {
     }
 }
 
-/// Whether `tokens` (at any depth) hold the string literal `"api-version"`.
+/// Whether `tokens` are progenitor's own `HeaderName::from_static("api-version")` (not a
+/// header parameter a spec might declare under that name, which progenitor appends from a
+/// value): `from_static` immediately followed by `("api-version")`.
 fn mentions_api_version(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Literal(literal) => literal.to_string() == API_VERSION,
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    trees.iter().enumerate().any(|(i, tree)| match tree {
         TokenTree::Group(group) => mentions_api_version(group.stream()),
+        TokenTree::Ident(ident) if ident == "from_static" => {
+            paren(trees.get(i + 1)).is_some_and(|args| {
+                let args: Vec<TokenTree> = args.stream().into_iter().collect();
+                matches!(args.as_slice(), [TokenTree::Literal(l)] if l.to_string() == API_VERSION)
+            })
+        }
         _ => false,
     })
 }
@@ -139,7 +147,12 @@ fn remove_header_map(tokens: &mut Vec<TokenTree>) {
 /// `HeaderMap::with_capacity(N)` at this level becomes `with_capacity(N - removed)`.
 fn shrink_capacity(tokens: &mut [TokenTree], removed: usize) {
     for i in 0..tokens.len() {
-        if !is_ident(tokens.get(i), "with_capacity") {
+        // Only `HeaderMap::with_capacity`, the header map the removed appends were for.
+        let header_map = i >= 3
+            && is_ident(tokens.get(i - 3), "HeaderMap")
+            && is_punct(tokens.get(i - 2), ':')
+            && is_punct(tokens.get(i - 1), ':');
+        if !header_map || !is_ident(tokens.get(i), "with_capacity") {
             continue;
         }
         let Some(args) = paren(tokens.get(i + 1)) else {
