@@ -146,18 +146,19 @@ pub fn rustfmt(
     output: &Path,
 ) -> Result<String, FormatError> {
     use crate::timings::timed;
-    let found = marks(code).len();
-    if found != boundaries.marks.len() {
+    let found = marks(code);
+    if found.len() != boundaries.marks.len() {
         // A line of the generated code itself reads like a marker; removing the markers
         // would remove it too.
         return Err(FormatError(format!(
-            "{}: the printed code has {found} lines that read like xtask's formatting markers \
+            "{}: the printed code has {} lines that read like xtask's formatting markers \
              (`{MARK}<n>: () = ();`) where {} were inserted",
             output.display(),
+            found.len(),
             boundaries.marks.len()
         )));
     }
-    let Some((rest, part)) = split(code, boundaries) else {
+    let Some((rest, part)) = split(code, &found, boundaries) else {
         return timed(spec, "rustfmt (one run)", || {
             rustfmt_one(&strip(code), output)
         });
@@ -189,21 +190,20 @@ pub fn rustfmt(
 /// The two texts to format, or `None` when the code is small or has no usable boundary:
 /// the code with a placeholder instead of the part after the chosen boundary (to the end of
 /// its module), and that part wrapped in its module path.
-fn split(code: &str, boundaries: &Boundaries) -> Option<(String, String)> {
+fn split(code: &str, found: &[Mark], boundaries: &Boundaries) -> Option<(String, String)> {
     if code.len() < SPLIT_ABOVE {
         return None;
     }
-    let found = marks(code);
     let half = code.len() / 2;
     let mut closing = std::collections::HashMap::new();
-    for mark in &found {
+    for mark in found {
         let (path, closes) = boundaries.marks.get(mark.index)?;
         if *closes {
             closing.insert(path.as_slice(), mark);
         }
     }
     let mut best: Option<(usize, &Mark, Option<&Mark>)> = None;
-    for mark in &found {
+    for mark in found {
         let (path, closes) = boundaries.marks.get(mark.index)?;
         if *closes {
             continue;
@@ -409,7 +409,7 @@ mod tests {
             text.len() > SPLIT_ABOVE,
             "the test file is too small to split"
         );
-        let (_, part) = split(&text, &boundaries).expect("a split");
+        let (_, part) = split(&text, &marks(&text), &boundaries).expect("a split");
         assert!(part.starts_with(BEGIN), "a top-level cut");
         let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/generated.rs");
         let whole = rustfmt_one(&strip(&text), &output).unwrap();
@@ -450,7 +450,7 @@ mod tests {
             text.len() > SPLIT_ABOVE,
             "the test file is too small to split"
         );
-        let (rest, part) = split(&text, &boundaries).expect("a split");
+        let (rest, part) = split(&text, &marks(&text), &boundaries).expect("a split");
         assert!(part.starts_with("mod types {\nmod builder {\n"));
         let ratio = part.len() as f64 / text.len() as f64;
         assert!((0.35..0.65).contains(&ratio), "unbalanced split: {ratio}");

@@ -72,21 +72,7 @@ pub fn render(
 /// rendered files of the specs that generate and the diagnostics of those that do not; `Err`
 /// is the first spec (in catalogue order) that could not run at all.
 pub fn render_all(root: &Path) -> Result<(Vec<Rendered>, Diagnostics), RunError> {
-    let results: Vec<Result<Result<Rendered, Diagnostics>, RunError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = crate::catalogue::SPECS
-                .iter()
-                .map(|entry| scope.spawn(move || render(root, entry)))
-                .collect();
-            handles
-                .into_iter()
-                // A panic while rendering is a bug in xtask; `main` reports it.
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-                })
-                .collect()
-        });
+    let results = pipeline::in_parallel(crate::catalogue::SPECS, |entry| render(root, entry));
     let mut rendered = Vec::new();
     let mut failures = Diagnostics::default();
     for result in results {

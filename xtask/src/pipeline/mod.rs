@@ -270,6 +270,29 @@ thread_local! {
     static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// `f` applied to every item, one thread per item, results in the items' order. The specs
+/// of a run are independent, and progenitor and rustfmt keep a core busy each, so `generate`
+/// and `validate` both spread their specs this way. A panic in `f` is a bug in xtask: it is
+/// re-raised on the calling thread, and `main` reports it.
+pub fn in_parallel<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| {
+                let f = &f;
+                scope.spawn(move || f(item))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+            })
+            .collect()
+    })
+}
+
 /// Runs `f`, turning a panic into its message without printing it.
 ///
 /// Safe to call from several threads at once: one process-wide hook is installed once and

@@ -373,23 +373,7 @@ pub fn check_set(specs: &[LoadedSpec], crates: &[Option<&str>], groups: &[Group]
         Vec::new()
     };
     // Specs are independent from here on; check them in parallel (the dry run dominates).
-    let per_spec: Vec<Vec<Diagnostic>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|spec| {
-                let unique = &unique;
-                scope.spawn(move || check_one(spec, unique, groups))
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A panicking check is a bug in xtask; `main` reports it as "could not run".
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-            })
-            .collect()
-    });
+    let per_spec = crate::pipeline::in_parallel(specs, |spec| check_one(spec, &unique, groups));
     let found: Vec<Diagnostic> = per_spec.into_iter().flatten().collect();
     // `LoadedSpec::diagnostic` (in `pipeline`, which does not know the rules) takes any id.
     for diagnostic in &found {
