@@ -327,6 +327,8 @@ pub struct AccountOutcome {
 pub struct ProductTotal {
     /// The product key (as in [`Seats::product`](crate::Seats::product)).
     pub product: String,
+    /// The product's kind (as in [`Seats::kind`](crate::Seats::kind)).
+    pub kind: crate::ProductKind,
     /// Licences bought, over the accounts that reported a figure.
     pub purchased: u64,
     /// Licences in use.
@@ -346,6 +348,8 @@ pub struct FleetReport {
     pub accounts: Vec<AccountOutcome>,
     /// Seat totals per product, sorted by product.
     pub totals: Vec<ProductTotal>,
+    /// Totals per product kind over the accounts that answered ([`crate::summarize`]).
+    pub by_kind: Vec<crate::KindTotal>,
     /// How long the run took.
     pub elapsed: Duration,
     /// 429 answers received during the run (the limiter's aim is zero).
@@ -379,6 +383,7 @@ pub(crate) fn totals<'a>(reports: impl Iterator<Item = &'a UsageReport>) -> Vec<
                 .entry(seats.product())
                 .or_insert_with(|| ProductTotal {
                     product: seats.product().to_owned(),
+                    kind: seats.kind(),
                     ..ProductTotal::default()
                 });
             total.purchased = total

@@ -130,6 +130,7 @@ pub(crate) fn huawei_report(
     mapper.report.expiring = Some(mapper.expiring(resources, unix_millis(now)));
     let mut report = mapper.report;
     report.seats.sort_by(|a, b| a.product().cmp(b.product()));
+    report.classify();
     report
 }
 

@@ -1,13 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod call;
+pub mod catalogue;
 mod error;
 mod fleet;
 mod huawei;
 mod huawei_map;
+mod kind;
 pub mod model;
 mod size;
 mod source;
+mod summary;
 mod time;
 pub mod tls;
 mod token;
@@ -23,9 +26,11 @@ pub use fleet::{
     ProgressFn, RateLimits, RateTier,
 };
 pub use huawei::{HuaweiEnterprise, HuaweiEnterpriseBuilder, HuaweiSite, Resource};
+pub use kind::ProductKind;
 pub use model::*;
 pub use size::{BYTES_PER_GB, SizeError, parse_size};
 pub use source::{BoxFuture, UsageSource, collect};
+pub use summary::{Contributor, KindTotal, Unit, summarize};
 pub use vendor_types::Secret;
 pub use zoom::{
     AccountPlans, AddonReceipt, AddonRequest, SubAccount, SubAccounts, ZoomAccount,

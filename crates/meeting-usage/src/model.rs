@@ -10,6 +10,9 @@
 //!   `purchased_bytes`, `over_quota`) are computed by this crate from the vendor figures. When
 //!   a report is read back from JSON they are computed again from the other fields, so they
 //!   can never disagree with them;
+//! - every seat and storage row has a `kind` (the cross-vendor [`ProductKind`], from the
+//!   [catalogue](crate::catalogue)) and a `label` for people next to the vendor's raw
+//!   `product` key, which stays as the vendor sent it;
 //! - nothing the vendor sent is silently lost: whatever the mapping could not place in the
 //!   model is listed verbatim in [`UsageReport::unrecognized`].
 //!
@@ -33,8 +36,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ProductKind;
+use crate::catalogue;
+
 /// The vendor a report comes from. Serialized as `"zoom"` or `"huawei"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Vendor {
@@ -142,6 +148,44 @@ impl UsageReport {
             .filter(move |seats| seats.product() == product)
     }
 
+    /// Sets every row's kind and label from the [catalogue](crate::catalogue) of the report's
+    /// vendor (the vendor's own seat `name` wins as label). The facade's mappings call it; a
+    /// program that builds rows itself may too.
+    pub fn classify(&mut self) {
+        let vendor = self.vendor;
+        for seats in &mut self.seats {
+            let entry = catalogue::lookup(vendor, &seats.product);
+            let (kind, label) = catalogue::classify(entry, &seats.product, seats.name.as_deref());
+            seats.kind = kind;
+            seats.label = label;
+        }
+        for storage in &mut self.storage {
+            let entry = catalogue::lookup_storage(vendor, &storage.product);
+            let (kind, label) = catalogue::classify(entry, &storage.product, None);
+            storage.kind = kind;
+            storage.label = label;
+        }
+    }
+
+    /// The product keys of this report the catalogue does not know (kind `other`), each once.
+    pub fn uncatalogued(&self) -> Vec<&str> {
+        let seats = self
+            .seats
+            .iter()
+            .filter(|s| catalogue::lookup(self.vendor, &s.product).is_none());
+        let storage = self
+            .storage
+            .iter()
+            .filter(|s| catalogue::lookup_storage(self.vendor, &s.product).is_none());
+        let mut keys: Vec<&str> = seats
+            .map(Seats::product)
+            .chain(storage.map(Storage::product))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Whether every vendor value was placed in the model (nothing in `unrecognized`).
     pub fn fully_recognized(&self) -> bool {
         self.unrecognized.is_empty()
@@ -163,6 +207,8 @@ impl UsageReport {
 #[serde(from = "SeatsRecord")]
 pub struct Seats {
     product: String,
+    kind: ProductKind,
+    label: String,
     plan: Option<String>,
     name: Option<String>,
     purchased: Option<u64>,
@@ -180,6 +226,9 @@ pub struct Seats {
 #[derive(Deserialize)]
 struct SeatsRecord {
     product: String,
+    #[serde(default)]
+    kind: ProductKind,
+    label: Option<String>,
     plan: Option<String>,
     name: Option<String>,
     purchased: Option<u64>,
@@ -200,6 +249,7 @@ impl From<SeatsRecord> for Seats {
             record.pending,
         )
         .with_name(record.name)
+        .with_kind(record.kind, record.label)
         .with_trial(record.trial)
         .with_expired(record.expired)
         .with_expiring_within_30_days(record.expiring_within_30_days)
@@ -230,8 +280,11 @@ impl Seats {
         };
         let over_allocated =
             matches!((purchased, used), (Some(purchased), Some(used)) if used > purchased);
+        let product = product.into();
         Seats {
-            product: product.into(),
+            label: product.clone(),
+            kind: ProductKind::Other,
+            product,
             plan,
             name: None,
             purchased,
@@ -249,6 +302,16 @@ impl Seats {
     /// The same row with the product's display name (Zoom's `name`, Huawei's package name).
     pub fn with_name(mut self, name: Option<String>) -> Self {
         self.name = name;
+        self
+    }
+
+    /// The same row with its kind and label (the label stays the product key when `None`).
+    /// The facade's mappings set both from the [catalogue](crate::catalogue).
+    pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
+        self.kind = kind;
+        if let Some(label) = label {
+            self.label = label;
+        }
         self
     }
 
@@ -274,6 +337,17 @@ impl Seats {
     /// (`plan_znode.plan_zphybrid`); Huawei's resource type (`SOFT`, `VMR`, `CONF_CALL`, …).
     pub fn product(&self) -> &str {
         &self.product
+    }
+
+    /// What the product is, across vendors (`other` when the catalogue does not know it).
+    pub fn kind(&self) -> ProductKind {
+        self.kind
+    }
+
+    /// The product's name for people: the vendor's `name` where it sent one, else the
+    /// catalogue's label, else the product key.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// The vendor's plan code (`webinar500_monthly`) or package id, if reported.
@@ -373,6 +447,8 @@ pub struct StoragePart {
 #[serde(from = "StorageRecord")]
 pub struct Storage {
     product: String,
+    kind: ProductKind,
+    label: String,
     plan: Option<String>,
     used_bytes: Option<u64>,
     purchased_bytes: Option<u64>,
@@ -385,6 +461,9 @@ pub struct Storage {
 #[derive(Deserialize)]
 struct StorageRecord {
     product: String,
+    #[serde(default)]
+    kind: ProductKind,
+    label: Option<String>,
     plan: Option<String>,
     #[serde(default)]
     parts: Vec<StoragePart>,
@@ -395,6 +474,7 @@ impl From<StorageRecord> for Storage {
     fn from(record: StorageRecord) -> Self {
         Storage::new(record.product, record.plan, record.parts)
             .with_excess_allowed_until(record.excess_allowed_until)
+            .with_kind(record.kind, record.label)
     }
 }
 
@@ -414,8 +494,11 @@ impl Storage {
             .any(|part| part.role == StorageRole::Exceeded && part.bytes.is_some_and(|b| b > 0));
         let over_quota = exceeded
             || matches!((used_bytes, purchased_bytes), (Some(used), Some(bought)) if used > bought);
+        let product = product.into();
         Storage {
-            product: product.into(),
+            label: product.clone(),
+            kind: ProductKind::Other,
+            product,
             plan,
             used_bytes,
             purchased_bytes,
@@ -423,6 +506,25 @@ impl Storage {
             over_quota,
             excess_allowed_until: None,
         }
+    }
+
+    /// The same row with its kind and label (the label stays the product key when `None`).
+    pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
+        self.kind = kind;
+        if let Some(label) = label {
+            self.label = label;
+        }
+        self
+    }
+
+    /// What the storage is for (`recording_storage` for both vendors' recordings).
+    pub fn kind(&self) -> ProductKind {
+        self.kind
+    }
+
+    /// The storage's name for people (the catalogue's label, else the product key).
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// The same row with the last day the vendor tolerates storage beyond the allowance.
@@ -657,6 +759,8 @@ mod tests {
             json,
             Some(json!({
                 "product": "plan_zoom_rooms",
+                "kind": "other",
+                "label": "plan_zoom_rooms",
                 "plan": "zroom_monthly",
                 "name": null,
                 "purchased": 20,

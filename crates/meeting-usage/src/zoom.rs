@@ -332,10 +332,12 @@ impl ZoomAccount {
             })
             .collect();
         outcomes.extend(without_id);
-        let totals = fleet::totals(outcomes.iter().filter_map(|o| o.result.as_ref().ok()));
+        let reports = || outcomes.iter().filter_map(|o| o.result.as_ref().ok());
+        let (totals, by_kind) = (fleet::totals(reports()), crate::summarize(reports()));
         Ok(FleetReport {
             accounts: outcomes,
             totals,
+            by_kind,
             elapsed: progress.elapsed(),
             rate_limited: limiters.rate_limited(),
         })

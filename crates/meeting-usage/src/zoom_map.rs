@@ -115,6 +115,7 @@ pub(crate) fn zoom_report(
     }
     let mut report = mapper.report;
     report.seats.sort_by(|a, b| a.product().cmp(b.product()));
+    report.classify();
     report
 }
 
