@@ -10,48 +10,32 @@
 //!
 //! # Seats
 //!
-//! One row per resource type of `corp/resource`, keyed by the type name the resource list
-//! uses (`teSoftCount` → `SOFT`, `te1080pHardCount` → `HARD_1080P`, `te720pHardCount` →
-//! `HARD_720P`, `thirdPartyHardCount` → `HARD_THIRD_PARTY`, `hwVisionCount` →
-//! `HUAWEI_VISION`, `ideaHubCount` → `IDEA_HUB`, `roomCount` → `ROOM`, `confCallCount` →
-//! `CONF_CALL`, `liveCount` → `LIVE`): `sumCount` bought, `usedCount` in use, `trialCount`,
-//! `expiredCount` and `expiringCount` (expiring within 30 days). Huawei gives no `usedCount`
-//! for concurrent participants and live streams; their use is orgRes's `usedAccountsCount`
-//! and `usedLiveCount`, which are joined in (a `usedCount`, if Huawei ever sends one, wins).
-//! A resource kind the spec does not know yet, arriving as an object of those counters, is a
-//! row keyed by its vendor key. Each cloud meeting room package (`vmr`) is a `VMR` row: plan
-//! = `vmrPkgId`, name = `vmrName`, bought = `vmrPkgCount`, used = `vmrPkgUsedCount`.
+//! One row per resource type of `corp/resource`, keyed by the resource list's type name. The
+//! catalogue (`catalogue/huawei.json`) names each type's counter (`field`: `teSoftCount` →
+//! `SOFT`, ...), its kind and label, and for concurrent participants and live streams, which
+//! have no `usedCount`, the orgRes figure counting their use (`used_from`: `usedAccountsCount`,
+//! `usedLiveCount`; a `usedCount`, if Huawei ever sends one, wins). `sumCount` is bought,
+//! `usedCount` in use, then `trialCount`, `expiredCount` and `expiringCount` (within 30 days).
+//! An unknown member with those counters is a row keyed by its vendor key. Each cloud meeting
+//! room package (`vmr`) is a `VMR` row: plan `vmrPkgId`, name `vmrName`, bought
+//! `vmrPkgCount`, used `vmrPkgUsedCount`.
 //!
-//! # Storage
+//! # Storage and expiry
 //!
-//! One `RECORD` row joining the capacity bought (`recordCapability.sumCount`, GB) with the
-//! storage in use (orgRes `usedRecStorage`, GB), both converted with the crate's decimal
-//! convention (1 GB = 10^9 bytes).
+//! One `RECORD` row joins the capacity bought (`recordCapability.sumCount`, GB) with the
+//! storage in use (orgRes `usedRecStorage`, GB), in decimal units (1 GB = 10^9 bytes). Entries
+//! of the resource list are listed by the model's rule ([`ExpiringResource::listed`]: within
+//! 30 days of `now`, or marked expired, `status` 1), soonest expiry first.
 //!
-//! # Expiring resources
+//! # Left out, and what goes to `unrecognized`
 //!
-//! An entry of the resource list is listed when its expiry lies within 30 days of `now`,
-//! before or after (expiring soon, or expired recently), or when Huawei marks it expired
-//! (`status` 1) and its expiry is unknown or not more than 30 days past. Entries that expired
-//! longer ago are history and left out, as are entries without an expiry that are not marked
-//! expired. The list is ordered by expiry, soonest first.
-//!
-//! # Left out on purpose
-//!
-//! Known fields that say nothing about quantities bought or used: the feature switches
-//! (`enablePstn`, `enableSMS`, `enableHybridCloud`, `enableCloudDisk`, `enableUc`,
-//! `enableAiMinutes`), the per-meeting limits `singleConfCallCount` and `confLength` of
-//! `corp/resource`, a package's `vmrPkgParties` (participants per room, usually part of its
-//! name), and an entry's `vmrMode` and `editable`.
-//!
-//! # What goes to `unrecognized`
-//!
-//! Keys none of the generated types know (their `extra` maps) and values of an unexpected
-//! shape; negative counts (a non-integral count cannot occur: the generated types refuse it
-//! when decoding); a storage figure that is negative, not finite or too large; a non-zero
-//! trial, expired or expiring figure of the recording capacity, or a `usedCount` on it (the
-//! storage model has no place for them); an undocumented `status` code; an `expireDate`
-//! outside the years 0000 to 9999.
+//! Left out on purpose: the feature switches (`enablePstn`, `enableSMS`, `enableHybridCloud`,
+//! `enableCloudDisk`, `enableUc`, `enableAiMinutes`), the per-meeting limits
+//! `singleConfCallCount` and `confLength`, a package's `vmrPkgParties` and an entry's `vmrMode`
+//! and `editable`. Unrecognized: keys no generated type knows (their `extra` maps), values of
+//! an unexpected shape, negative counts, a storage figure that is negative, not finite or too
+//! large, a non-zero trial, expired or expiring figure or any `usedCount` of the recording
+//! capacity, an undocumented `status` code, an `expireDate` outside the years 0000 to 9999.
 
 use std::time::SystemTime;
 
@@ -62,6 +46,7 @@ use huawei_meeting::types::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::catalogue;
 use crate::model::{
     Activity, ExpiringResource, ResourceStatus, Seats, Storage, StoragePart, StorageRole,
     Unrecognized, UsageReport, Vendor, pointer_join,
@@ -81,19 +66,6 @@ const RECORD: &str = "RECORD";
 /// Product key of cloud meeting room packages.
 const VMR: &str = "VMR";
 
-/// `corp/resource` counters and the resource type each one counts.
-const RESOURCE_TYPES: [(&str, &str); 9] = [
-    ("teSoftCount", "SOFT"),
-    ("te1080pHardCount", "HARD_1080P"),
-    ("te720pHardCount", "HARD_720P"),
-    ("thirdPartyHardCount", "HARD_THIRD_PARTY"),
-    ("hwVisionCount", "HUAWEI_VISION"),
-    ("ideaHubCount", "IDEA_HUB"),
-    ("roomCount", "ROOM"),
-    ("confCallCount", "CONF_CALL"),
-    ("liveCount", "LIVE"),
-];
-
 /// Known `corp/resource` fields that carry no quantity bought or used.
 const IGNORED_CORP_FIELDS: [&str; 8] = [
     "enablePstn",
@@ -105,9 +77,6 @@ const IGNORED_CORP_FIELDS: [&str; 8] = [
     "singleConfCallCount",
     "confLength",
 ];
-
-/// Days around `now` in which an expiry is reported.
-const EXPIRY_WINDOW_DAYS: i64 = 30;
 
 /// The usage report of Huawei enterprise `account` from its decoded orgRes (`org`),
 /// corp/resource (`corp`) and resource-list entries (`resources`, the `data` of every page
@@ -125,13 +94,34 @@ pub(crate) fn huawei_report(
     };
     let activity = mapper.activity(org);
     let used_storage = mapper.used_storage(org);
-    mapper.corp_resources(corp, &activity, used_storage);
+    let mut storage_parts = mapper.corp_resources(corp, &activity);
+    storage_parts.extend(used_storage);
     mapper.report.activity = Some(activity);
     mapper.report.expiring = Some(mapper.expiring(resources, unix_millis(now)));
     let mut report = mapper.report;
+    if !storage_parts.is_empty() {
+        report
+            .storage
+            .push(Storage::new(RECORD, None, storage_parts));
+    }
     report.seats.sort_by(|a, b| a.product().cmp(b.product()));
     report.classify();
     report
+}
+
+/// The orgRes figure of vendor key `key`, as the activity holds it (the catalogue's
+/// `used_from`).
+fn org_figure(activity: &Activity, key: Option<&str>) -> Option<u64> {
+    let figures = [
+        ("usedAccountsCount", activity.concurrent_participants),
+        ("usedLiveCount", activity.live_streams),
+        ("confCount", activity.meetings_today),
+        ("confLength", activity.meeting_minutes_today),
+        ("activeAttendeeCount", activity.active_users_today),
+        ("totalAttendeeCount", activity.participants_today),
+    ];
+    let (_, figure) = figures.into_iter().find(|(name, _)| Some(*name) == key)?;
+    figure
 }
 
 /// A value as the vendor sent it (re-encoded from its generated type, which keeps the form).
@@ -145,72 +135,51 @@ struct Mapper {
 }
 
 impl Mapper {
-    fn unrecognized(
-        &mut self,
-        operation: &str,
-        path: &str,
-        value: Value,
-        reason: impl Into<String>,
-    ) {
+    fn unrecognized(&mut self, op: &str, path: &str, value: Value, reason: impl Into<String>) {
         self.report
             .unrecognized
-            .push(Unrecognized::new(path, operation, value, reason));
+            .push(Unrecognized::new(path, op, value, reason));
     }
 
-    fn extra(&mut self, operation: &str, base: &str, extra: &serde_json::Map<String, Value>) {
+    fn extra(&mut self, op: &str, base: &str, extra: &serde_json::Map<String, Value>) {
         for (key, value) in extra {
-            self.unrecognized(
-                operation,
-                &pointer_join(base, key),
-                value.clone(),
-                "a field unknown to the facade",
-            );
+            let reason = "a field unknown to the facade";
+            self.unrecognized(op, &pointer_join(base, key), value.clone(), reason);
         }
     }
 
     /// A count that arrived as a number or numeric string; negative ones are refused.
-    fn lenient_count<T>(&mut self, value: Option<&Lenient<T>>, key: &str) -> Option<u64>
+    fn lenient<T>(&mut self, value: &Option<Lenient<T>>, key: &str) -> Option<u64>
     where
         T: Copy + Into<i64> + Serialize,
     {
-        let value = value?;
-        match u64::try_from(value.get().into()) {
-            Ok(count) => Some(count),
-            Err(_) => {
-                self.unrecognized(
-                    ORG_RES,
-                    &pointer_join("", key),
-                    verbatim(value),
-                    "a negative count",
-                );
-                None
-            }
+        let value = value.as_ref()?;
+        let count = u64::try_from(value.get().into()).ok();
+        if count.is_none() {
+            let path = pointer_join("", key);
+            self.unrecognized(ORG_RES, &path, verbatim(value), "a negative count");
         }
+        count
     }
 
     /// A count of `corp/resource` or the resource list; negative ones are refused.
-    fn count(&mut self, operation: &str, value: Option<i64>, path: &str) -> Option<u64> {
+    fn count(&mut self, op: &str, value: Option<i64>, path: &str) -> Option<u64> {
         let value = value?;
-        match u64::try_from(value) {
-            Ok(count) => Some(count),
-            Err(_) => {
-                self.unrecognized(operation, path, Value::from(value), "a negative count");
-                None
-            }
+        let count = u64::try_from(value).ok();
+        if count.is_none() {
+            self.unrecognized(op, path, Value::from(value), "a negative count");
         }
+        count
     }
 
     fn activity(&mut self, org: &OrgResourceUsage) -> Activity {
         let activity = Activity {
-            concurrent_participants: self
-                .lenient_count(org.used_accounts_count.as_ref(), "usedAccountsCount"),
-            live_streams: self.lenient_count(org.used_live_count.as_ref(), "usedLiveCount"),
-            meetings_today: self.lenient_count(org.conf_count.as_ref(), "confCount"),
-            meeting_minutes_today: self.lenient_count(org.conf_length.as_ref(), "confLength"),
-            active_users_today: self
-                .lenient_count(org.active_attendee_count.as_ref(), "activeAttendeeCount"),
-            participants_today: self
-                .lenient_count(org.total_attendee_count.as_ref(), "totalAttendeeCount"),
+            concurrent_participants: self.lenient(&org.used_accounts_count, "usedAccountsCount"),
+            live_streams: self.lenient(&org.used_live_count, "usedLiveCount"),
+            meetings_today: self.lenient(&org.conf_count, "confCount"),
+            meeting_minutes_today: self.lenient(&org.conf_length, "confLength"),
+            active_users_today: self.lenient(&org.active_attendee_count, "activeAttendeeCount"),
+            participants_today: self.lenient(&org.total_attendee_count, "totalAttendeeCount"),
         };
         self.extra(ORG_RES, "", &org.extra);
         activity
@@ -219,147 +188,88 @@ impl Mapper {
     /// orgRes `usedRecStorage` as a storage part.
     fn used_storage(&mut self, org: &OrgResourceUsage) -> Option<StoragePart> {
         let value = org.used_rec_storage.as_ref()?;
-        let text = match verbatim(value) {
-            Value::String(text) => Some(text),
-            _ => None,
-        };
-        let bytes = match gb_to_bytes(value.get()) {
-            Ok(bytes) => Some(bytes),
-            Err(error) => {
-                self.unrecognized(
-                    ORG_RES,
-                    "/usedRecStorage",
-                    verbatim(value),
-                    format!("unusable storage figure: {error}"),
-                );
-                None
-            }
-        };
+        let sent = verbatim(value);
+        let bytes = gb_to_bytes(value.get())
+            .map_err(|error| {
+                let reason = format!("unusable storage figure: {error}");
+                self.unrecognized(ORG_RES, "/usedRecStorage", sent.clone(), reason);
+            })
+            .ok();
+        let text = sent.as_str().map(str::to_owned);
+        let key = "usedRecStorage".to_owned();
         Some(StoragePart {
-            key: "usedRecStorage".to_owned(),
+            key,
             role: StorageRole::Used,
             text,
             bytes,
         })
     }
 
-    fn corp_resources(
-        &mut self,
-        corp: &CorpResources,
-        activity: &Activity,
-        used_storage: Option<StoragePart>,
-    ) {
+    /// `corp/resource`'s seat rows, and its recording capacity as storage parts.
+    fn corp_resources(&mut self, corp: &CorpResources, activity: &Activity) -> Vec<StoragePart> {
         let mut storage_parts: Vec<StoragePart> = Vec::new();
         let members = match verbatim(corp) {
             Value::Object(members) => members,
             other => {
-                self.unrecognized(
-                    CORP_RESOURCE,
-                    "",
-                    other,
-                    "the resource summary is not an object",
-                );
+                let reason = "the resource summary is not an object";
+                self.unrecognized(CORP_RESOURCE, "", other, reason);
                 serde_json::Map::new()
             }
         };
         for (key, value) in &members {
             let path = pointer_join("", key);
-            if let Some((_, product)) = RESOURCE_TYPES.iter().find(|(field, _)| field == key) {
-                let joined_use = match *product {
-                    "CONF_CALL" => activity.concurrent_participants,
-                    "LIVE" => activity.live_streams,
-                    _ => None,
-                };
-                self.resource_detail(product, value, &path, joined_use, true);
+            let counted = catalogue::products(Vendor::Huawei)
+                .iter()
+                .find(|product| product.field.as_ref() == Some(key));
+            if let Some(product) = counted {
+                self.resource_detail(&product.key, value, &path, activity);
             } else if key == "recordCapability" {
-                if let Some(part) = self.record_capability(value, &path) {
-                    storage_parts.push(part);
-                }
+                storage_parts.extend(self.record_capability(value, &path));
             } else if key == "vmr" {
                 self.vmr_packages(value, &path);
-            } else if IGNORED_CORP_FIELDS.contains(&key.as_str()) {
-                // Feature switches and per-meeting limits: see the module documentation.
-            } else {
+            } else if !IGNORED_CORP_FIELDS.contains(&key.as_str()) {
                 // A resource kind the spec does not know yet, if it has the counters' shape.
-                self.resource_detail(key, value, &path, None, false);
+                // (Ignored fields: feature switches and per-meeting limits, see above.)
+                self.resource_detail(key, value, &path, activity);
             }
         }
-        storage_parts.extend(used_storage);
-        if !storage_parts.is_empty() {
-            self.report
-                .storage
-                .push(Storage::new(RECORD, None, storage_parts));
-        }
+        storage_parts
     }
 
-    /// One `ResourceDetail`: a seat row for `product`.
-    fn resource_detail(
-        &mut self,
-        product: &str,
-        value: &Value,
-        path: &str,
-        joined_use: Option<u64>,
-        known: bool,
-    ) {
+    /// One `ResourceDetail`: a seat row for `product` (a catalogued type, or a vendor key).
+    fn resource_detail(&mut self, product: &str, value: &Value, path: &str, activity: &Activity) {
+        let catalogued = catalogue::lookup(Vendor::Huawei, product);
+        let known = catalogued.is_some();
+        let joined_use = org_figure(activity, catalogued.and_then(|p| p.used_from.as_deref()));
+        let unknown = "a field unknown to the facade";
         let detail = match ResourceDetail::deserialize(value) {
             Ok(detail) => detail,
             Err(error) => {
-                let reason = if known {
-                    format!("not a resource summary: {error}")
-                } else {
-                    "a field unknown to the facade".to_owned()
+                let reason = match known {
+                    true => format!("not a resource summary: {error}"),
+                    false => unknown.to_owned(),
                 };
-                self.unrecognized(CORP_RESOURCE, path, value.clone(), reason);
-                return;
+                return self.unrecognized(CORP_RESOURCE, path, value.clone(), reason);
             }
         };
-        let has_counter = detail.sum_count.is_some()
-            || detail.used_count.is_some()
-            || detail.trial_count.is_some()
-            || detail.expired_count.is_some()
-            || detail.expiring_count.is_some();
-        if !known && !has_counter {
-            self.unrecognized(
-                CORP_RESOURCE,
-                path,
-                value.clone(),
-                "a field unknown to the facade",
-            );
-            return;
+        let figures = [
+            ("sumCount", detail.sum_count),
+            ("usedCount", detail.used_count),
+            ("trialCount", detail.trial_count),
+            ("expiredCount", detail.expired_count),
+            ("expiringCount", detail.expiring_count),
+        ];
+        if !known && figures.iter().all(|(_, figure)| figure.is_none()) {
+            return self.unrecognized(CORP_RESOURCE, path, value.clone(), unknown);
         }
-        let purchased = self.count(
-            CORP_RESOURCE,
-            detail.sum_count,
-            &pointer_join(path, "sumCount"),
-        );
-        let used = self
-            .count(
-                CORP_RESOURCE,
-                detail.used_count,
-                &pointer_join(path, "usedCount"),
-            )
-            .or(joined_use);
-        let trial = self.count(
-            CORP_RESOURCE,
-            detail.trial_count,
-            &pointer_join(path, "trialCount"),
-        );
-        let expired = self.count(
-            CORP_RESOURCE,
-            detail.expired_count,
-            &pointer_join(path, "expiredCount"),
-        );
-        let expiring = self.count(
-            CORP_RESOURCE,
-            detail.expiring_count,
-            &pointer_join(path, "expiringCount"),
-        );
-        self.report.seats.push(
-            Seats::new(product, None, purchased, used, None)
-                .with_trial(trial)
-                .with_expired(expired)
-                .with_expiring_within_30_days(expiring),
-        );
+        let [purchased, used, trial, expired, expiring] =
+            figures.map(|(key, value)| self.count(CORP_RESOURCE, value, &pointer_join(path, key)));
+        let used = used.or(joined_use);
+        let seats = Seats::new(product, None, purchased, used, None)
+            .with_trial(trial)
+            .with_expired(expired)
+            .with_expiring_within_30_days(expiring);
+        self.report.seats.push(seats);
         self.extra(CORP_RESOURCE, path, &detail.extra);
     }
 
@@ -368,45 +278,25 @@ impl Mapper {
         let detail = match ResourceDetail::deserialize(value) {
             Ok(detail) => detail,
             Err(error) => {
-                self.unrecognized(
-                    CORP_RESOURCE,
-                    path,
-                    value.clone(),
-                    format!("not a resource summary: {error}"),
-                );
+                let reason = format!("not a resource summary: {error}");
+                self.unrecognized(CORP_RESOURCE, path, value.clone(), reason);
                 return None;
             }
         };
         let unplaced = [
-            (
-                "usedCount",
-                detail.used_count,
-                "storage in use is read from orgRes usedRecStorage",
-            ),
-            (
-                "trialCount",
-                detail.trial_count,
-                "the storage model has no place for trial capacity",
-            ),
-            (
-                "expiredCount",
-                detail.expired_count,
-                "the storage model has no place for expired capacity",
-            ),
-            (
-                "expiringCount",
-                detail.expiring_count,
-                "the storage model has no place for expiring capacity",
-            ),
+            ("usedCount", detail.used_count, "in use"),
+            ("trialCount", detail.trial_count, "trial"),
+            ("expiredCount", detail.expired_count, "expired"),
+            ("expiringCount", detail.expiring_count, "expiring"),
         ];
-        for (key, figure, reason) in unplaced {
+        for (key, figure, what) in unplaced {
             if let Some(figure) = figure.filter(|&figure| figure != 0 || key == "usedCount") {
-                self.unrecognized(
-                    CORP_RESOURCE,
-                    &pointer_join(path, key),
-                    Value::from(figure),
-                    reason,
-                );
+                let reason = match key {
+                    "usedCount" => "storage in use is read from orgRes usedRecStorage".to_owned(),
+                    _ => format!("the storage model has no place for {what} capacity"),
+                };
+                let path = pointer_join(path, key);
+                self.unrecognized(CORP_RESOURCE, &path, Value::from(figure), reason);
             }
         }
         self.extra(CORP_RESOURCE, path, &detail.extra);
@@ -414,62 +304,47 @@ impl Mapper {
         let gigabytes = self.count(CORP_RESOURCE, detail.sum_count, &sum_path);
         let bytes = gigabytes.and_then(|gb| gb.checked_mul(BYTES_PER_GB));
         if let (Some(gb), None) = (gigabytes, bytes) {
-            self.unrecognized(
-                CORP_RESOURCE,
-                &sum_path,
-                Value::from(gb),
-                "more bytes than 64 bits hold",
-            );
+            let reason = "more bytes than 64 bits hold";
+            self.unrecognized(CORP_RESOURCE, &sum_path, Value::from(gb), reason);
         }
-        detail.sum_count.map(|_| StoragePart {
-            key: "recordCapability.sumCount".to_owned(),
+        let key = "recordCapability.sumCount".to_owned();
+        let part = StoragePart {
+            key,
             role: StorageRole::Purchased,
             text: None,
             bytes,
-        })
+        };
+        detail.sum_count.map(|_| part)
     }
 
     /// `vmr`: one seat row per cloud meeting room package.
     fn vmr_packages(&mut self, value: &Value, path: &str) {
         let Value::Array(packages) = value else {
-            self.unrecognized(CORP_RESOURCE, path, value.clone(), "not a list of packages");
-            return;
+            let reason = "not a list of packages";
+            return self.unrecognized(CORP_RESOURCE, path, value.clone(), reason);
         };
         for (index, package) in packages.iter().enumerate() {
-            let package_path = pointer_join(path, &index.to_string());
+            let path = pointer_join(path, &index.to_string());
             let package = match VmrPackage::deserialize(package) {
                 Ok(package) => package,
                 Err(error) => {
-                    self.unrecognized(
-                        CORP_RESOURCE,
-                        &package_path,
-                        package.clone(),
-                        format!("not a meeting room package: {error}"),
-                    );
+                    let reason = format!("not a meeting room package: {error}");
+                    self.unrecognized(CORP_RESOURCE, &path, package.clone(), reason);
                     continue;
                 }
             };
-            let purchased = self.count(
-                CORP_RESOURCE,
-                package.vmr_pkg_count,
-                &pointer_join(&package_path, "vmrPkgCount"),
-            );
-            let used = self.count(
-                CORP_RESOURCE,
-                package.vmr_pkg_used_count,
-                &pointer_join(&package_path, "vmrPkgUsedCount"),
-            );
-            self.report.seats.push(
-                Seats::new(VMR, package.vmr_pkg_id, purchased, used, None)
-                    .with_name(package.vmr_name),
-            );
-            self.extra(CORP_RESOURCE, &package_path, &package.extra);
+            let mut count =
+                |value, key| self.count(CORP_RESOURCE, value, &pointer_join(&path, key));
+            let purchased = count(package.vmr_pkg_count, "vmrPkgCount");
+            let used = count(package.vmr_pkg_used_count, "vmrPkgUsedCount");
+            let seats = Seats::new(VMR, package.vmr_pkg_id, purchased, used, None);
+            self.report.seats.push(seats.with_name(package.vmr_name));
+            self.extra(CORP_RESOURCE, &path, &package.extra);
         }
     }
 
     /// The resource-list entries close to their expiry.
     fn expiring(&mut self, resources: &[CorpResourceItem], now_ms: i64) -> Vec<ExpiringResource> {
-        let window = EXPIRY_WINDOW_DAYS * MILLIS_PER_DAY;
         let mut listed = Vec::new();
         for (index, item) in resources.iter().enumerate() {
             let path = pointer_join("/data", &index.to_string());
@@ -478,36 +353,23 @@ impl Mapper {
             let status = item.status.and_then(|code| {
                 let status = ResourceStatus::from_code(code);
                 if status.is_none() {
-                    self.unrecognized(
-                        RESOURCE_LIST,
-                        &pointer_join(&path, "status"),
-                        Value::from(code),
-                        "an undocumented resource status (documented: 0 normal, 1 expired, 2 disabled)",
-                    );
+                    let reason = "an undocumented resource status (documented: 0 normal, 1 expired, 2 disabled)";
+                    let path = pointer_join(&path, "status");
+                    self.unrecognized(RESOURCE_LIST, &path, Value::from(code), reason);
                 }
                 status
             });
             let expires_at = item.expire_date.and_then(|ms| {
                 let text = rfc3339_from_unix_millis(ms);
                 if text.is_none() {
-                    self.unrecognized(
-                        RESOURCE_LIST,
-                        &pointer_join(&path, "expireDate"),
-                        Value::from(ms),
-                        "an expiry outside the years 0000 to 9999",
-                    );
+                    let reason = "an expiry outside the years 0000 to 9999";
+                    let path = pointer_join(&path, "expireDate");
+                    self.unrecognized(RESOURCE_LIST, &path, Value::from(ms), reason);
                 }
                 text
             });
             let marked_expired = status == Some(ResourceStatus::Expired);
-            let include = match item.expire_date {
-                Some(ms) => {
-                    ms >= now_ms.saturating_sub(window)
-                        && (ms <= now_ms.saturating_add(window) || marked_expired)
-                }
-                None => marked_expired,
-            };
-            if !include {
+            if !ExpiringResource::listed(item.expire_date, marked_expired, now_ms) {
                 continue;
             }
             let days_until_expiry = item

@@ -652,6 +652,26 @@ pub struct ExpiringResource {
     pub order_id: Option<String>,
 }
 
+impl ExpiringResource {
+    /// Days before and after the collection time in which an expiry is listed.
+    pub const WINDOW_DAYS: i64 = 30;
+
+    /// Whether a resource expiring at `expire_ms` (Unix milliseconds, if known) is listed at
+    /// `now_ms`: its expiry lies within [`WINDOW_DAYS`](Self::WINDOW_DAYS) of now, before or
+    /// after, or the vendor marks it expired and its expiry is unknown or not longer ago than
+    /// that. Older expiries are history; no expiry and no mark is nothing to report.
+    pub(crate) fn listed(expire_ms: Option<i64>, marked_expired: bool, now_ms: i64) -> bool {
+        let window = Self::WINDOW_DAYS * crate::time::MILLIS_PER_DAY;
+        match expire_ms {
+            Some(ms) => {
+                ms >= now_ms.saturating_sub(window)
+                    && (ms <= now_ms.saturating_add(window) || marked_expired)
+            }
+            None => marked_expired,
+        }
+    }
+}
+
 /// A vendor value the mapping could not place in the model, kept verbatim.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unrecognized {

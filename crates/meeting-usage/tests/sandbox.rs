@@ -155,6 +155,107 @@ async fn both_vendors_report_the_seed_figures() {
 }
 
 #[tokio::test]
+async fn the_seeds_map_to_the_kinds_a_person_expects_and_totals_add_up() {
+    use meeting_usage::{ProductKind as K, Unit, summarize};
+    let sandbox = sandbox().await;
+    let (zoom, huawei) = (
+        zoom(&sandbox, ZOOM_CLIENT_SECRET),
+        huawei(&sandbox, HUAWEI_APP_KEY),
+    );
+    let results = collect(&[&zoom, &huawei]).await;
+    let reports: Vec<UsageReport> = results.into_iter().map(Result::unwrap).collect();
+    let kind_of = |vendor: Vendor, product: &str| {
+        let report = reports.iter().find(|r| r.vendor == vendor).unwrap();
+        let seats = report
+            .seats
+            .iter()
+            .find(|s| s.product() == product)
+            .map(|s| s.kind());
+        let storage = report
+            .storage
+            .iter()
+            .find(|s| s.product() == product)
+            .map(|s| s.kind());
+        seats
+            .or(storage)
+            .unwrap_or_else(|| panic!("{vendor} {product} is missing"))
+    };
+    let expected = [
+        (Vendor::Zoom, "plan_base", K::Meetings),
+        (Vendor::Zoom, "plan_webinar", K::Webinars),
+        (Vendor::Zoom, "plan_large_meeting", K::LargeMeetings),
+        (Vendor::Zoom, "plan_zoom_events", K::Events),
+        (Vendor::Zoom, "plan_zoom_rooms", K::Rooms),
+        (Vendor::Zoom, "plan_whiteboard", K::Whiteboard),
+        (Vendor::Zoom, "plan_recording", K::RecordingStorage),
+        (Vendor::Huawei, "SOFT", K::Meetings),
+        (Vendor::Huawei, "HARD_1080P", K::Rooms),
+        (Vendor::Huawei, "ROOM", K::Rooms),
+        (Vendor::Huawei, "VMR", K::VirtualRooms),
+        (Vendor::Huawei, "CONF_CALL", K::ConcurrentParticipants),
+        (Vendor::Huawei, "LIVE", K::LiveStreaming),
+        (Vendor::Huawei, "RECORD", K::RecordingStorage),
+    ];
+    for (vendor, product, kind) in expected {
+        assert_eq!(kind_of(vendor, product), kind, "{vendor} {product}");
+    }
+    for report in &reports {
+        assert_eq!(report.uncatalogued(), Vec::<&str>::new());
+        assert!(
+            report
+                .seats
+                .iter()
+                .all(|s| s.kind() != K::Other && !s.label().is_empty())
+        );
+    }
+    // The vendor's own name is the label where it sends one.
+    let united = reports[0]
+        .seats
+        .iter()
+        .find(|s| s.product() == "plan_united")
+        .unwrap();
+    assert_eq!(Some(united.label()), united.name());
+    assert_eq!(
+        reports[0].seats_of("plan_base").next().unwrap().label(),
+        "Meetings"
+    );
+
+    // Every row is counted once, in its kind: the totals' sums are the rows' sums.
+    let totals = summarize(&reports);
+    let rooms = totals.iter().find(|t| t.kind == K::Rooms).unwrap();
+    let room_rows: Vec<&meeting_usage::Seats> = reports
+        .iter()
+        .flat_map(|r| &r.seats)
+        .filter(|s| s.kind() == K::Rooms)
+        .collect();
+    let sum = |f: fn(&meeting_usage::Seats) -> Option<u64>| {
+        room_rows.iter().filter_map(|s| f(s)).sum::<u64>()
+    };
+    assert_eq!(rooms.purchased, Some(sum(meeting_usage::Seats::purchased)));
+    assert_eq!(rooms.used, Some(sum(meeting_usage::Seats::used)));
+    assert_eq!(rooms.products.len(), room_rows.len());
+    let storage = totals
+        .iter()
+        .find(|t| t.kind == K::RecordingStorage)
+        .unwrap();
+    assert_eq!(storage.unit, Unit::Bytes);
+    assert_eq!(storage.used, Some(3_000_000_000 + 39_590_000_000));
+    let meetings = totals.iter().find(|t| t.kind == K::Meetings).unwrap();
+    assert!(
+        meetings
+            .products
+            .iter()
+            .any(|p| p.vendor == Vendor::Huawei && p.product == "SOFT")
+    );
+    assert!(
+        meetings
+            .products
+            .iter()
+            .any(|p| p.vendor == Vendor::Zoom && p.product == "plan_base")
+    );
+}
+
+#[tokio::test]
 async fn concurrent_calls_share_one_token_request() {
     let sandbox = sandbox().await;
     let zoom = zoom(&sandbox, ZOOM_CLIENT_SECRET);
