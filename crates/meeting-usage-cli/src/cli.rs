@@ -177,7 +177,7 @@ pub enum Command {
     /// Seats, storage and activity of every configured vendor, queried concurrently.
     ///
     /// With --all-sub-accounts or --accounts-file, a Zoom fleet instead: one report per account,
-    /// paced at the account tier's API rate limit, with totals per product.
+    /// paced at the account tier's API rate limit, with totals per product and per kind.
     Report(ReportArgs),
     /// Zoom's Billing API.
     #[command(subcommand)]
@@ -203,8 +203,8 @@ pub enum VendorChoice {
 pub enum ReportFormat {
     /// A section per vendor, for people (a fleet: totals, over-allocated accounts, failures).
     Table,
-    /// `{"reports": [...], "errors": [...]}` (a fleet: `{"accounts", "totals", "summary"}`), a
-    /// documented contract.
+    /// `{"reports", "by_kind", "errors"}` (a fleet: `{"accounts", "totals", "by_kind",
+    /// "summary"}`), a documented contract.
     Json,
     /// One row per seat entry (of every account), with a header row.
     Csv,
@@ -227,6 +227,10 @@ pub struct ReportArgs {
     /// Exit with status 3 when any product's utilisation is at or above PERCENT.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub warn_at: Option<f64>,
+    /// In the table, name products by the vendor's raw key (`plan_base`, `SOFT`) instead of
+    /// their label (`Meetings`, `Soft-client accounts`).
+    #[arg(long)]
+    pub raw_keys: bool,
     /// Zoom fleet: every sub account of the master account (the app's account), listed
     /// page by page, one report each.
     #[arg(long, group = "fleet", help_heading = "Fleet (Zoom sub accounts)")]

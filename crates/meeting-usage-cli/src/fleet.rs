@@ -141,6 +141,7 @@ fn fleet_run(report: FleetReport, args: &ReportArgs) -> FleetRun {
         },
         accounts,
         totals: report.totals,
+        by_kind: report.by_kind,
     }
 }
 
@@ -209,6 +210,7 @@ pub async fn report(
             table::Style {
                 color: output::stdout_colour(),
                 warn_at: args.warn_at,
+                raw_keys: args.raw_keys,
             },
         )),
         ReportFormat::Json => render::fleet::json(&run),
@@ -226,6 +228,9 @@ pub async fn report(
             render::one_line(&failure.account),
             failure.message
         )));
+    }
+    if let Some(line) = render::uncatalogued_note(run.reports()) {
+        note(&line);
     }
     if run.summary.rate_limited > 0 {
         note(&warning_line(&format!(

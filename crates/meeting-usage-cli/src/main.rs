@@ -261,6 +261,7 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
             render::table::Style {
                 color: output::stdout_colour(),
                 warn_at: args.warn_at,
+                raw_keys: args.raw_keys,
             },
         )),
         ReportFormat::Json => render::json::render(&collected),
@@ -274,6 +275,9 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     }
     for failure in &collected.failures {
         note(&error_line(&failure.message));
+    }
+    if let Some(line) = render::uncatalogued_note(&collected.reports) {
+        note(&line);
     }
     // After the stderr lines, so that a document that cannot be made still shows them.
     let text = text?;

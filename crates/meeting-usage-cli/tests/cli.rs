@@ -184,6 +184,153 @@ fn table_report_matches_the_golden_file() {
 }
 
 #[test]
+fn json_rows_have_kind_and_label_and_by_kind_adds_them_up() {
+    let output = run(meeting_usage().args(["report", "--sandbox", "--format", "json"]));
+    assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
+    let document = json(&output);
+    let expected = [
+        ("zoom", "plan_base", "meetings"),
+        ("zoom", "plan_webinar", "webinars"),
+        ("zoom", "plan_zoom_rooms", "rooms"),
+        ("zoom", "plan_recording", "recording_storage"),
+        ("huawei", "SOFT", "meetings"),
+        ("huawei", "VMR", "virtual_rooms"),
+        ("huawei", "CONF_CALL", "concurrent_participants"),
+        ("huawei", "LIVE", "live_streaming"),
+        ("huawei", "RECORD", "recording_storage"),
+    ];
+    for (vendor, product, kind) in expected {
+        let report = report_of(&document, vendor);
+        let rows: Vec<&Value> = ["seats", "storage"]
+            .iter()
+            .flat_map(|list| report[list].as_array().into_iter().flatten())
+            .filter(|row| row["product"] == product)
+            .collect();
+        assert!(!rows.is_empty(), "no {vendor} {product} row");
+        for row in rows {
+            assert_eq!(row["kind"], kind, "{vendor} {product}");
+        }
+    }
+
+    // Every row has a kind and a label; add them up per kind, as `by_kind` should.
+    #[derive(Default, Debug, PartialEq)]
+    struct Sums {
+        purchased: u64,
+        used: u64,
+        rows: usize,
+        over: u64,
+    }
+    let mut sums: std::collections::BTreeMap<(String, &str), Sums> = Default::default();
+    for report in document["reports"].as_array().into_iter().flatten() {
+        for (list, unit, bought, used, over) in [
+            ("seats", "seats", "purchased", "used", "over_allocated"),
+            (
+                "storage",
+                "bytes",
+                "purchased_bytes",
+                "used_bytes",
+                "over_quota",
+            ),
+        ] {
+            for row in report[list].as_array().into_iter().flatten() {
+                let kind = row["kind"].as_str().unwrap_or_default();
+                assert!(!kind.is_empty(), "{list} row without kind: {row}");
+                let label = row["label"].as_str().unwrap_or_default();
+                assert!(!label.is_empty(), "{list} row without label: {row}");
+                let sum = sums.entry((kind.to_owned(), unit)).or_default();
+                sum.purchased += row[bought].as_u64().unwrap_or(0);
+                sum.used += row[used].as_u64().unwrap_or(0);
+                sum.rows += 1;
+                sum.over += u64::from(row[over] == true);
+            }
+        }
+    }
+    let by_kind = document["by_kind"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no by_kind in {document}"));
+    assert_eq!(by_kind.len(), sums.len(), "{by_kind:?}");
+    for total in by_kind {
+        let kind = total["kind"].as_str().unwrap_or_default().to_owned();
+        let unit = total["unit"].as_str().unwrap_or_default();
+        let sum = sums
+            .get(&(kind.clone(), unit))
+            .unwrap_or_else(|| panic!("by_kind {kind} ({unit}) has no rows"));
+        let found = Sums {
+            purchased: total["purchased"].as_u64().unwrap_or(0),
+            used: total["used"].as_u64().unwrap_or(0),
+            rows: total["products"].as_array().map_or(0, Vec::len),
+            over: total["over_allocated"].as_u64().unwrap_or(u64::MAX),
+        };
+        // VMR has two rows of one product: one contributor.
+        let rows = if kind == "virtual_rooms" {
+            sum.rows - 1
+        } else {
+            sum.rows
+        };
+        assert_eq!(found, Sums { rows, ..*sum }, "{kind}");
+    }
+    let meetings = by_kind
+        .iter()
+        .find(|t| t["kind"] == "meetings")
+        .unwrap_or_else(|| panic!("no meetings total"));
+    let products: Vec<String> = meetings["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| format!("{} {}", c["vendor"], c["product"]).replace('"', ""))
+        .collect();
+    for product in ["zoom plan_base", "huawei SOFT"] {
+        assert!(products.iter().any(|p| p == product), "{products:?}");
+    }
+}
+
+#[test]
+fn the_table_shows_labels_unless_raw_keys() {
+    let labels = stdout(&run(meeting_usage().args(["report", "--sandbox"])));
+    let raw = stdout(&run(meeting_usage().args([
+        "report",
+        "--sandbox",
+        "--raw-keys",
+    ])));
+    let first_column = |table: &str, name: &str| {
+        table.lines().any(|line| {
+            line.strip_prefix("  ")
+                .is_some_and(|l| l.starts_with(&format!("{name} ")))
+        })
+    };
+    for (label, key) in [
+        ("Meetings", "plan_base"),
+        ("Webinars", "plan_webinar"),
+        ("Cloud recording storage", "plan_recording"),
+        ("Soft-client accounts", "SOFT"),
+        ("Recording storage", "RECORD"),
+    ] {
+        assert!(first_column(&labels, label), "no {label} row:\n{labels}");
+        assert!(
+            !first_column(&labels, key),
+            "raw {key} row by default:\n{labels}"
+        );
+        assert!(
+            first_column(&raw, key),
+            "no {key} row with --raw-keys:\n{raw}"
+        );
+        assert!(
+            !first_column(&raw, label),
+            "{label} row with --raw-keys:\n{raw}"
+        );
+    }
+    for table in [&labels, &raw] {
+        assert!(table.contains("  ALL VENDORS BY KIND"), "{table}");
+        for line in table.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "wider than 100 columns: {line}"
+            );
+        }
+    }
+}
+
+#[test]
 fn csv_report_parses() {
     let json_run = run(meeting_usage().args(["report", "--sandbox", "--format", "json"]));
     let document = json(&json_run);
@@ -210,6 +357,8 @@ fn csv_report_parses() {
             "account",
             "collected_at",
             "product",
+            "kind",
+            "label",
             "plan",
             "name",
             "purchased",
@@ -236,19 +385,34 @@ fn csv_report_parses() {
         (
             &webinar[0],
             &webinar[4],
+            &webinar[5],
             &webinar[6],
-            &webinar[7],
-            &webinar[8]
+            &webinar[8],
+            &webinar[9],
+            &webinar[10]
         ),
-        ("zoom", "webinar500_monthly", "25", "18", "1")
+        (
+            "zoom",
+            "webinars",
+            "Webinars",
+            "webinar500_monthly",
+            "25",
+            "18",
+            "1"
+        )
     );
-    assert_eq!(&webinar[11], "false");
+    assert_eq!(&webinar[13], "false");
+    let conf_call = rows
+        .iter()
+        .find(|r| &r[3] == "CONF_CALL")
+        .unwrap_or_else(|| panic!("no CONF_CALL row"));
+    assert_eq!(&conf_call[4], "concurrent_participants");
     // An absent figure is an empty field.
     let rooms = rows
         .iter()
         .find(|r| &r[3] == "plan_zoom_rooms")
         .unwrap_or_else(|| panic!("no plan_zoom_rooms row"));
-    assert_eq!(&rooms[8], "");
+    assert_eq!(&rooms[10], "");
 }
 
 #[test]
@@ -282,6 +446,7 @@ fn prometheus_report_parses() {
         ("vendor", "zoom"),
         ("account", ZOOM_ACCOUNT),
         ("product", "plan_webinar"),
+        ("kind", "webinars"),
         ("plan", "webinar500_monthly"),
     ];
     assert_eq!(value("meeting_usage_seats_purchased", &webinar), Some(25.0));
@@ -290,9 +455,26 @@ fn prometheus_report_parses() {
     let iq = [("product", "plan_zoom_iq")];
     assert_eq!(value("meeting_usage_seats_over_allocated", &iq), Some(1.0));
     assert_eq!(
-        value("meeting_usage_storage_used_bytes", &[("product", "RECORD")]),
+        value(
+            "meeting_usage_storage_used_bytes",
+            &[("product", "RECORD"), ("kind", "recording_storage")]
+        ),
         Some(39_590_000_000.0)
     );
+    // Every seat and storage series names its kind.
+    for (name, family) in &parsed.families {
+        if !name.starts_with("meeting_usage_seats_") && !name.starts_with("meeting_usage_storage_")
+        {
+            continue;
+        }
+        for sample in family.iter_samples() {
+            let kind = sample
+                .get_labelset()
+                .ok()
+                .and_then(|set| set.get_label_value("kind").map(str::to_owned));
+            assert!(kind.is_some_and(|k| !k.is_empty()), "{name} without kind");
+        }
+    }
     assert_eq!(
         value("meeting_usage_meetings_today", &[("vendor", "huawei")]),
         Some(4.0)

@@ -146,6 +146,31 @@ fn the_sandbox_fleet_in_json_is_paced_totalled_and_shows_its_missing_account() {
             "{product}"
         );
         assert!(total["over_allocated_accounts"].is_u64(), "{total}");
+        // The product's kind, as its seat rows have it.
+        let row_kind = reports
+            .iter()
+            .flat_map(|r| r["seats"].as_array().into_iter().flatten())
+            .find(|s| s["product"] == product)
+            .map(|s| s["kind"].clone());
+        assert_eq!(Some(total["kind"].clone()), row_kind, "{product}");
+    }
+
+    // Totals by kind: the seat totals of the products of each kind, added up.
+    let by_kind = document["by_kind"].as_array().cloned().unwrap_or_default();
+    assert!(!by_kind.is_empty(), "no by_kind in the fleet document");
+    for kind_total in by_kind.iter().filter(|t| t["unit"] == "seats") {
+        let of_kind = totals.iter().filter(|t| t["kind"] == kind_total["kind"]);
+        let purchased: u64 = of_kind
+            .clone()
+            .filter_map(|t| t["purchased"].as_u64())
+            .sum();
+        let used: u64 = of_kind.filter_map(|t| t["used"].as_u64()).sum();
+        assert_eq!(
+            kind_total["purchased"].as_u64(),
+            Some(purchased),
+            "{kind_total}"
+        );
+        assert_eq!(kind_total["used"].as_u64(), Some(used), "{kind_total}");
     }
 
     // The summary; the run is paced: 39 HEAVY calls after the first at 10/s take 3.7 s or more.

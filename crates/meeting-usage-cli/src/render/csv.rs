@@ -1,16 +1,19 @@
 //! `--format csv`: one row per seat entry of every report, after a header row (RFC 4180:
 //! comma-separated, CRLF-free `\n` line ends, fields quoted when they hold a comma, a quote
 //! or a line break). An absent figure is an empty field; `utilization` is a ratio (1.0 =
-//! fully used), as in the JSON output.
+//! fully used), as in the JSON output. `kind` and `label` follow the raw `product` key, as
+//! the JSON output's seat rows have them.
 
 use super::Collected;
 
 /// The header row's columns, in order.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 17] = [
     "vendor",
     "account",
     "collected_at",
     "product",
+    "kind",
+    "label",
     "plan",
     "name",
     "purchased",
@@ -38,6 +41,8 @@ pub fn render(collected: &Collected) -> String {
                     report.account.clone(),
                     report.collected_at.clone(),
                     seats.product().to_owned(),
+                    seats.kind().to_string(),
+                    seats.label().to_owned(),
                     seats.plan().unwrap_or_default().to_owned(),
                     seats.name().unwrap_or_default().to_owned(),
                     number(seats.purchased()),
@@ -85,6 +90,33 @@ fn push_field(out: &mut String, field: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meeting_usage::{Seats, UsageReport, Vendor};
+
+    #[test]
+    fn kind_and_label_follow_the_product() {
+        let mut report = UsageReport::new(Vendor::Huawei, "corp", "2026-05-04T09:30:00Z");
+        report.seats = vec![
+            Seats::new("CONF_CALL", None, Some(100), Some(1), None),
+            Seats::new("NEW_TYPE", None, Some(1), None, None),
+        ];
+        report.classify();
+        let text = render(&Collected {
+            reports: vec![report],
+            failures: Vec::new(),
+        });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("vendor,account,collected_at,product,kind,label,plan,"));
+        assert_eq!(lines[0].split(',').count(), COLUMNS.len());
+        assert!(
+            lines[1].starts_with(
+                "huawei,corp,2026-05-04T09:30:00Z,CONF_CALL,concurrent_participants,\
+                 Concurrent participants,,"
+            ),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("huawei,corp,2026-05-04T09:30:00Z,NEW_TYPE,other,NEW_TYPE,,"));
+        assert!(lines.iter().all(|l| l.split(',').count() == COLUMNS.len()));
+    }
 
     #[test]
     fn quoting() {

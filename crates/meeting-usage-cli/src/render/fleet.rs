@@ -1,23 +1,25 @@
 //! A fleet run's output (`report --all-sub-accounts`, `--accounts-file`), one pure function
 //! per format from [`FleetRun`].
 //!
-//! - table: the totals per product, the over-allocated accounts, the failures, and a one-line
-//!   summary; no per-account section (a fleet can have thousands: use json or csv for those).
-//! - json: `{"accounts": [...], "totals": [...], "summary": {...}}` (the crate README's
-//!   contract).
+//! - table: the totals per product (label or raw key, and kind), the totals per kind, the
+//!   over-allocated accounts, the failures, and a one-line summary; no per-account section (a
+//!   fleet can have thousands: use json or csv for those).
+//! - json: `{"accounts": [...], "totals": [...], "by_kind": [...], "summary": {...}}` (the
+//!   crate README's contract).
 //! - csv: the columns of a single report, one row per seat entry of every account.
 //! - prometheus: the single report's gauges for every account (`account` label, `up` 0 for a
 //!   failed one), then the totals as `meeting_usage_fleet_*` gauges without an `account`
-//!   label, so that `sum(meeting_usage_seats_used)` never counts an account twice.
+//!   label (with the product's `kind`), so that `sum(meeting_usage_seats_used)` never counts
+//!   an account twice.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use meeting_usage::{ProductTotal, UsageReport, Vendor};
+use meeting_usage::{KindTotal, ProductTotal, UsageReport, Vendor};
 use serde::Serialize;
 
 use super::prometheus::Family;
-use super::table::{BOLD, DIM, MAX_WIDTH, RED, Style, figure, fit, left};
+use super::table::{BOLD, DIM, MAX_WIDTH, RED, Style, figure, fit, kind_lines, left};
 use super::{Collected, Failure, percent};
 
 /// A fleet run, ready to print.
@@ -27,6 +29,8 @@ pub struct FleetRun {
     pub accounts: Vec<AccountEntry>,
     /// Seats per product added up over the accounts that answered, sorted by product.
     pub totals: Vec<ProductTotal>,
+    /// Seats and storage per product kind added up over the accounts that answered.
+    pub by_kind: Vec<KindTotal>,
     /// Counts, timing and pacing of the run.
     pub summary: Summary,
 }
@@ -76,6 +80,16 @@ impl FleetRun {
     /// The accounts that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.accounts.iter().filter_map(|a| a.error.as_ref())
+    }
+
+    /// The label of a product key: that of the first seat row of the key in any report (the
+    /// key itself when none has one).
+    fn label_of<'a>(&'a self, product: &'a str) -> &'a str {
+        self.reports()
+            .flat_map(|r| r.seats_of(product))
+            .map(meeting_usage::Seats::label)
+            .next()
+            .unwrap_or(product)
     }
 
     /// The run as a single report's [`Collected`] (for the formats that share its layout).
@@ -130,8 +144,9 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
     } else {
         let _ = writeln!(
             out,
-            "  {}  {:>9}  {:>9}  {:>7}  {:>5}  {:>8}  {:>4}",
+            "  {}  {}  {:>9}  {:>9}  {:>7}  {:>5}  {:>8}  {:>4}",
             left("TOTALS", 28),
+            left("KIND", 14),
             "PURCHASED",
             "USED",
             "PENDING",
@@ -152,10 +167,12 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
             } else {
                 format!("{over:>4}")
             };
+            let name = style.product_name(&total.product, run.label_of(&total.product));
             let _ = writeln!(
                 out,
-                "  {}  {:>9}  {:>9}  {:>7}  {:>5}  {:>8}  {over}",
-                left(&total.product, 28),
+                "  {}  {}  {:>9}  {:>9}  {:>7}  {:>5}  {:>8}  {over}",
+                left(name, 28),
+                left(total.kind.as_str(), 14),
                 fit(&total.purchased.to_string(), 9),
                 fit(&total.used.to_string(), 9),
                 fit(&total.pending.to_string(), 7),
@@ -163,6 +180,12 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
                 fit(&total.accounts.to_string(), 8),
             );
         }
+    }
+
+    // Totals per kind.
+    if !run.by_kind.is_empty() {
+        out.push('\n');
+        kind_lines(&mut out, "ALL ACCOUNTS BY KIND", &run.by_kind, style);
     }
 
     // Over-allocated accounts, one line per over-allocated seat row.
@@ -199,7 +222,7 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
                     "  {}  {}  {}  {:>13}",
                     left(&entry.account_id, 22),
                     left(entry.account_name.as_deref().unwrap_or("-"), 22),
-                    left(seats.product(), 28),
+                    left(style.product_name(seats.product(), seats.label()), 28),
                     fit(&figures, 13),
                 );
                 let _ = writeln!(out, "{}", line.trim_end());
@@ -285,7 +308,11 @@ pub fn prometheus(run: &FleetRun) -> String {
         "Accounts of the fleet where the product is over-allocated.",
     );
     for total in &run.totals {
-        let labels = vec![vendor(), ("product", total.product.clone())];
+        let labels = vec![
+            vendor(),
+            ("product", total.product.clone()),
+            ("kind", total.kind.to_string()),
+        ];
         purchased.push(labels.clone(), total.purchased);
         used.push(labels.clone(), total.used);
         pending.push(labels.clone(), total.pending);
@@ -349,7 +376,10 @@ mod tests {
             Some(3),
             None,
         )];
+        one.classify();
+        two.classify();
         let totals = meeting_usage_totals(&[&one, &two]);
+        let by_kind = meeting_usage::summarize([&one, &two]);
         FleetRun {
             accounts: vec![
                 AccountEntry {
@@ -380,6 +410,7 @@ mod tests {
                 },
             ],
             totals,
+            by_kind,
             summary: Summary {
                 accounts: 3,
                 succeeded: 2,
@@ -404,6 +435,7 @@ mod tests {
                     None => {
                         totals.push(ProductTotal {
                             product: seats.product().to_owned(),
+                            kind: seats.kind(),
                             ..ProductTotal::default()
                         });
                         totals.len() - 1
@@ -437,9 +469,31 @@ mod tests {
         );
         let base = text
             .lines()
-            .find(|l| l.contains("plan_base") && !l.contains("acct"))
+            .find(|l| l.starts_with("  Meetings "))
             .unwrap_or_default();
+        assert!(base.contains(" meetings "), "{text}");
         assert!(base.ends_with("30         15        0    50%         2     1"));
+        let by_kind = text.find("ALL ACCOUNTS BY KIND").unwrap_or(usize::MAX);
+        assert!(totals < by_kind && by_kind < over, "{text}");
+        let meetings = text
+            .lines()
+            .find(|l| l.starts_with("  meetings "))
+            .unwrap_or_default();
+        let figures: Vec<&str> = meetings.split_whitespace().collect();
+        assert_eq!(
+            figures,
+            ["meetings", "30", "15", "-", "15", "50%", "2", "1", "OVER"]
+        );
+        let raw = table(
+            &sample(),
+            "master m",
+            Style {
+                raw_keys: true,
+                ..Style::default()
+            },
+        );
+        assert!(raw.lines().any(|l| l.starts_with("  plan_base ")), "{raw}");
+        assert!(!raw.contains("Meetings"), "{raw}");
         assert!(text.contains("acct-one"));
         assert!(text.contains("12 / 10"));
         let failure = text

@@ -7,6 +7,8 @@ pub mod json;
 pub mod prometheus;
 pub mod table;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use meeting_usage::{UsageReport, Vendor};
 use serde::Serialize;
 
@@ -68,6 +70,35 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// The one stderr line naming, per vendor, the product keys of `reports` that the facade's
+/// catalogue does not know (each key once, however many accounts have it), or `None` when it
+/// knows them all. Such rows are counted as kind `other`.
+pub fn uncatalogued_note<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Option<String> {
+    let mut unknown: BTreeMap<Vendor, BTreeSet<&str>> = BTreeMap::new();
+    for report in reports {
+        let keys = report.uncatalogued();
+        if !keys.is_empty() {
+            unknown.entry(report.vendor).or_default().extend(keys);
+        }
+    }
+    let count: usize = unknown.values().map(BTreeSet::len).sum();
+    if count == 0 {
+        return None;
+    }
+    let vendors: Vec<String> = unknown
+        .iter()
+        .map(|(vendor, keys)| {
+            let keys: Vec<String> = keys.iter().map(|key| one_line(key)).collect();
+            format!("{vendor} {}", keys.join(", "))
+        })
+        .collect();
+    Some(format!(
+        "note: the product catalogue does not know {}; {} counted as kind \"other\"",
+        vendors.join("; "),
+        if count == 1 { "it is" } else { "they are" }
+    ))
+}
+
 /// A ratio as a whole percentage: `0.72` → `72%`.
 pub fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
@@ -101,6 +132,39 @@ mod tests {
         assert_eq!(one_line("\x1b[31mred\r\n"), " [31mred  ");
         assert_eq!(one_line("a\tb\u{9b}c\u{202e}d"), "a b c d");
         assert_eq!(one_line("plan_base … ü"), "plan_base … ü");
+    }
+
+    #[test]
+    fn uncatalogued_keys_are_named_once_per_vendor() {
+        use meeting_usage::Seats;
+        let report = |vendor, account: &str, products: &[&str]| {
+            let mut report = UsageReport::new(vendor, account, "2026-05-04T09:30:00Z");
+            report.seats = products
+                .iter()
+                .map(|p| Seats::new(*p, None, Some(1), Some(1), None))
+                .collect();
+            report.classify();
+            report
+        };
+        let known = report(Vendor::Zoom, "a", &["plan_base"]);
+        assert_eq!(uncatalogued_note([&known]), None);
+        let reports = [
+            report(Vendor::Zoom, "a", &["plan_y", "plan_base", "plan_x"]),
+            report(Vendor::Zoom, "b", &["plan_x"]),
+            report(Vendor::Huawei, "c", &["SOFT", "NEW\x1b[31m"]),
+        ];
+        assert_eq!(
+            uncatalogued_note(&reports).as_deref(),
+            Some(
+                "note: the product catalogue does not know zoom plan_x, plan_y; huawei NEW [31m; \
+                 they are counted as kind \"other\""
+            )
+        );
+        let one = report(Vendor::Zoom, "a", &["plan_x"]);
+        assert!(
+            uncatalogued_note([&one])
+                .is_some_and(|n| n.ends_with("; it is counted as kind \"other\""))
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! node_exporter's textfile collector or a Pushgateway.
 //!
 //! Every metric is a gauge with `# HELP` and `# TYPE` lines. Seat and storage gauges are
-//! labelled `vendor`, `account`, `product` and `plan` (empty when the vendor names no plan);
-//! rows that share all four labels are added together, so no series appears twice. A figure
+//! labelled `vendor`, `account`, `product`, `kind` (the product's kind, `other` when the
+//! catalogue does not know it) and `plan` (empty when the vendor names no plan); rows that
+//! share vendor, account, product and plan are added together (the kind follows from the
+//! product), so no series appears twice. A figure
 //! the vendor did not report has no sample (Prometheus has no null). Label values are escaped
 //! as the format requires (`\\`, `\"`, `\n`).
 
@@ -95,7 +97,7 @@ fn base_labels(report: &UsageReport) -> Vec<(&'static str, String)> {
 }
 
 /// Seat rows with equal product and plan added together (figures unknown in any of them stay
-/// unknown), in the order each pair first appears.
+/// unknown; kind and label are the first row's), in the order each pair first appears.
 fn merged_seats(report: &UsageReport) -> Vec<Seats> {
     let mut merged: Vec<Seats> = Vec::new();
     for seats in &report.seats {
@@ -112,7 +114,8 @@ fn merged_seats(report: &UsageReport) -> Vec<Seats> {
                     add(existing.purchased(), seats.purchased()),
                     add(existing.used(), seats.used()),
                     add(existing.pending(), seats.pending()),
-                );
+                )
+                .with_kind(existing.kind(), Some(existing.label().to_owned()));
             }
         }
     }
@@ -195,6 +198,7 @@ pub fn render(collected: &Collected) -> String {
         for seats in merged_seats(report) {
             let mut labels = base.clone();
             labels.push(("product", seats.product().to_owned()));
+            labels.push(("kind", seats.kind().to_string()));
             labels.push(("plan", seats.plan().unwrap_or_default().to_owned()));
             if let Some(n) = seats.purchased() {
                 purchased.push(labels.clone(), n);
@@ -223,6 +227,7 @@ pub fn render(collected: &Collected) -> String {
             storage_seen.push(key);
             let mut labels = base.clone();
             labels.push(("product", storage.product().to_owned()));
+            labels.push(("kind", storage.kind().to_string()));
             labels.push(("plan", storage.plan().unwrap_or_default().to_owned()));
             if let Some(n) = storage.purchased_bytes() {
                 storage_purchased.push(labels.clone(), n);
@@ -321,8 +326,11 @@ mod tests {
             Seats::new("plan_webinar", Some("w".into()), Some(5), Some(6), None),
             Seats::new("plan_webinar", Some("x".into()), Some(1), Some(1), None),
         ];
+        report.classify();
         let merged = merged_seats(&report);
         assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].kind(), meeting_usage::ProductKind::Webinars);
+        assert_eq!(merged[0].label(), "Webinars");
         assert_eq!(merged[0].purchased(), Some(15));
         assert_eq!(merged[0].used(), Some(10));
         assert_eq!(merged[0].pending(), None);
@@ -366,6 +374,66 @@ mod tests {
             parsed.families["meeting_usage_seats_over_allocated"].family_type,
             openmetrics_parser::PrometheusType::Gauge
         );
+    }
+
+    #[test]
+    fn seat_and_storage_series_carry_the_kind() {
+        use meeting_usage::{Storage, StoragePart, StorageRole};
+        let mut report = UsageReport::new(Vendor::Zoom, "me", "2026-05-04T09:30:00Z");
+        report.seats = vec![
+            Seats::new("plan_zoom_rooms", None, Some(20), Some(12), None),
+            Seats::new("plan_unheard_of", None, Some(1), Some(1), None),
+        ];
+        report.storage = vec![Storage::new(
+            "plan_recording",
+            None,
+            vec![StoragePart {
+                key: "plan_recording.free_storage".into(),
+                role: StorageRole::Purchased,
+                text: None,
+                bytes: Some(3_000_000_000),
+            }],
+        )];
+        report.classify();
+        let text = render(&Collected {
+            reports: vec![report],
+            failures: Vec::new(),
+        });
+        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text);
+        let Ok(parsed) = parsed else {
+            panic!("does not parse: {parsed:?}\n{text}");
+        };
+        let kinds = |family: &str| -> Vec<(String, String)> {
+            parsed.families[family]
+                .iter_samples()
+                .filter_map(|s| {
+                    let labels = s.get_labelset().ok()?;
+                    Some((
+                        labels.get_label_value("product")?.to_owned(),
+                        labels.get_label_value("kind")?.to_owned(),
+                    ))
+                })
+                .collect()
+        };
+        let seats = [
+            ("plan_zoom_rooms".to_owned(), "rooms".to_owned()),
+            ("plan_unheard_of".to_owned(), "other".to_owned()),
+        ];
+        for family in [
+            "meeting_usage_seats_purchased",
+            "meeting_usage_seats_used",
+            "meeting_usage_seats_utilization_ratio",
+            "meeting_usage_seats_over_allocated",
+        ] {
+            assert_eq!(kinds(family), seats, "{family}");
+        }
+        let storage = [("plan_recording".to_owned(), "recording_storage".to_owned())];
+        for family in [
+            "meeting_usage_storage_purchased_bytes",
+            "meeting_usage_storage_over_quota",
+        ] {
+            assert_eq!(kinds(family), storage, "{family}");
+        }
     }
 
     #[test]

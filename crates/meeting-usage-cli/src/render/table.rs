@@ -1,15 +1,19 @@
 //! `--format table` (the default): a section per vendor, for people, at most 100 columns.
 //!
-//! A section has a heading line (vendor, account, collection time), then the seats (product,
-//! plan, purchased, used, pending, utilisation; over-allocated rows marked `OVER`, rows at or
-//! above `--warn-at` marked `WARN`), the storage in decimal units, Huawei's activity figures,
-//! what expires within 30 days (or expired recently), and one line per vendor value that was
-//! not understood. Cells too long for their column end in `…`. Colour (ANSI) only when asked
-//! for; the caller decides (a terminal, and no `NO_COLOR`).
+//! A section has a heading line (vendor, account, collection time), then the seats (product
+//! label, kind, plan, purchased, used, pending, utilisation; over-allocated rows marked
+//! `OVER`, rows at or above `--warn-at` marked `WARN`), the storage in decimal units, Huawei's
+//! activity figures, what expires within 30 days (or expired recently), and one line per
+//! vendor value that was not understood. The first column shows the product's label for
+//! people, or the vendor's raw product key with `--raw-keys`. After the vendor sections, one
+//! line per product kind adds up every vendor's rows ([`meeting_usage::summarize`]).
+//!
+//! Cells too long for their column end in `…`. Colour (ANSI) only when asked for; the caller
+//! decides (a terminal, and no `NO_COLOR`).
 
 use std::fmt::Write as _;
 
-use meeting_usage::{Activity, ExpiringResource, UsageReport};
+use meeting_usage::{Activity, ExpiringResource, KindTotal, Unit, UsageReport, summarize};
 
 use super::{Collected, at_or_above, human_bytes, one_line, percent};
 
@@ -23,6 +27,8 @@ pub struct Style {
     pub color: bool,
     /// `--warn-at`: mark rows whose utilisation reaches this percentage.
     pub warn_at: Option<f64>,
+    /// `--raw-keys`: name products by the vendor's raw key instead of their label.
+    pub raw_keys: bool,
 }
 
 /// ANSI codes, used only when [`Style::color`] is set.
@@ -40,12 +46,30 @@ impl Style {
             text.to_owned()
         }
     }
+
+    /// What names a product in the first column: its label, or its raw key with
+    /// `--raw-keys`.
+    pub(super) fn product_name<'a>(&self, product: &'a str, label: &'a str) -> &'a str {
+        if self.raw_keys { product } else { label }
+    }
 }
 
-/// Column widths of the seat and storage rows: indent 2, name 28, gap 2, plan 27, then the
-/// figures, right-aligned.
-const NAME: usize = 28;
-const PLAN: usize = 27;
+/// Column widths of the seat and storage rows: indent 2, name 26, gap 2, kind, gap 2, plan,
+/// then the figures, right-aligned. Storage rows have fewer figures, so their kind and plan
+/// columns are wider.
+const NAME: usize = 26;
+const KIND: usize = 14;
+const PLAN: usize = 14;
+const STORAGE_KIND: usize = 17;
+const STORAGE_PLAN: usize = 17;
+
+/// Width of the activity figures' labels.
+const ACTIVITY: usize = 28;
+/// Width of the expiring resources' type id (or description) column.
+const TYPE_ID: usize = 20;
+
+/// Width of the first column of the by-kind section.
+pub(super) const KIND_NAME: usize = 24;
 
 /// `text` on one line with its control characters replaced ([`one_line`]: vendor strings
 /// never reach the terminal as sent), cut to `width` characters, the last one `…` when it was
@@ -74,6 +98,7 @@ pub(super) fn figure(value: Option<u64>) -> String {
 }
 
 /// The table for every report, sections separated by a blank line.
+/// The table for every report, sections separated by a blank line, then the totals by kind.
 pub fn render(collected: &Collected, style: Style) -> String {
     let mut out = String::new();
     for (index, report) in collected.reports.iter().enumerate() {
@@ -82,7 +107,68 @@ pub fn render(collected: &Collected, style: Style) -> String {
         }
         section(&mut out, report, style);
     }
+    let totals = summarize(&collected.reports);
+    if !totals.is_empty() {
+        out.push('\n');
+        kind_lines(&mut out, "ALL VENDORS BY KIND", &totals, style);
+    }
     out
+}
+
+/// A byte count that may be negative (storage over quota), in decimal units.
+fn signed_bytes(value: i64) -> String {
+    let text = human_bytes(value.unsigned_abs());
+    if value < 0 { format!("-{text}") } else { text }
+}
+
+/// The section of totals by kind: a header line starting with `title`, then one line per
+/// [`KindTotal`] (storage kinds in decimal byte units, absent figures `-`, kinds with rows
+/// over their allowance marked `OVER`).
+pub(super) fn kind_lines(out: &mut String, title: &str, totals: &[KindTotal], style: Style) {
+    let _ = writeln!(
+        out,
+        "  {}  {:>9}  {:>9}  {:>7}  {:>9}  {:>5}  {:>8}  {:>4}",
+        left(title, KIND_NAME),
+        "PURCHASED",
+        "USED",
+        "PENDING",
+        "AVAILABLE",
+        "UTIL",
+        "PRODUCTS",
+        "OVER"
+    );
+    for total in totals {
+        let amount = |n: Option<u64>| match total.unit {
+            Unit::Bytes => n.map_or_else(|| "-".to_owned(), human_bytes),
+            Unit::Seats => figure(n),
+        };
+        let available = total.available.map_or_else(
+            || "-".to_owned(),
+            |n| match total.unit {
+                Unit::Bytes => signed_bytes(n),
+                Unit::Seats => n.to_string(),
+            },
+        );
+        let mark = if total.over_allocated > 0 {
+            style.paint(RED, "OVER")
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "  {}  {:>9}  {:>9}  {:>7}  {:>9}  {:>5}  {:>8}  {:>4}  {mark}",
+            left(total.kind.as_str(), KIND_NAME),
+            fit(&amount(total.purchased), 9),
+            fit(&amount(total.used), 9),
+            fit(&amount(total.pending), 7),
+            fit(&available, 9),
+            total
+                .utilization
+                .map_or_else(|| "-".to_owned(), |r| fit(&percent(r), 5)),
+            fit(&total.products.len().to_string(), 8),
+            fit(&total.over_allocated.to_string(), 4),
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
 }
 
 /// One vendor's section.
@@ -99,8 +185,9 @@ fn section(out: &mut String, report: &UsageReport, style: Style) {
         out.push('\n');
         let _ = writeln!(
             out,
-            "  {}  {} {:>9}  {:>6}  {:>7}  {:>5}",
+            "  {}  {}  {} {:>9}  {:>6}  {:>7}  {:>5}",
             left("PRODUCT", NAME),
+            left("KIND", KIND),
             left("PLAN", PLAN),
             "PURCHASED",
             "USED",
@@ -119,8 +206,9 @@ fn section(out: &mut String, report: &UsageReport, style: Style) {
                 String::new()
             };
             let line = format!(
-                "  {}  {} {:>9}  {:>6}  {:>7}  {:>5}  {mark}",
-                left(seats.product(), NAME),
+                "  {}  {}  {} {:>9}  {:>6}  {:>7}  {:>5}  {mark}",
+                left(style.product_name(seats.product(), seats.label()), NAME),
+                left(seats.kind().as_str(), KIND),
                 left(seats.plan().unwrap_or("-"), PLAN),
                 fit(&figure(seats.purchased()), 9),
                 fit(&figure(seats.used()), 6),
@@ -135,9 +223,10 @@ fn section(out: &mut String, report: &UsageReport, style: Style) {
         out.push('\n');
         let _ = writeln!(
             out,
-            "  {}  {} {:>9}  {:>9}  {:>5}",
+            "  {}  {}  {} {:>9}  {:>9}  {:>5}",
             left("STORAGE", NAME),
-            left("PLAN", PLAN),
+            left("KIND", STORAGE_KIND),
+            left("PLAN", STORAGE_PLAN),
             "PURCHASED",
             "USED",
             "UTIL"
@@ -155,9 +244,10 @@ fn section(out: &mut String, report: &UsageReport, style: Style) {
                 String::new()
             };
             let line = format!(
-                "  {}  {} {:>9}  {:>9}  {:>5}  {mark}",
-                left(storage.product(), NAME),
-                left(storage.plan().unwrap_or("-"), PLAN),
+                "  {}  {}  {} {:>9}  {:>9}  {:>5}  {mark}",
+                left(style.product_name(storage.product(), storage.label()), NAME),
+                left(storage.kind().as_str(), STORAGE_KIND),
+                left(storage.plan().unwrap_or("-"), STORAGE_PLAN),
                 fit(&bytes(storage.purchased_bytes()), 9),
                 fit(&bytes(storage.used_bytes()), 9),
                 fit(&utilization, 5),
@@ -214,7 +304,7 @@ fn activity_lines(out: &mut String, activity: &Activity) {
         ("participants today", activity.participants_today),
     ];
     for (label, value) in rows {
-        let _ = writeln!(out, "  {} {:>9}", left(label, NAME), figure(value));
+        let _ = writeln!(out, "  {} {:>9}", left(label, ACTIVITY), figure(value));
     }
 }
 
@@ -228,7 +318,7 @@ fn expiring_lines(out: &mut String, expiring: &[ExpiringResource], style: Style)
         out,
         "  {}  {} {:>9}  {:<10}  {:<8}  ORDER",
         left("EXPIRING (30 DAYS)", NAME),
-        left("TYPE ID", PLAN),
+        left("TYPE ID", TYPE_ID),
         "COUNT",
         "EXPIRES",
         "STATE"
@@ -253,7 +343,7 @@ fn expiring_lines(out: &mut String, expiring: &[ExpiringResource], style: Style)
                     .as_deref()
                     .or(resource.description.as_deref())
                     .unwrap_or("-"),
-                PLAN
+                TYPE_ID
             ),
             fit(&figure(resource.count), 9),
             date,
@@ -300,6 +390,7 @@ mod tests {
                 None,
             ),
         ];
+        report.classify();
         Collected {
             reports: vec![report],
             failures: Vec::new(),
@@ -313,6 +404,7 @@ mod tests {
             Style {
                 color: false,
                 warn_at: Some(90.0),
+                raw_keys: true,
             },
         );
         for line in text.lines() {
@@ -353,7 +445,8 @@ mod tests {
             Style::default(),
         );
         assert!(!text.contains(['\x1b', '\r']), "{text:?}");
-        assert_eq!(text.lines().count(), 4, "{text:?}");
+        // Heading, blank, header, row; blank, by-kind header, its row.
+        assert_eq!(text.lines().count(), 7, "{text:?}");
     }
 
     #[test]
@@ -362,9 +455,109 @@ mod tests {
             &sample(),
             Style {
                 color: true,
-                warn_at: None,
+                ..Style::default()
             },
         );
         assert!(text.contains("\x1b[1;31mOVER\x1b[0m"));
+    }
+
+    #[test]
+    fn labels_and_kinds_by_default() {
+        let text = render(&sample(), Style::default());
+        let line = |start: &str| {
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(!text.contains("plan_zoom_iq"), "{text}");
+        let iq = line("  Zoom IQ ");
+        assert!(iq.contains(" ai ") && iq.contains("ziq_sales_mon…"), "{iq}");
+        assert!(line("  Meetings ").contains(" meetings "), "{text}");
+        // The catalogue does not know this key: its label is the key, its kind `other`.
+        assert!(line("  a_product_key").contains(" other "), "{text}");
+    }
+
+    #[test]
+    fn the_table_ends_with_totals_by_kind() {
+        use meeting_usage::{Storage, StoragePart, StorageRole};
+        let mut zoom = UsageReport::new(Vendor::Zoom, "me", "2026-05-04T09:30:00Z");
+        zoom.seats = vec![
+            Seats::new("plan_base", None, Some(75), Some(44), Some(3)),
+            Seats::new("plan_zoom_iq", None, Some(18), Some(28), None),
+            Seats::new("plan_zoom_rooms", None, Some(20), None, None),
+        ];
+        let part = |role, bytes| StoragePart {
+            key: "k".into(),
+            role,
+            text: None,
+            bytes: Some(bytes),
+        };
+        zoom.storage = vec![Storage::new(
+            "plan_recording",
+            None,
+            vec![
+                part(StorageRole::Purchased, 3_000_000_000),
+                part(StorageRole::Used, 4_500_000_000),
+            ],
+        )];
+        zoom.classify();
+        let mut huawei = UsageReport::new(Vendor::Huawei, "corp", "2026-05-04T09:30:00Z");
+        huawei.seats = vec![Seats::new("SOFT", None, Some(200), Some(158), None)];
+        huawei.classify();
+        let collected = Collected {
+            reports: vec![zoom, huawei],
+            failures: Vec::new(),
+        };
+        let text = render(&collected, Style::default());
+        for line in text.lines() {
+            assert!(line.chars().count() <= MAX_WIDTH, "too wide: {line}");
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("  ALL VENDORS BY KIND"))
+            .unwrap_or_else(|| panic!("no by-kind section: {text}"));
+        assert!(
+            lines[at].ends_with("PURCHASED       USED  PENDING  AVAILABLE   UTIL  PRODUCTS  OVER")
+        );
+        let rows: Vec<Vec<&str>> = lines[at + 1..]
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                vec!["meetings", "275", "202", "3", "73", "73%", "2", "0"],
+                vec!["rooms", "20", "-", "-", "-", "-", "1", "0"],
+                vec!["ai", "18", "28", "-", "-10", "156%", "1", "1", "OVER"],
+                vec![
+                    "recording_storage",
+                    "3.0",
+                    "GB",
+                    "4.5",
+                    "GB",
+                    "-",
+                    "-1.5",
+                    "GB",
+                    "150%",
+                    "1",
+                    "1",
+                    "OVER"
+                ],
+            ]
+        );
+        let coloured = render(
+            &collected,
+            Style {
+                color: true,
+                ..Style::default()
+            },
+        );
+        let ai = coloured
+            .lines()
+            .find(|l| l.starts_with("  ai "))
+            .unwrap_or_default();
+        assert!(ai.ends_with("\x1b[1;31mOVER\x1b[0m"), "{ai:?}");
     }
 }
