@@ -167,20 +167,15 @@ impl UsageReport {
         }
     }
 
-    /// The product keys of this report the catalogue does not know (kind `other`), each once.
+    /// The product keys of this report's rows of kind `other`, each once: after
+    /// [`classify`](Self::classify), the keys the catalogue does not know (no catalogue entry
+    /// has kind `other`).
     pub fn uncatalogued(&self) -> Vec<&str> {
-        let seats = self
-            .seats
-            .iter()
-            .filter(|s| catalogue::lookup(self.vendor, &s.product).is_none());
-        let storage = self
-            .storage
-            .iter()
-            .filter(|s| catalogue::lookup_storage(self.vendor, &s.product).is_none());
-        let mut keys: Vec<&str> = seats
-            .map(Seats::product)
-            .chain(storage.map(Storage::product))
-            .collect();
+        let other = ProductKind::Other;
+        let seats = self.seats.iter().filter(|s| s.kind == other);
+        let storage = self.storage.iter().filter(|s| s.kind == other);
+        let mut keys: Vec<&str> = seats.map(Seats::product).collect();
+        keys.extend(storage.map(Storage::product));
         keys.sort_unstable();
         keys.dedup();
         keys
