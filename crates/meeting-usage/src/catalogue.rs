@@ -15,6 +15,7 @@
 //! assert!(catalogue::lookup(Vendor::Huawei, "HOLOGRAM").is_none());
 //! ```
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -85,16 +86,17 @@ pub fn lookup_storage(vendor: Vendor, key: &str) -> Option<&'static Product> {
 /// The kind and label of a row: the catalogue's kind (or `other`), and the vendor's own
 /// `name` where it sent one, else the catalogue's label, else the key.
 pub(crate) fn classify(
-    product: Option<&Product>,
+    product: Option<&'static Product>,
     key: &str,
     name: Option<&str>,
-) -> (ProductKind, String) {
+) -> (ProductKind, Cow<'static, str>) {
     let kind = product.map_or(ProductKind::Other, |product| product.kind);
-    let label = name
-        .filter(|name| !name.trim().is_empty())
-        .or(product.map(|product| product.label.as_str()))
-        .unwrap_or(key);
-    (kind, label.to_owned())
+    let label = match (name, product) {
+        (Some(name), _) if !name.trim().is_empty() => Cow::Owned(name.to_owned()),
+        (_, Some(product)) => Cow::Borrowed(product.label.as_str()),
+        _ => Cow::Owned(key.to_owned()),
+    };
+    (kind, label)
 }
 
 #[cfg(test)]
@@ -217,7 +219,7 @@ mod tests {
         assert_eq!(lookup(Vendor::Zoom, "plan_future"), None);
         assert_eq!(
             classify(None, "plan_future", None),
-            (ProductKind::Other, "plan_future".to_owned())
+            (ProductKind::Other, "plan_future".into())
         );
         let base = lookup(Vendor::Zoom, "plan_base");
         assert_eq!(classify(base, "plan_base", Some("Pro")).1, "Pro");

@@ -32,6 +32,7 @@
 //! assert_eq!(back, report);
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -203,7 +204,7 @@ impl UsageReport {
 pub struct Seats {
     product: String,
     kind: ProductKind,
-    label: String,
+    label: Cow<'static, str>,
     plan: Option<String>,
     name: Option<String>,
     purchased: Option<u64>,
@@ -277,7 +278,7 @@ impl Seats {
             matches!((purchased, used), (Some(purchased), Some(used)) if used > purchased);
         let product = product.into();
         Seats {
-            label: product.clone(),
+            label: Cow::Owned(product.clone()),
             kind: ProductKind::Other,
             product,
             plan,
@@ -305,7 +306,7 @@ impl Seats {
     pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
         self.kind = kind;
         if let Some(label) = label {
-            self.label = label;
+            self.label = Cow::Owned(label);
         }
         self
     }
@@ -443,7 +444,7 @@ pub struct StoragePart {
 pub struct Storage {
     product: String,
     kind: ProductKind,
-    label: String,
+    label: Cow<'static, str>,
     plan: Option<String>,
     used_bytes: Option<u64>,
     purchased_bytes: Option<u64>,
@@ -491,7 +492,7 @@ impl Storage {
             || matches!((used_bytes, purchased_bytes), (Some(used), Some(bought)) if used > bought);
         let product = product.into();
         Storage {
-            label: product.clone(),
+            label: Cow::Owned(product.clone()),
             kind: ProductKind::Other,
             product,
             plan,
@@ -507,7 +508,7 @@ impl Storage {
     pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
         self.kind = kind;
         if let Some(label) = label {
-            self.label = label;
+            self.label = Cow::Owned(label);
         }
         self
     }
@@ -699,19 +700,25 @@ impl Unrecognized {
     }
 }
 
-/// `base` extended by one JSON pointer segment, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).
+/// `base` extended by one JSON pointer segment (see [`pointer_push`]).
 pub(crate) fn pointer_join(base: &str, segment: &str) -> String {
     let mut out = String::with_capacity(base.len() + segment.len() + 1);
     out.push_str(base);
-    out.push('/');
+    pointer_push(&mut out, segment);
+    out
+}
+
+/// Appends one JSON pointer segment to `pointer`, escaped per RFC 6901 (`~` → `~0`, `/` →
+/// `~1`).
+pub(crate) fn pointer_push(pointer: &mut String, segment: &str) {
+    pointer.push('/');
     for c in segment.chars() {
         match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

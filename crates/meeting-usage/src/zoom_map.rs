@@ -4,53 +4,50 @@
 //! # How the report is read
 //!
 //! The report arrives decoded as the generated [`PlanUsageReport`]: one typed field per
-//! `plan_*` key the spec knows, and an `extra` map with every key it does not know yet. Zoom
-//! adds plan keys several times a year, so the mapping never names the known fields: it
-//! encodes the report back to one `serde_json::Value` (known fields and `extra` alike, in the
-//! form they arrived) and walks that object, reading each member by its shape:
+//! `plan_*` key the spec knows, and an `extra` map with the keys it does not know yet. Zoom
+//! adds plan keys several times a year, so the mapping never names a key. It reads both halves
+//! as data: the typed fields through the generated `properties()` (each key with its value, a
+//! list the generator derives from the type) and the `extra` map as JSON, and reads each
+//! member by its shape:
 //!
-//! - `plan_recording` (at the top or inside a group) → decoded as [`RecordingUsage`] → one
-//!   [`Storage`] row;
+//! - `plan_recording` (at the top or inside a group) → [`RecordingUsage`] → one [`Storage`] row;
 //! - any other `plan_*` key holding an object of seat fields, or a list of them (Zoom sends
-//!   both forms for several keys) → each decoded as [`UnitedPlanUsage`], the generated schema
-//!   with every seat field (`hosts`, `usage`, `pending`, `type`, plus `name`) → one [`Seats`]
-//!   row per entry. `hosts` is bought, `usage` assigned, `pending` waiting; `product` is the
-//!   key;
-//! - a `plan_*` key holding an object whose members are themselves `plan_*` keys (a group
-//!   such as `plan_znode`, `plan_zcc` or `plan_phone`, which Zoom nests in other plan
-//!   responses) → each member in turn, with the dotted product key `plan_zcc.plan_usage`.
+//!   both forms for several keys) → one [`Seats`] row per entry, read as [`UnitedPlanUsage`]
+//!   (every seat field: `hosts` bought, `usage` assigned, `pending` waiting, `type`, `name`)
+//!   would read it; `product` is the key;
+//! - a `plan_*` key holding an object whose members are `plan_*` keys (a group such as
+//!   `plan_znode`, `plan_zcc` or `plan_phone`) → each member in turn, with the dotted product
+//!   key `plan_zcc.plan_usage`.
 //!
-//! Adding a plan key to the spec therefore needs no change here, and neither does a key the
-//! spec does not know yet. Each row's kind and label come from the product catalogue
-//! (`catalogue/zoom.json`, see [`crate::catalogue`]).
+//! A typed value of a type this module does not read is encoded to JSON and walked like
+//! `extra`, so a plan key added to the spec needs no change here either. The tests hold the
+//! mapping of the decoded report to that of the raw answer. Kinds and labels come from the
+//! product catalogue (`catalogue/zoom.json`, see [`crate::catalogue`]).
 //!
 //! # What goes to `unrecognized`
 //!
-//! Every value the model cannot hold is listed verbatim with its JSON pointer, never dropped
-//! and never a panic:
-//!
-//! - a key that is not a `plan_*` key;
-//! - a `plan_*` value of another shape (text, number, a list entry that is not an object, an
-//!   object without any seat field, nesting deeper than [`MAX_DEPTH`]), with the reason
-//!   decoding gives;
-//! - a member of a plan entry the seat model has no place for (e.g. `partner_sku`), except
-//!   `active_hosts`, a documented base-plan figure (hosts active in the billing period) that
-//!   the seat model deliberately leaves out;
-//! - a negative licence count (the field becomes `null`);
-//! - a storage text [`parse_size`] refuses (the part's bytes and its total become `null`),
-//!   and a `max_exceed_date` that is not a `yyyy-mm-dd` date;
-//! - unknown members of `plan_recording`.
-//!
-//! A `null` plan value or group member carries nothing and is skipped. An empty storage text (`""`) is read as
-//! "not reported": the part is kept with its text and no bytes, so its total is `null`, but it
-//! is not listed as unrecognized.
+//! Every value the model cannot hold is listed verbatim with its JSON pointer, never dropped:
+//! a key that is not a `plan_*` key; a `plan_*` value of another shape (text, a number, a
+//! list entry that is not an object, an object without any seat field, nesting deeper than
+//! [`MAX_DEPTH`]), with decoding's reason; a member of a plan entry the seat model has no place
+//! for (e.g. `partner_sku`), except `active_hosts` (a documented base-plan figure the model
+//! leaves out); a negative licence count (the field becomes `null`); a storage text
+//! [`parse_size`] refuses (its bytes and total become `null`); a `max_exceed_date` that is not
+//! `yyyy-mm-dd`; unknown members of `plan_recording`. A `null` plan value is skipped; an empty
+//! storage text (`""`) is "not reported" (its total is `null`), not unrecognized.
 
-use serde::Deserialize;
-use serde_json::Value;
-use zoom_billing::types::{PlanUsageReport, RecordingUsage, UnitedPlanUsage};
+use std::any::Any;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use vendor_types::OneOrMany;
+use zoom_billing::types::{
+    BasePlanUsage, PlanUsage, PlanUsageList, PlanUsageReport, RecordingUsage, RoomPlanUsage,
+    UnitedPlanUsage,
+};
 
 use crate::model::{
-    Seats, Storage, StoragePart, StorageRole, Unrecognized, UsageReport, Vendor, pointer_join,
+    Seats, Storage, StoragePart, StorageRole, Unrecognized, UsageReport, Vendor, pointer_push,
 };
 use crate::size::{SizeError, parse_size};
 use crate::time::parse_date;
@@ -64,8 +61,20 @@ const RECORDING_KEY: &str = "plan_recording";
 /// Deepest nesting of plan groups followed (Zoom's groups are one level deep).
 const MAX_DEPTH: usize = 8;
 
+/// The members of a plan entry the seat model reads.
+const SEAT_FIELDS: &[&str] = &["hosts", "usage", "pending", "type", "name"];
+
 /// Documented members of a plan entry the seat model leaves out on purpose.
 const IGNORED_ENTRY_FIELDS: &[&str] = &["active_hosts"];
+
+/// The storage figures of `plan_recording`, in the order the parts are listed.
+const STORAGE_FIGURES: [(&str, StorageRole); 5] = [
+    ("plan_storage", StorageRole::Purchased),
+    ("free_storage", StorageRole::Purchased),
+    ("plan_storage_usage", StorageRole::Used),
+    ("free_storage_usage", StorageRole::Used),
+    ("plan_storage_exceed", StorageRole::Exceeded),
+];
 
 /// The usage report of Zoom account `account`, collected at `collected_at` (RFC 3339), from
 /// the decoded `GetPlanUsage` response. Seat rows are ordered by product key (entries of one
@@ -75,85 +84,131 @@ pub(crate) fn zoom_report(
     usage: &PlanUsageReport,
     collected_at: String,
 ) -> UsageReport {
-    match serde_json::to_value(usage) {
-        Ok(value) => zoom_report_of_value(account, &value, collected_at),
-        Err(error) => {
-            let mut mapper = Mapper::new(account, collected_at);
-            let reason = format!("the decoded plan usage report could not be re-encoded: {error}");
-            mapper.unrecognized("", Value::Null, reason);
-            mapper.finish()
-        }
-    }
-}
-
-/// The same mapping over the report as JSON (what [`zoom_report`] encodes the decoded report
-/// to; the tests also give it the raw answer, to show that decoding loses nothing).
-fn zoom_report_of_value(account: &str, value: &Value, collected_at: String) -> UsageReport {
     let mut mapper = Mapper::new(account, collected_at);
-    match value {
-        Value::Object(members) => {
-            for (key, value) in members {
-                mapper.top_level(key, value);
-            }
-        }
-        other => mapper.unrecognized("", other.clone(), "the plan usage report is not an object"),
+    for (key, value) in usage.properties() {
+        let mark = mapper.enter(key);
+        mapper.property(key, value, usage);
+        mapper.leave(mark);
     }
+    mapper.members(Map::clone(&usage.extra));
     mapper.finish()
 }
 
-/// One plan entry's fields, read from the object as [`UnitedPlanUsage`] decodes them (a test
-/// holds the two to the same answer), without decoding's buffering of the catch-all map,
-/// which took more time than the rest of the mapping.
+/// One plan entry's fields, read as [`UnitedPlanUsage`] decodes them (a test holds the two to
+/// the same answer), without decoding's buffering of the catch-all map.
 #[derive(Debug, Default, PartialEq)]
-struct Entry<'a> {
+struct Entry {
     hosts: Option<i64>,
     usage: Option<i64>,
     pending: Option<i64>,
     plan: Option<String>,
     name: Option<String>,
     /// The other members, in order.
-    extra: Vec<(&'a String, &'a Value)>,
+    extra: Vec<(String, Value)>,
 }
 
-impl Entry<'_> {
-    /// The entry, or `None` when `value` is not an object or a seat field has a type the
-    /// generated type refuses (a count that is not an `i64`, a code that is not text).
-    fn read(value: &Value) -> Option<Entry<'_>> {
-        let Value::Object(members) = value else {
-            return None;
+impl Entry {
+    /// The entry, or the object back when a seat field has a type the generated type refuses
+    /// (a count that is not an `i64`, a code that is not text).
+    fn read(members: Map<String, Value>) -> Result<Entry, Map<String, Value>> {
+        let fits = |key: &str, member: &Value| match key {
+            "hosts" | "usage" | "pending" => member.is_null() || member.is_i64(),
+            "type" | "name" => member.is_null() || member.is_string(),
+            _ => true,
+        };
+        if !members.iter().all(|(key, member)| fits(key, member)) {
+            return Err(members);
+        }
+        let text = |member: Value| match member {
+            Value::String(text) => Some(text),
+            _ => None,
         };
         let mut entry = Entry::default();
         for (key, member) in members {
-            let count = || match member {
-                Value::Null => Some(None),
-                _ => member.as_i64().map(Some),
-            };
-            let text = || match member {
-                Value::Null => Some(None),
-                _ => member.as_str().map(|text| Some(text.to_owned())),
-            };
             match key.as_str() {
-                "hosts" => entry.hosts = count()?,
-                "usage" => entry.usage = count()?,
-                "pending" => entry.pending = count()?,
-                "type" => entry.plan = text()?,
-                "name" => entry.name = text()?,
+                "hosts" => entry.hosts = member.as_i64(),
+                "usage" => entry.usage = member.as_i64(),
+                "pending" => entry.pending = member.as_i64(),
+                "type" => entry.plan = text(member),
+                "name" => entry.name = text(member),
                 _ => entry.extra.push((key, member)),
             }
         }
-        Some(entry)
+        Ok(entry)
+    }
+
+    /// The entry of a typed plan value, or `None` when reading its JSON could differ (no seat
+    /// field, or a seat field or `plan_*` key in its catch-all map): the caller then walks the
+    /// JSON.
+    fn typed(value: &impl PlanEntry) -> Option<Entry> {
+        let ([hosts, usage, pending], [plan, name], extra) = value.fields();
+        let entry = Entry {
+            hosts,
+            usage,
+            pending,
+            plan: plan.cloned(),
+            name: name.cloned(),
+            extra: extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        let has_seat_field = hosts.is_some() || usage.is_some() || pending.is_some();
+        let has_seat_field = has_seat_field || entry.plan.is_some() || entry.name.is_some();
+        let stray = |key: &String| SEAT_FIELDS.contains(&key.as_str()) || key.starts_with("plan_");
+        let stray = extra.keys().any(stray);
+        (has_seat_field && !stray).then_some(entry)
     }
 }
 
-/// Builds one report, collecting what it cannot place.
+/// The seat fields of a generated plan entry type: the counts (`hosts`, `usage`, `pending`),
+/// the texts (`type`, `name`) and the catch-all map.
+trait PlanEntry: Serialize + 'static {
+    fn fields(&self) -> ([Option<i64>; 3], [Option<&String>; 2], &Map<String, Value>);
+}
+
+impl PlanEntry for PlanUsage {
+    fn fields(&self) -> ([Option<i64>; 3], [Option<&String>; 2], &Map<String, Value>) {
+        let counts = [self.hosts, self.usage, self.pending];
+        (counts, [self.type_.as_ref(), None], &self.extra)
+    }
+}
+
+impl PlanEntry for BasePlanUsage {
+    /// `active_hosts` is left out, as [`IGNORED_ENTRY_FIELDS`] says.
+    fn fields(&self) -> ([Option<i64>; 3], [Option<&String>; 2], &Map<String, Value>) {
+        let counts = [self.hosts, self.usage, self.pending];
+        (counts, [self.type_.as_ref(), None], &self.extra)
+    }
+}
+
+impl PlanEntry for RoomPlanUsage {
+    fn fields(&self) -> ([Option<i64>; 3], [Option<&String>; 2], &Map<String, Value>) {
+        let counts = [self.hosts, self.usage, None];
+        (counts, [self.type_.as_ref(), None], &self.extra)
+    }
+}
+
+impl PlanEntry for UnitedPlanUsage {
+    fn fields(&self) -> ([Option<i64>; 3], [Option<&String>; 2], &Map<String, Value>) {
+        let counts = [self.hosts, self.usage, self.pending];
+        (
+            counts,
+            [self.type_.as_ref(), self.name.as_ref()],
+            &self.extra,
+        )
+    }
+}
+
+/// Builds one report, collecting what it cannot place; `pointer` is the JSON pointer of the
+/// value being read (extended on the way down, cut back on the way up).
 struct Mapper {
     report: UsageReport,
+    pointer: String,
 }
 
 impl Mapper {
     fn new(account: &str, collected_at: String) -> Self {
         Mapper {
             report: UsageReport::new(Vendor::Zoom, account, collected_at),
+            pointer: String::new(),
         }
     }
 
@@ -164,177 +219,240 @@ impl Mapper {
         report
     }
 
-    fn unrecognized(&mut self, path: &str, value: Value, reason: impl Into<String>) {
-        self.report
-            .unrecognized
-            .push(Unrecognized::new(path, OPERATION, value, reason));
+    /// Steps into member `segment`; returns the mark [`leave`](Self::leave) steps back to.
+    fn enter(&mut self, segment: &str) -> usize {
+        let mark = self.pointer.len();
+        pointer_push(&mut self.pointer, segment);
+        mark
     }
 
-    /// One member of the report.
-    fn top_level(&mut self, key: &str, value: &Value) {
-        let path = pointer_join("", key);
-        if !key.starts_with("plan_") {
-            self.unrecognized(&path, value.clone(), "not a plan key");
-        } else if key == RECORDING_KEY {
-            self.recording(key, value, &path);
+    fn leave(&mut self, mark: usize) {
+        self.pointer.truncate(mark);
+    }
+
+    /// Lists `value`, found at the current pointer, as unrecognized.
+    fn unrecognized(&mut self, value: Value, reason: impl Into<String>) {
+        let path = self.pointer.clone();
+        let entry = Unrecognized::new(path, OPERATION, value, reason);
+        self.report.unrecognized.push(entry);
+    }
+
+    /// Lists member `key` of the current value as unrecognized.
+    fn unrecognized_member(&mut self, key: &str, value: Value, reason: impl Into<String>) {
+        let mark = self.enter(key);
+        self.unrecognized(value, reason);
+        self.leave(mark);
+    }
+
+    /// Members of the report as JSON.
+    fn members(&mut self, members: Map<String, Value>) {
+        for (key, value) in members {
+            let mark = self.enter(&key);
+            if !key.starts_with("plan_") {
+                self.unrecognized(value, "not a plan key");
+            } else if key == RECORDING_KEY {
+                self.recording(key, value);
+            } else {
+                self.plan_value(key, value, 0);
+            }
+            self.leave(mark);
+        }
+    }
+
+    /// A member the spec names, read from its typed value; a value of a type this module does
+    /// not read is encoded to JSON and walked.
+    fn property(&mut self, key: &str, value: &dyn Any, usage: &PlanUsageReport) {
+        let product = key.to_owned();
+        if let Some(recording) = value.downcast_ref::<RecordingUsage>() {
+            return self.storage(product, recording.clone());
+        }
+        if let Some(list) = value.downcast_ref::<PlanUsageList>() {
+            return self.typed_list(&product, &list.0);
+        }
+        let read = self.typed::<PlanUsage>(&product, value)
+            || self.typed::<BasePlanUsage>(&product, value)
+            || self.typed::<RoomPlanUsage>(&product, value)
+            || self.typed::<UnitedPlanUsage>(&product, value);
+        if !read {
+            let json = serde_json::to_value(usage)
+                .ok()
+                .and_then(|mut v| v.get_mut(key).map(Value::take));
+            self.plan_value(product, json.unwrap_or_default(), 0);
+        }
+    }
+
+    /// Reads `value` if it is a `T` or a `OneOrMany<T>`.
+    fn typed<T: PlanEntry>(&mut self, product: &str, value: &dyn Any) -> bool {
+        if let Some(entry) = value.downcast_ref::<T>() {
+            self.typed_entry(product, entry, 0);
+        } else if let Some(entries) = value.downcast_ref::<OneOrMany<T>>() {
+            match entries {
+                OneOrMany::One(entry) => self.typed_entry(product, entry, 0),
+                OneOrMany::Many(entries) => self.typed_list(product, entries),
+            }
         } else {
-            self.plan_value(key, value, &path, 0);
+            return false;
+        }
+        true
+    }
+
+    fn typed_list<T: PlanEntry>(&mut self, product: &str, entries: &[T]) {
+        for (index, entry) in entries.iter().enumerate() {
+            let mark = self.enter(&index.to_string());
+            self.typed_entry(product, entry, 1);
+            self.leave(mark);
+        }
+    }
+
+    fn typed_entry<T: PlanEntry>(&mut self, product: &str, entry: &T, depth: usize) {
+        match Entry::typed(entry) {
+            Some(typed) => self.place(product.to_owned(), typed),
+            // Its JSON decides (a generated type always encodes: its map keys are text).
+            None => match serde_json::to_value(entry) {
+                Ok(json) => self.plan_value(product.to_owned(), json, depth),
+                Err(error) => self.unrecognized(Value::Null, error.to_string()),
+            },
         }
     }
 
     /// The value of a `plan_*` key: an entry, a list of entries, or a group.
-    fn plan_value(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
+    fn plan_value(&mut self, product: String, value: Value, depth: usize) {
         if depth > MAX_DEPTH {
             let reason = format!("plan groups nested deeper than {MAX_DEPTH} levels");
-            return self.unrecognized(path, value.clone(), reason);
+            return self.unrecognized(value, reason);
         }
         match value {
             Value::Null => {}
             Value::Array(entries) => {
-                for (index, entry) in entries.iter().enumerate() {
-                    let entry_path = pointer_join(path, &index.to_string());
-                    if entry.is_object() {
-                        self.object(product, entry, &entry_path, depth + 1);
-                    } else {
-                        let reason = "a plan list entry that is not an object";
-                        self.unrecognized(&entry_path, entry.clone(), reason);
+                for (index, entry) in entries.into_iter().enumerate() {
+                    let mark = self.enter(&index.to_string());
+                    match entry {
+                        Value::Object(members) => {
+                            self.object(product.clone(), members, depth + 1);
+                        }
+                        other => {
+                            self.unrecognized(other, "a plan list entry that is not an object");
+                        }
                     }
+                    self.leave(mark);
                 }
             }
-            Value::Object(_) => self.object(product, value, path, depth),
+            Value::Object(members) => self.object(product, members, depth),
             other => self.unrecognized(
-                path,
-                other.clone(),
+                other,
                 "a plan value that is neither an object nor a list of objects",
             ),
         }
     }
 
     /// An object under a `plan_*` key: a group of plans, or one plan's seats.
-    fn object(&mut self, product: &str, value: &Value, path: &str, depth: usize) {
-        let Value::Object(members) = value else {
-            return;
-        };
+    fn object(&mut self, product: String, members: Map<String, Value>, depth: usize) {
         if !members.keys().any(|key| key.starts_with("plan_")) {
-            return self.seats(product, value, path);
+            return self.seats(product, members);
         }
         for (key, member) in members {
-            let member_path = pointer_join(path, key);
+            let mark = self.enter(&key);
             let member_product = format!("{product}.{key}");
             if member.is_null() {
                 // Carries nothing (and the generated types do not keep a `null` member).
             } else if !key.starts_with("plan_") {
-                let reason = "not a plan key inside a plan group";
-                self.unrecognized(&member_path, member.clone(), reason);
+                self.unrecognized(member, "not a plan key inside a plan group");
             } else if key == RECORDING_KEY {
-                self.recording(&member_product, member, &member_path);
+                self.recording(member_product, member);
             } else {
-                self.plan_value(&member_product, member, &member_path, depth + 1);
+                self.plan_value(member_product, member, depth + 1);
             }
+            self.leave(mark);
         }
     }
 
     /// A licence count: Zoom's integers, refused when negative.
-    fn count(&mut self, value: Option<i64>, path: &str, key: &str) -> Option<u64> {
+    fn count(&mut self, value: Option<i64>, key: &str) -> Option<u64> {
         let value = value?;
         let count = u64::try_from(value).ok();
         if count.is_none() {
-            let reason = "a negative licence count";
-            self.unrecognized(&pointer_join(path, key), Value::from(value), reason);
+            self.unrecognized_member(key, Value::from(value), "a negative licence count");
         }
         count
     }
 
-    /// One plan's seats, and what the seat model has no place for.
-    fn seats(&mut self, product: &str, value: &Value, path: &str) {
-        let Some(entry) = Entry::read(value) else {
-            // A seat field of a type the spec refuses: decoding says what is wrong.
-            let reason = match UnitedPlanUsage::deserialize(value) {
-                Err(error) => format!("not a plan usage entry: {error}"),
-                Ok(_) => "not a plan usage entry".to_owned(),
-            };
-            return self.unrecognized(path, value.clone(), reason);
-        };
-        let has_seat_field = entry.hosts.is_some()
-            || entry.usage.is_some()
-            || entry.pending.is_some()
-            || entry.plan.is_some()
-            || entry.name.is_some();
+    /// One plan's seats as JSON.
+    fn seats(&mut self, product: String, members: Map<String, Value>) {
+        let has_seat_field = members
+            .iter()
+            .any(|(key, member)| SEAT_FIELDS.contains(&key.as_str()) && !member.is_null());
         if !has_seat_field {
-            return self.unrecognized(
-                path,
-                value.clone(),
-                "an object without any plan usage field (hosts, usage, pending, type, name)",
-            );
+            let reason =
+                "an object without any plan usage field (hosts, usage, pending, type, name)";
+            return self.unrecognized(Value::Object(members), reason);
         }
-        let purchased = self.count(entry.hosts, path, "hosts");
-        let used = self.count(entry.usage, path, "usage");
-        let pending = self.count(entry.pending, path, "pending");
+        match Entry::read(members) {
+            Ok(entry) => self.place(product, entry),
+            Err(members) => {
+                // A seat field of a type the spec refuses: decoding says what is wrong.
+                let value = Value::Object(members);
+                let reason = match UnitedPlanUsage::deserialize(&value) {
+                    Err(error) => format!("not a plan usage entry: {error}"),
+                    Ok(_) => "not a plan usage entry".to_owned(),
+                };
+                self.unrecognized(value, reason);
+            }
+        }
+    }
+
+    /// One plan's seat row, and what the seat model has no place for.
+    fn place(&mut self, product: String, entry: Entry) {
+        let purchased = self.count(entry.hosts, "hosts");
+        let used = self.count(entry.usage, "usage");
+        let pending = self.count(entry.pending, "pending");
         let seats = Seats::new(product, entry.plan, purchased, used, pending);
         self.report.seats.push(seats.with_name(entry.name));
         for (key, member) in entry.extra {
             if !IGNORED_ENTRY_FIELDS.contains(&key.as_str()) {
                 let reason = "a plan entry field the seat model has no place for";
-                self.unrecognized(&pointer_join(path, key), member.clone(), reason);
+                self.unrecognized_member(&key, member, reason);
             }
         }
     }
 
-    /// `plan_recording`: Zoom's storage figures as display text, as one storage row.
-    fn recording(&mut self, product: &str, value: &Value, path: &str) {
-        let recording = match RecordingUsage::deserialize(value) {
-            _ if value.is_null() => return,
-            Ok(recording) => recording,
+    /// `plan_recording` as JSON.
+    fn recording(&mut self, product: String, value: Value) {
+        match RecordingUsage::deserialize(&value) {
+            _ if value.is_null() => {}
+            Ok(recording) => self.storage(product, recording),
             Err(error) => {
                 let reason = format!("not a recording storage object: {error}");
-                return self.unrecognized(path, value.clone(), reason);
+                self.unrecognized(value, reason);
             }
-        };
-        // The storage figures in the order the parts are listed, with their role.
-        let figures = [
-            (
-                "plan_storage",
-                StorageRole::Purchased,
-                recording.plan_storage,
-            ),
-            (
-                "free_storage",
-                StorageRole::Purchased,
-                recording.free_storage,
-            ),
-            (
-                "plan_storage_usage",
-                StorageRole::Used,
-                recording.plan_storage_usage,
-            ),
-            (
-                "free_storage_usage",
-                StorageRole::Used,
-                recording.free_storage_usage,
-            ),
-            (
-                "plan_storage_exceed",
-                StorageRole::Exceeded,
-                recording.plan_storage_exceed,
-            ),
+        }
+    }
+
+    /// Zoom's storage figures as display text, as one storage row.
+    fn storage(&mut self, product: String, recording: RecordingUsage) {
+        let texts = [
+            recording.plan_storage,
+            recording.free_storage,
+            recording.plan_storage_usage,
+            recording.free_storage_usage,
+            recording.plan_storage_exceed,
         ];
         let mut parts = Vec::new();
-        for (key, role, text) in figures {
+        for ((key, role), text) in STORAGE_FIGURES.into_iter().zip(texts) {
             let Some(text) = text else { continue };
             let bytes = match parse_size(&text) {
                 Ok(bytes) => Some(bytes),
                 Err(SizeError::Empty) => None,
                 Err(error) => {
                     let reason = format!("unreadable storage size: {error}");
-                    self.unrecognized(&pointer_join(path, key), Value::from(text.clone()), reason);
+                    self.unrecognized_member(key, Value::from(text.clone()), reason);
                     None
                 }
             };
-            let key = key.to_owned();
+            let (key, text) = (key.to_owned(), Some(text));
             parts.push(StoragePart {
                 key,
                 role,
-                text: Some(text),
+                text,
                 bytes,
             });
         }
@@ -342,15 +460,15 @@ impl Mapper {
             Some(date) if parse_date(&date).is_some() => Some(date),
             Some(date) if date.trim().is_empty() => None,
             Some(date) => {
-                let path = pointer_join(path, "max_exceed_date");
-                self.unrecognized(&path, Value::String(date), "not a yyyy-mm-dd date");
+                let value = Value::String(date);
+                self.unrecognized_member("max_exceed_date", value, "not a yyyy-mm-dd date");
                 None
             }
             None => None,
         };
         for (key, member) in recording.extra {
             let reason = "a recording storage field unknown to the storage model";
-            self.unrecognized(&pointer_join(path, &key), member, reason);
+            self.unrecognized_member(&key, member, reason);
         }
         let storage = Storage::new(product, recording.type_, parts);
         self.report
@@ -362,6 +480,17 @@ impl Mapper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same mapping over the report as JSON (the general walk; the tests give it the raw
+    /// answer, to show that reading the decoded report loses nothing).
+    fn zoom_report_of_value(account: &str, value: Value, collected_at: String) -> UsageReport {
+        let mut mapper = Mapper::new(account, collected_at);
+        match value {
+            Value::Object(members) => mapper.members(members),
+            other => mapper.unrecognized(other, "the plan usage report is not an object"),
+        }
+        mapper.finish()
+    }
     use serde_json::json;
 
     const GB: u64 = crate::size::BYTES_PER_GB;
@@ -944,7 +1073,7 @@ mod tests {
             };
             Some((
                 normal(zoom_report("me", &usage, AT.to_owned())),
-                normal(zoom_report_of_value("me", value, AT.to_owned())),
+                normal(zoom_report_of_value("me", value.clone(), AT.to_owned())),
             ))
         }
 
@@ -996,21 +1125,26 @@ mod tests {
         proptest! {
             #[test]
             fn entries_are_read_as_decoding_reads_them(value in report_json()) {
-                let read = Entry::read(&value);
-                match UnitedPlanUsage::deserialize(&value) {
+                let decoded = UnitedPlanUsage::deserialize(&value);
+                let Value::Object(members) = value else {
+                    // The mapping reads objects only, and decoding refuses everything else.
+                    prop_assert!(decoded.is_err());
+                    return Ok(());
+                };
+                let read = Entry::read(members);
+                match decoded {
                     Ok(decoded) => {
-                        let extra: Vec<(&String, &Value)> = decoded.extra.iter().collect();
                         let expected = Entry {
                             hosts: decoded.hosts,
                             usage: decoded.usage,
                             pending: decoded.pending,
-                            plan: decoded.type_.clone(),
-                            name: decoded.name.clone(),
-                            extra,
+                            plan: decoded.type_,
+                            name: decoded.name,
+                            extra: decoded.extra.into_iter().collect(),
                         };
-                        prop_assert_eq!(read, Some(expected));
+                        prop_assert_eq!(read, Ok(expected));
                     }
-                    Err(_) => prop_assert_eq!(read, None),
+                    Err(_) => prop_assert!(read.is_err()),
                 }
             }
         }

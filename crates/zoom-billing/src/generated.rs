@@ -13517,3 +13517,113 @@ pub mod dispatch {
         }
     }
 }
+
+impl types::PlanUsageReport {
+    /// The members of this value that the spec names, in field order, each with its
+    /// JSON key and its typed value (downcast it to the field's type); members the
+    /// spec does not name are in `extra`. Generated for the spec's
+    /// `x-property-list: true`.
+    pub fn properties(&self) -> ::std::vec::Vec<(&'static str, &dyn ::std::any::Any)> {
+        let mut properties = ::std::vec::Vec::new();
+        if let Some(value) = &self.plan_base {
+            properties.push(("plan_base", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_cmrhybrid {
+            properties.push(("plan_cmrhybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_large_meeting {
+            properties.push(("plan_large_meeting", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_mchybrid {
+            properties.push(("plan_mchybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_partner_premier_support {
+            properties.push((
+                "plan_partner_premier_support",
+                value as &dyn ::std::any::Any,
+            ));
+        }
+        if let Some(value) = &self.plan_rchybrid {
+            properties.push(("plan_rchybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_recording {
+            properties.push(("plan_recording", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_room_connector {
+            properties.push(("plan_room_connector", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_tchybrid {
+            properties.push(("plan_tchybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_united {
+            properties.push(("plan_united", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_visitor_management {
+            properties.push(("plan_visitor_management", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_webinar {
+            properties.push(("plan_webinar", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_whiteboard {
+            properties.push(("plan_whiteboard", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_whiteboard_plus {
+            properties.push(("plan_whiteboard_plus", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_workforce_management {
+            properties.push(("plan_workforce_management", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zmhybrid {
+            properties.push(("plan_zmhybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_znode_base {
+            properties.push(("plan_znode_base", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_clips_plus {
+            properties.push(("plan_zoom_clips_plus", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_events {
+            properties.push(("plan_zoom_events", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_iq {
+            properties.push(("plan_zoom_iq", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_one {
+            properties.push(("plan_zoom_one", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_one_edu_premier {
+            properties.push(("plan_zoom_one_edu_premier", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_one_edu_school_campus_plus {
+            properties.push((
+                "plan_zoom_one_edu_school_campus_plus",
+                value as &dyn ::std::any::Any,
+            ));
+        }
+        if let Some(value) = &self.plan_zoom_one_edu_student {
+            properties.push(("plan_zoom_one_edu_student", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_one_premier {
+            properties.push(("plan_zoom_one_premier", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zoom_rooms {
+            properties.push(("plan_zoom_rooms", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zphybrid {
+            properties.push(("plan_zphybrid", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zsched {
+            properties.push(("plan_zsched", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_ztransl {
+            properties.push(("plan_ztransl", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zva {
+            properties.push(("plan_zva", value as &dyn ::std::any::Any));
+        }
+        if let Some(value) = &self.plan_zwr {
+            properties.push(("plan_zwr", value as &dyn ::std::any::Any));
+        }
+        properties
+    }
+}

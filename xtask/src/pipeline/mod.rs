@@ -1,6 +1,7 @@
 //! The spec-to-code pipeline that `generate` and `validate`'s dry run share: loading a spec
 //! ([`LoadedSpec`]) and rendering it ([`generate_code`]: progenitor with its panics caught,
-//! one `///` line per doc line, then the `spec` facts, `hooks` and `dispatch` sections).
+//! one `///` line per doc line, then the `spec` facts, `hooks`, `dispatch` and `properties`
+//! sections).
 //!
 //! It runs no rules. `generate` runs validation groups 1 to 3 and then [`generate_code`];
 //! `validate` runs the same function as its dry run (group 5). This module depends on neither
@@ -9,6 +10,7 @@
 
 pub mod dispatch;
 pub mod hooks;
+pub mod properties;
 pub mod requests;
 pub mod spec_facts;
 
@@ -126,12 +128,13 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
 }
 
 /// Everything generated from a spec, before formatting: progenitor's client, the `spec` facts
-/// module, the `ClientHooks` implementation with its `hooks` facts, and the `dispatch` module.
+/// module, the `ClientHooks` implementation with its `hooks` facts, the `dispatch` module, and
+/// the `properties()` accessors of the schemas marked `x-property-list`.
 /// `validate`'s dry run runs exactly this, so a spec that validates always generates.
 pub fn generate_code(
     entry: &SpecEntry,
     loaded: &LoadedSpec,
-) -> Result<[syn::File; 4], Box<Diagnostic>> {
+) -> Result<[syn::File; 5], Box<Diagnostic>> {
     use crate::timings::timed;
     let code = timed(&loaded.file, "progenitor + parse", || {
         progenitor_code(entry, loaded)
@@ -145,7 +148,10 @@ pub fn generate_code(
     let hooks = timed(&loaded.file, "hooks section", || {
         hooks::module(entry, loaded)
     });
-    Ok([code, facts, hooks, dispatch])
+    let properties = timed(&loaded.file, "properties section", || {
+        properties::module(loaded, &code)
+    });
+    Ok([code, facts, hooks, dispatch, properties])
 }
 
 /// Runs progenitor on a loaded spec; panics and errors become a diagnostic naming the spec.
