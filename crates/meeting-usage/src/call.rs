@@ -168,17 +168,14 @@ where
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         let budget = timeouts.attempt.min(remaining);
-        let result = if budget.is_zero() {
-            Err(timeout(op))
+        let err = if budget.is_zero() {
+            timeout(op)
         } else {
             match tokio::time::timeout(budget, attempt(number, deadline)).await {
-                Ok(result) => result,
-                Err(_) => Err(timeout(op)),
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(err)) => err,
+                Err(_) => timeout(op),
             }
-        };
-        let err = match result {
-            Ok(value) => return Ok(value),
-            Err(err) => err,
         };
         if !op.safe || !err.is_retryable() || number >= policy.max_attempts.max(1) {
             return Err(err);
@@ -255,15 +252,7 @@ impl<T: DeserializeOwned, E: VendorError + DeserializeOwned> ReadBody<T, E>
     for Result<ResponseValue<T>, ClientError<E>>
 {
     fn answer(self, operation: &'static str) -> impl Future<Output = Result<T, CallError<E>>> {
-        let result = self.map(ResponseValue::into_inner);
-        async move {
-            match result {
-                Ok(value) => Ok(value),
-                Err(error) => {
-                    Err(vendor_types::redact_error_reading_body::<T, E>(error, operation).await)
-                }
-            }
-        }
+        redacted::<T, _, E>(self.map(ResponseValue::into_inner), operation)
     }
 
     fn boxed_answer(
@@ -271,16 +260,67 @@ impl<T: DeserializeOwned, E: VendorError + DeserializeOwned> ReadBody<T, E>
         operation: &'static str,
     ) -> impl Future<Output = Result<Box<T>, CallError<E>>> {
         // Taken out of the result before the future is made, so that the future holds a box.
-        let result = self.map(|answer| Box::new(answer.into_inner()));
-        async move {
-            match result {
-                Ok(value) => Ok(value),
-                Err(error) => {
-                    Err(vendor_types::redact_error_reading_body::<T, E>(error, operation).await)
-                }
-            }
-        }
+        redacted::<T, _, E>(self.map(|answer| Box::new(answer.into_inner())), operation)
     }
+}
+
+/// `result` with its error redacted (the body read as an error of an operation answering `T`).
+async fn redacted<T, U, E>(
+    result: Result<U, ClientError<E>>,
+    operation: &'static str,
+) -> Result<U, CallError<E>>
+where
+    T: DeserializeOwned,
+    E: VendorError + DeserializeOwned,
+{
+    match result {
+        Ok(value) => Ok(value),
+        Err(error) => Err(vendor_types::redact_error_reading_body::<T, E>(error, operation).await),
+    }
+}
+
+/// Sends a token request once, within `deadline`; an error status in `refused` means the
+/// vendor refused the credentials ([`Error::Auth`]).
+pub(crate) async fn token_request<T, E>(
+    op: Operation,
+    user_agent: &HeaderValue,
+    deadline: Instant,
+    refused: &[u16],
+    request: impl Future<Output = Result<ResponseValue<T>, ClientError<E>>>,
+) -> Result<T, Error>
+where
+    T: DeserializeOwned,
+    E: VendorError + DeserializeOwned,
+{
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let request = vendor_types::hooks::with_user_agent(user_agent.clone(), request);
+    let Ok(answer) = tokio::time::timeout(budget, request).await else {
+        return Err(Error::Timeout {
+            vendor: op.vendor,
+            operation: op.id,
+            may_have_applied: false,
+        });
+    };
+    answer
+        .answer(op.id)
+        .await
+        .map_err(|err| match convert(op, err) {
+            Error::Api {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            } if refused.contains(&status) => Error::Auth {
+                vendor: op.vendor,
+                operation: op.id,
+                status: Some(status),
+                code,
+                message,
+                request_id,
+            },
+            other => other,
+        })
 }
 
 /// The settings every call of a vendor account uses.
@@ -384,16 +424,7 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
         } => {
             let code = body.code();
             if status == 429 || code.as_deref().is_some_and(crate::error::is_flow_control) {
-                Error::RateLimited {
-                    vendor,
-                    operation,
-                    status,
-                    retry_after: retry_after
-                        .as_deref()
-                        .and_then(|v| parse_retry_after(v, SystemTime::now())),
-                    code,
-                    request_id,
-                }
+                rate_limited(op, status, retry_after, code, request_id)
             } else if status == 401 {
                 Error::Auth {
                     vendor,
@@ -419,16 +450,7 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
             request_id,
             retry_after,
             ..
-        } => Error::RateLimited {
-            vendor,
-            operation,
-            status: 429,
-            retry_after: retry_after
-                .as_deref()
-                .and_then(|v| parse_retry_after(v, SystemTime::now())),
-            code: None,
-            request_id,
-        },
+        } => rate_limited(op, 429, retry_after, None, request_id),
         CallError::UnexpectedStatus {
             status,
             request_id,
@@ -481,6 +503,23 @@ pub(crate) fn convert<E: VendorError>(op: Operation, err: CallError<E>) -> Error
     }
 }
 
+fn rate_limited(
+    op: Operation,
+    status: u16,
+    retry_after: Option<String>,
+    code: Option<String>,
+    request_id: Option<String>,
+) -> Error {
+    Error::RateLimited {
+        vendor: op.vendor,
+        operation: op.id,
+        status,
+        retry_after: retry_after.and_then(|v| parse_retry_after(&v, SystemTime::now())),
+        code,
+        request_id,
+    }
+}
+
 /// `Retry-After` as delta-seconds (`"2"`), an HTTP date (`"Wed, 21 Oct 2026 07:28:00 GMT"`) or
 /// Zoom's ISO 8601 date-time on daily limits (`"2026-12-03T00:00:00Z"`); a time in the past
 /// means "now".
@@ -512,44 +551,31 @@ fn parse_iso_8601(value: &str) -> Option<i64> {
     unix(date, clock)
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// IMF-fixdate, `Wed, 21 Oct 2026 07:28:00 GMT` → Unix seconds.
 fn parse_http_date(value: &str) -> Option<i64> {
     let mut parts = value.split_whitespace();
     let _weekday = parts.next()?;
     let day: u32 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|&m| m == name)? as u32 + 1;
     let year: i64 = parts.next()?.parse().ok()?;
     let clock = parts.next()?;
-    if parts.next()? != "GMT" || parts.next().is_some() {
+    if parts.next()? != "GMT" || parts.next().is_some() || !(0..=9999).contains(&year) {
         return None;
     }
-    if !(0..=9999).contains(&year) || day == 0 || day > time::days_in_month(year, month) {
-        return None;
-    }
+    // `unix` refuses a day the month does not have.
     unix(time::CivilDate { year, month, day }, clock)
 }
 
 fn unix(date: time::CivilDate, clock: &str) -> Option<i64> {
     let mut fields = clock.split(':').map(|f| f.parse::<i64>().ok());
     let (h, m, s) = (fields.next()??, fields.next()??, fields.next()??);
-    if fields.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) {
-        return None;
-    }
-    if !(0..=60).contains(&s) {
+    let valid = (0..24).contains(&h) && (0..60).contains(&m) && (0..=60).contains(&s);
+    if fields.next().is_some() || !valid {
         return None;
     }
     time::days_from_civil(date)?

@@ -259,6 +259,21 @@ impl Error {
             message: message.into(),
         }
     }
+
+    /// An answer of `operation` that decodes but cannot be used: `path` names the value.
+    pub(crate) fn decode(
+        vendor: Vendor,
+        operation: &'static str,
+        path: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Error {
+        Error::Decode {
+            vendor,
+            operation,
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Vendor codes that mean "slow down" whatever the HTTP status: Huawei's meeting services

@@ -129,11 +129,8 @@ const SLOWEST: Duration = Duration::from_secs(10);
 impl RateLimiter {
     /// A pacer of `per_second` calls per second; the first call may start at once.
     pub(crate) fn new(per_second: f64) -> RateLimiter {
-        let rate = if per_second.is_finite() && per_second > 0.0 {
-            per_second
-        } else {
-            1.0
-        };
+        let valid = per_second.is_finite() && per_second > 0.0;
+        let rate = if valid { per_second } else { 1.0 };
         let interval = Duration::from_secs_f64(1.0 / rate).min(SLOWEST);
         let now = Instant::now();
         RateLimiter {

@@ -1,5 +1,6 @@
 //! Huawei Cloud Meeting: App ID authentication, enterprise resources and their usage.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,14 +14,14 @@ use crate::error::Error;
 use crate::model::{UsageReport, Vendor};
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::TokenCache;
-use crate::{DEFAULT_USER_AGENT, http_client, huawei_map, time};
+use crate::{DEFAULT_USER_AGENT, http_client};
 
 /// One entry of the enterprise's resource list (`GET /v1/usg/dcs/corp/resource-list`), as the
 /// generated client decodes it.
 pub type Resource = ht::CorpResourceItem;
 
 /// Entries per page when reading the resource list.
-const PAGE_SIZE: u32 = 100;
+const PAGE_SIZE: NonZeroU32 = NonZeroU32::new(100).unwrap();
 
 /// The most pages read when Huawei gives no `count` (a million entries).
 const MAX_PAGES: usize = 10_000;
@@ -243,14 +244,10 @@ impl HuaweiEnterprise {
             }),
             self.resources(None),
         )?;
+        let account = self.credentials.app_id();
         let now = SystemTime::now();
-        Ok(huawei_map::huawei_report(
-            self.credentials.app_id(),
-            &org,
-            &corp,
-            &resources,
-            now,
-            time::rfc3339(now),
+        Ok(crate::mapping::huawei_enterprise(
+            account, &org, &corp, &resources, now,
         ))
     }
 
@@ -262,27 +259,29 @@ impl HuaweiEnterprise {
     /// stops on `count` or a short page, fails if a page repeats the previous one, and reads
     /// at most `count / 100 + 1` pages (or 10,000 pages when Huawei gives no `count`).
     pub async fn resources(&self, resource_type: Option<&str>) -> Result<Vec<Resource>, Error> {
-        let filter = match resource_type {
-            Some(name) => Some(name.parse::<ht::ResourceTypeFilter>().map_err(|_| {
+        let filter = resource_type.map(|name| {
+            name.parse::<ht::ResourceTypeFilter>().map_err(|_| {
                 Error::config(format!(
                     "unknown Huawei resource type `{name}` (the spec lists VMR, CONF_CALL, \
                      HARD_1080P, HARD_720P, SOFT, ROOM, LIVE, RECORD, HARD_THIRD_PARTY, \
                      HUAWEI_VISION)"
                 ))
-            })?),
-            None => None,
+            })
+        });
+        let filter = filter.transpose()?;
+        let unusable = |path: &'static str, reason: String| {
+            Error::decode(Vendor::Huawei, "SearchCorpResources", path, reason)
         };
-        let limit = std::num::NonZeroU32::new(PAGE_SIZE).unwrap_or(std::num::NonZeroU32::MIN);
         let mut all: Vec<Resource> = Vec::new();
         // The previous page, encoded (the generated type has no `PartialEq`).
         let mut previous: Option<String> = None;
         let mut pages = 0usize;
         loop {
-            let offset = i32::try_from(all.len()).map_err(|_| Error::Decode {
-                vendor: Vendor::Huawei,
-                operation: "SearchCorpResources",
-                path: "offset".into(),
-                reason: "the resource list does not fit in 32-bit offsets".into(),
+            let offset = i32::try_from(all.len()).map_err(|_| {
+                unusable(
+                    "offset",
+                    "the resource list does not fit in 32-bit offsets".into(),
+                )
             })?;
             let page = self
                 .call("SearchCorpResources", |api, token| async move {
@@ -290,7 +289,7 @@ impl HuaweiEnterprise {
                         .search_corp_resources()
                         .x_access_token(token)
                         .offset(offset)
-                        .limit(limit);
+                        .limit(PAGE_SIZE);
                     if let Some(filter) = filter {
                         request = request.type_(filter);
                     }
@@ -301,27 +300,19 @@ impl HuaweiEnterprise {
             pages += 1;
             let encoded = serde_json::to_string(&page.data).ok();
             if offset > 0 && received > 0 && encoded.is_some() && previous == encoded {
-                return Err(Error::Decode {
-                    vendor: Vendor::Huawei,
-                    operation: "SearchCorpResources",
-                    path: "data".into(),
-                    reason: format!("page at offset {offset} repeats the previous page"),
-                });
+                let reason = format!("page at offset {offset} repeats the previous page");
+                return Err(unusable("data", reason));
             }
             let total = page.count.and_then(|c| usize::try_from(c).ok());
-            let most_pages = total.map_or(MAX_PAGES, |t| t / PAGE_SIZE as usize + 1);
+            let most_pages = total.map_or(MAX_PAGES, |t| t / PAGE_SIZE.get() as usize + 1);
             if pages > most_pages {
-                return Err(Error::Decode {
-                    vendor: Vendor::Huawei,
-                    operation: "SearchCorpResources",
-                    path: "count".into(),
-                    reason: format!("more than {most_pages} pages; stopping instead of looping"),
-                });
+                let reason = format!("more than {most_pages} pages; stopping instead of looping");
+                return Err(unusable("count", reason));
             }
             previous = encoded;
             all.extend(page.data);
             let complete = total.is_some_and(|total| all.len() >= total);
-            if complete || received < PAGE_SIZE as usize {
+            if complete || received < PAGE_SIZE.get() as usize {
                 return Ok(all);
             }
         }
@@ -368,49 +359,20 @@ impl HuaweiEnterprise {
                         nonce: &nonce,
                     })
                     .map_err(|err| Error::config(format!("Huawei App ID: {err}")))?;
-                let budget = deadline.saturating_duration_since(Instant::now());
-                let request = vendor_types::hooks::with_user_agent(
-                    self.user_agent.clone(),
-                    self.api
-                        .create_app_id_token()
-                        .authorization(signed.authorization)
-                        .x_token_type("LongTicket")
-                        .body(signed.body)
-                        .send(),
-                );
-                let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.answer("CreateAppIdToken").await,
-                    Err(_) => {
-                        return Err(Error::Timeout {
-                            vendor: Vendor::Huawei,
-                            operation: op.id,
-                            may_have_applied: false,
-                        });
-                    }
-                };
-                let info = answer.map_err(|err| match call::convert(op, err) {
-                    Error::Api {
-                        status: status @ (400 | 401 | 403 | 412 | 423),
-                        code,
-                        message,
-                        request_id,
-                        ..
-                    } => Error::Auth {
-                        vendor: Vendor::Huawei,
-                        operation: op.id,
-                        status: Some(status),
-                        code,
-                        message,
-                        request_id,
-                    },
-                    other => other,
-                })?;
+                let request = self
+                    .api
+                    .create_app_id_token()
+                    .authorization(signed.authorization)
+                    .x_token_type("LongTicket")
+                    .body(signed.body)
+                    .send();
+                let refused = [400, 401, 403, 412, 423];
+                let info =
+                    call::token_request(op, &self.user_agent, deadline, &refused, request).await?;
                 let lifetime = token_lifetime(&info, now_s);
-                let token = info.access_token.ok_or_else(|| Error::Decode {
-                    vendor: Vendor::Huawei,
-                    operation: op.id,
-                    path: "accessToken".into(),
-                    reason: "the token answer has no access token".into(),
+                let token = info.access_token.ok_or_else(|| {
+                    let reason = "the token answer has no access token";
+                    Error::decode(op.vendor, op.id, "accessToken", reason)
                 })?;
                 Ok((token, lifetime))
             })

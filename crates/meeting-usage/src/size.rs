@@ -39,7 +39,7 @@ pub const BYTES_PER_GB: u64 = 1_000_000_000;
 
 /// Fractional digits beyond this many are checked to be digits but ignored: at the largest
 /// unit (PB, 10^15 bytes) the 18th fractional digit is already a thousandth of a byte.
-const MAX_FRACTION_DIGITS: u32 = 18;
+const MAX_FRACTION_DIGITS: usize = 18;
 
 /// Why a size could not be converted to bytes.
 #[derive(Clone, Debug, PartialEq, Error)]
@@ -98,44 +98,26 @@ struct Decimal<'a> {
 
 /// Splits `text` (already trimmed) into a leading unsigned decimal number and the rest.
 fn split_number(text: &str) -> Option<(Decimal<'_>, &str)> {
-    let whole_len = text.bytes().take_while(u8::is_ascii_digit).count();
-    if whole_len == 0 {
-        return None;
-    }
-    let (whole, rest) = text.split_at(whole_len);
-    let Some(after_point) = rest.strip_prefix('.') else {
-        return Some((
-            Decimal {
-                whole,
-                fraction: "",
-            },
-            rest,
-        ));
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let (whole, rest) = text.split_at(digits(text));
+    let (fraction, rest) = match rest.strip_prefix('.') {
+        None => ("", rest),
+        Some(after_point) if digits(after_point) > 0 => after_point.split_at(digits(after_point)),
+        Some(_) => return None, // "5." or "5.x"
     };
-    let fraction_len = after_point.bytes().take_while(u8::is_ascii_digit).count();
-    if fraction_len == 0 {
-        return None; // "5." or "5.x"
-    }
-    let (fraction, rest) = after_point.split_at(fraction_len);
-    Some((Decimal { whole, fraction }, rest))
+    (!whole.is_empty()).then_some((Decimal { whole, fraction }, rest))
 }
 
 /// `number × factor` in whole bytes, rounded half up; `None` on overflow.
 fn scale(number: &Decimal<'_>, factor: u128) -> Option<u64> {
+    let fraction = &number.fraction[..number.fraction.len().min(MAX_FRACTION_DIGITS)];
     let mut mantissa: u128 = 0;
-    for digit in number.whole.bytes() {
+    for digit in number.whole.bytes().chain(fraction.bytes()) {
         mantissa = mantissa
             .checked_mul(10)?
             .checked_add(u128::from(digit - b'0'))?;
     }
-    let mut scale_digits = 0u32;
-    for digit in number.fraction.bytes().take(MAX_FRACTION_DIGITS as usize) {
-        mantissa = mantissa
-            .checked_mul(10)?
-            .checked_add(u128::from(digit - b'0'))?;
-        scale_digits += 1;
-    }
-    let divisor = 10u128.checked_pow(scale_digits)?;
+    let divisor = 10u128.checked_pow(u32::try_from(fraction.len()).ok()?)?;
     let scaled = mantissa.checked_mul(factor)?;
     let rounded = scaled.checked_add(divisor / 2)? / divisor;
     u64::try_from(rounded).ok()

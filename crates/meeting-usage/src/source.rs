@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use crate::error::Error;
 use crate::model::{UsageReport, Vendor};
@@ -49,36 +49,15 @@ pub async fn collect(sources: &[&dyn UsageSource]) -> Vec<Result<UsageReport, Er
 /// Runs every future to completion, concurrently on the current task, and returns their
 /// outputs in order (the few lines of `join_all` the facade needs).
 pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    JoinAll {
-        pending: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
-        done: Vec::new(),
-    }
-    .await
-}
-
-/// Polls every future until all are done.
-struct JoinAll<F: Future> {
-    pending: Vec<Option<Pin<Box<F>>>>,
-    done: Vec<Option<F::Output>>,
-}
-
-// The futures are boxed and the outputs are never pinned, so moving a `JoinAll` is fine.
-impl<F: Future> Unpin for JoinAll<F> {}
-
-impl<F: Future> Future for JoinAll<F> {
-    type Output = Vec<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        if this.done.len() != this.pending.len() {
-            this.done = this.pending.iter().map(|_| None).collect();
-        }
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
         let mut waiting = false;
-        for (slot, done) in this.pending.iter_mut().zip(this.done.iter_mut()) {
+        for (slot, output) in pending.iter_mut().zip(done.iter_mut()) {
             if let Some(future) = slot {
                 match future.as_mut().poll(cx) {
-                    Poll::Ready(output) => {
-                        *done = Some(output);
+                    Poll::Ready(value) => {
+                        *output = Some(value);
                         *slot = None;
                     }
                     Poll::Pending => waiting = true,
@@ -88,6 +67,7 @@ impl<F: Future> Future for JoinAll<F> {
         if waiting {
             return Poll::Pending;
         }
-        Poll::Ready(this.done.iter_mut().filter_map(Option::take).collect())
-    }
+        Poll::Ready(done.iter_mut().filter_map(Option::take).collect())
+    })
+    .await
 }

@@ -13,7 +13,6 @@
 //! algorithms (Howard Hinnant's formulation), which are exact for every representable year, so
 //! no table of leap years is needed.
 
-use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds in a civil day (UTC has no leap seconds in Unix time).
@@ -64,11 +63,7 @@ pub fn civil_from_days(days: i64) -> CivilDate {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // 0 ..= 365
     let shifted_month = (5 * day_of_year + 2) / 153; // 0 ..= 11, March = 0
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1; // 1 ..= 31
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
+    let month = (shifted_month + 2) % 12 + 1;
     let year = year_of_era
         .saturating_add(era.saturating_mul(400))
         .saturating_add(i64::from(month <= 2));
@@ -102,29 +97,22 @@ pub fn days_from_civil(date: CivilDate) -> Option<i64> {
 /// Milliseconds from the Unix epoch to `t` (negative before it), saturating at the ends of
 /// the `i64` range.
 pub fn unix_millis(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
-        Err(before) => {
-            let before = before.duration();
-            // Round towards the past so that the instant is never placed after `t`.
-            let whole = i64::try_from(before.as_millis()).unwrap_or(i64::MAX);
-            let partial = i64::from(before.as_nanos() % 1_000_000 != 0);
-            0i64.saturating_sub(whole).saturating_sub(partial)
-        }
-    }
+    since_epoch(t, 1_000_000)
 }
 
-/// Whole seconds from the Unix epoch to `t`, rounded towards the past, saturating.
-fn unix_seconds(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => {
-            let before = before.duration();
-            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-            let partial = i64::from(before.subsec_nanos() != 0);
-            0i64.saturating_sub(whole).saturating_sub(partial)
-        }
+/// Whole units of `unit_nanos` nanoseconds from the Unix epoch to `t`, rounded towards the
+/// past (so the instant is never placed after `t`), saturating.
+fn since_epoch(t: SystemTime, unit_nanos: u128) -> i64 {
+    let (nanos, before) = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => (after.as_nanos(), false),
+        Err(before) => (before.duration().as_nanos(), true),
+    };
+    let whole = i64::try_from(nanos / unit_nanos).unwrap_or(i64::MAX);
+    if !before {
+        return whole;
     }
+    let partial = i64::from(nanos % unit_nanos != 0);
+    0i64.saturating_sub(whole).saturating_sub(partial)
 }
 
 /// Writes `secs` (Unix seconds) as `YYYY-MM-DDTHH:MM:SSZ`, whatever the year: a year outside
@@ -138,18 +126,13 @@ fn format_unix_seconds(secs: i64) -> String {
         (second_of_day % 3600) / 60,
         second_of_day % 60,
     );
-    let mut out = String::with_capacity(20);
-    if (0..=9999).contains(&date.year) {
-        let _ = write!(out, "{:04}", date.year);
+    let year = if (0..=9999).contains(&date.year) {
+        format!("{:04}", date.year)
     } else {
-        let _ = write!(out, "{:+}", date.year);
-    }
-    let _ = write!(
-        out,
-        "-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        date.month, date.day, hour, minute, second
-    );
-    out
+        format!("{:+}", date.year)
+    };
+    let (month, day) = (date.month, date.day);
+    format!("{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 /// `t` as RFC 3339 text in UTC with whole seconds, e.g. `2026-05-04T09:30:00Z`.
@@ -159,7 +142,7 @@ fn format_unix_seconds(secs: i64) -> String {
 /// written in ISO 8601's expanded form (`+10000-01-01T00:00:00Z`) rather than wrongly or with
 /// a panic.
 pub fn rfc3339(t: SystemTime) -> String {
-    format_unix_seconds(unix_seconds(t))
+    format_unix_seconds(since_epoch(t, 1_000_000_000))
 }
 
 /// RFC 3339 text (UTC, whole seconds) for `secs` seconds after the Unix epoch; `None` when the

@@ -1,8 +1,8 @@
 //! Zoom: Server-to-Server OAuth, plan usage, plan information and add-on subscriptions.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::call::ReadBody as _;
@@ -19,7 +19,7 @@ use crate::model::{UsageReport, Vendor};
 use crate::source::join_all;
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
-use crate::{DEFAULT_USER_AGENT, http_client, time, zoom_map};
+use crate::{DEFAULT_USER_AGENT, http_client};
 
 /// Zoom's plan information for an account (`GET /accounts/{accountId}/plans`), as the
 /// generated client decodes it.
@@ -143,24 +143,20 @@ impl ZoomAccountBuilder {
             .basic_auth(&self.client_id, Some(self.client_secret.expose()))
             .build()
             .ok()
-            .and_then(|request| request.headers().get(AUTHORIZATION).cloned())
-            .map(|mut value| {
-                value.set_sensitive(true);
-                value
+            .and_then(|request| {
+                crate::sensitive_header(request.headers().get(AUTHORIZATION)?.to_str().ok()?)
             })
             .ok_or_else(|| {
                 Error::config("the Zoom client id or secret cannot be sent in a header")
             })?;
         let basic = http_client(&self.timeouts, Some(basic))?;
-        // The facade's deadline bounds the token call.
-        let oauth = oauth::Client::new_with_client(&oauth_url, basic);
-        let oauth_url = oauth_url.clone();
         Ok(ZoomAccount {
             account_id: self.account_id,
             client_id: self.client_id,
             client_secret: self.client_secret,
             api_url,
-            oauth,
+            // The facade's deadline bounds the token call.
+            oauth: oauth::Client::new_with_client(&oauth_url, basic),
             oauth_url,
             timeouts: self.timeouts,
             retry: self.retry,
@@ -237,7 +233,7 @@ impl ZoomAccount {
             account_id
         };
         let usage = self
-            .call_limited("GetPlanUsage", limiters, |api| async move {
+            .call("GetPlanUsage", limiters, |api| async move {
                 api.get_plan_usage()
                     .account_id(account_id)
                     .send()
@@ -246,10 +242,10 @@ impl ZoomAccount {
                     .await
             })
             .await?;
-        Ok(zoom_map::zoom_report(
+        Ok(crate::mapping::zoom_plan_usage(
             label,
             &usage,
-            time::rfc3339(SystemTime::now()),
+            SystemTime::now(),
         ))
     }
 
@@ -281,12 +277,12 @@ impl ZoomAccount {
                         None => without_id.push(AccountOutcome {
                             account_id: format!("#{position}"),
                             account_name: account.account_name,
-                            result: Err(Error::Decode {
-                                vendor: Vendor::Zoom,
-                                operation: "ListSubAccounts",
-                                path: format!("accounts[{position}].id"),
-                                reason: "a sub account without an id".into(),
-                            }),
+                            result: Err(Error::decode(
+                                Vendor::Zoom,
+                                "ListSubAccounts",
+                                format!("accounts[{position}].id"),
+                                "a sub account without an id",
+                            )),
                         }),
                     }
                 }
@@ -295,40 +291,34 @@ impl ZoomAccount {
         };
         let progress = Progress::new(accounts.len(), options.progress.clone());
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<UsageReport, Error>>>> =
-            Mutex::new(accounts.iter().map(|_| None).collect());
         let workers = options.concurrency.clamp(1, accounts.len().max(1));
-        join_all(
-            (0..workers)
-                .map(|_| async {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((id, _)) = accounts.get(index) else {
-                            break;
-                        };
-                        let result = self.usage_limited(id, Some(&limiters)).await;
-                        progress.finished(result.is_ok());
-                        let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
-                        if let Some(slot) = results.get_mut(index) {
-                            *slot = Some(result);
-                        }
-                    }
-                })
-                .collect(),
-        )
-        .await;
-        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        // Each worker takes the next account until none is left, and keeps what it got by
+        // position: every position is taken by exactly one worker.
+        let worker = || async {
+            let mut results = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some((id, _)) = accounts.get(index) else {
+                    return results;
+                };
+                let result = self.usage_limited(id, Some(&limiters)).await;
+                progress.finished(result.is_ok());
+                results.push((index, result));
+            }
+        };
+        let mut results: Vec<_> = join_all((0..workers).map(|_| worker()).collect())
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        results.sort_unstable_by_key(|(index, _)| *index);
         let mut outcomes: Vec<AccountOutcome> = accounts
             .into_iter()
             .zip(results)
-            .map(|((account_id, account_name), result)| AccountOutcome {
-                result: result.unwrap_or_else(|| {
-                    Err(Error::config(format!(
-                        "{account_id}: no result (internal error)"
-                    )))
-                }),
+            .map(|((account_id, account_name), (_, result))| AccountOutcome {
                 account_id,
                 account_name,
+                result,
             })
             .collect();
         outcomes.extend(without_id);
@@ -380,7 +370,7 @@ impl ZoomAccount {
 
     /// The plans `account_id` holds (`me` for the app's own account).
     pub async fn plans(&self, account_id: &str) -> Result<AccountPlans, Error> {
-        self.call("GetAccountPlanInformation", |api| async move {
+        self.call("GetAccountPlanInformation", None, |api| async move {
             api.get_account_plan_information()
                 .account_id(account_id)
                 .send()
@@ -401,7 +391,7 @@ impl ZoomAccount {
         addon: &AddonRequest,
     ) -> Result<AddonReceipt, Error> {
         let body = addon.to_body()?;
-        self.call("SubscribeAccountToAnAdditionalPlan", |api| {
+        self.call("SubscribeAccountToAnAdditionalPlan", None, |api| {
             let body = body.clone();
             async move {
                 api.subscribe_account_to_an_additional_plan()
@@ -417,18 +407,9 @@ impl ZoomAccount {
     }
 
     /// Runs one operation of the Billing API: token, deadline, retries for reads, one token
-    /// renewal on a 401 for an expired token.
-    async fn call<T, F, Fut>(&self, id: &'static str, send: F) -> Result<T, Error>
-    where
-        F: Fn(Arc<zoom_billing::Client>) -> Fut,
-        Fut: std::future::Future<Output = Result<T, vendor_types::CallError<zt::ZoomError>>>,
-    {
-        self.call_limited(id, None, send).await
-    }
-
-    /// [`call`](Self::call) paced by a fleet run's limiters: every attempt waits for a token
-    /// of the operation's rate label, and a 429 slows that label down.
-    pub(crate) async fn call_limited<T, F, Fut>(
+    /// renewal on a 401 for an expired token. With a fleet run's `limiters`, every attempt
+    /// waits for a token of the operation's rate label, and a 429 slows that label down.
+    async fn call<T, F, Fut>(
         &self,
         id: &'static str,
         limiters: Option<&Limiters>,
@@ -465,57 +446,22 @@ impl ZoomAccount {
                 let grant = oauth::types::AccountCredentialsGrant::builder()
                     .grant_type(oauth::types::AccountCredentialsGrantGrantType::AccountCredentials)
                     .account_id(self.account_id.clone());
-                let budget = deadline.saturating_duration_since(Instant::now());
-                let request = vendor_types::hooks::with_user_agent(
-                    self.user_agent.clone(),
-                    self.oauth.request_access_token().body(grant).send(),
-                );
-                let answer = match tokio::time::timeout(budget, request).await {
-                    Ok(answer) => answer.answer("RequestAccessToken").await,
-                    Err(_) => {
-                        return Err(Error::Timeout {
-                            vendor: Vendor::Zoom,
-                            operation: op.id,
-                            may_have_applied: false,
-                        });
-                    }
-                };
-                let grant = answer.map_err(|err| match call::convert(op, err) {
-                    // The token endpoint answers refused credentials with 400 or 401.
-                    Error::Api {
-                        status: status @ (400 | 401),
-                        code,
-                        message,
-                        request_id,
-                        ..
-                    } => Error::Auth {
-                        vendor: Vendor::Zoom,
-                        operation: op.id,
-                        status: Some(status),
-                        code,
-                        message,
-                        request_id,
-                    },
-                    other => other,
-                })?;
-                let token = grant.access_token.ok_or_else(|| Error::Decode {
-                    vendor: Vendor::Zoom,
-                    operation: op.id,
-                    path: "access_token".into(),
-                    reason: "the token answer has no access token".into(),
-                })?;
+                let request = self.oauth.request_access_token().body(grant).send();
+                // The token endpoint answers refused credentials with 400 or 401.
+                let refused = [400, 401];
+                let grant =
+                    call::token_request(op, &self.user_agent, deadline, &refused, request).await?;
+                let unusable = |reason| Error::decode(op.vendor, op.id, "access_token", reason);
+                let token = grant
+                    .access_token
+                    .ok_or_else(|| unusable("the token answer has no access token"))?;
                 let lifetime = grant
                     .expires_in
                     .map(|s| s.get())
                     .and_then(|s| u64::try_from(s).ok())
                     .map_or(Duration::from_secs(3600), Duration::from_secs);
                 let bearer = crate::sensitive_header(&format!("Bearer {}", token.expose()))
-                    .ok_or_else(|| Error::Decode {
-                        vendor: Vendor::Zoom,
-                        operation: op.id,
-                        path: "access_token".into(),
-                        reason: "the token cannot be sent in a header".into(),
-                    })?;
+                    .ok_or_else(|| unusable("the token cannot be sent in a header"))?;
                 let http = http_client(&self.timeouts, Some(bearer))?;
                 let api = zoom_billing::Client::new_with_client(&self.api_url, http);
                 Ok((Arc::new(api), lifetime))
@@ -616,7 +562,7 @@ impl std::fmt::Debug for SubAccounts<'_> {
 }
 
 /// Sub accounts per page: the most Zoom allows, to spend as few MEDIUM calls as possible.
-const SUB_ACCOUNT_PAGE: u32 = 300;
+const SUB_ACCOUNT_PAGE: std::num::NonZeroU32 = std::num::NonZeroU32::new(300).unwrap();
 
 impl SubAccounts<'_> {
     /// The next sub account, reading the next page when the current one is used up; `None`
@@ -629,26 +575,21 @@ impl SubAccounts<'_> {
             if self.last_page {
                 return None;
             }
-            match self.read_page().await {
-                Ok(()) => {}
-                Err(err) => {
-                    self.last_page = true;
-                    return Some(Err(err));
-                }
+            if let Err(err) = self.read_page().await {
+                self.last_page = true;
+                return Some(Err(err));
             }
         }
     }
 
     async fn read_page(&mut self) -> Result<(), Error> {
         let token = self.next_token.clone();
-        let page_size =
-            std::num::NonZeroU32::new(SUB_ACCOUNT_PAGE).unwrap_or(std::num::NonZeroU32::MIN);
         let page = self
             .account
-            .call_limited("ListSubAccounts", self.limiters, |api| {
+            .call("ListSubAccounts", self.limiters, |api| {
                 let token = token.clone();
                 async move {
-                    let mut request = api.list_sub_accounts().page_size(page_size);
+                    let mut request = api.list_sub_accounts().page_size(SUB_ACCOUNT_PAGE);
                     if let Some(token) = token {
                         request = request.next_page_token(token);
                     }
@@ -658,12 +599,12 @@ impl SubAccounts<'_> {
             .await?;
         let next = page.next_page_token.filter(|t| !t.is_empty());
         if next.is_some() && next == self.next_token {
-            return Err(Error::Decode {
-                vendor: Vendor::Zoom,
-                operation: "ListSubAccounts",
-                path: "next_page_token".into(),
-                reason: "the next page token did not change; stopping instead of looping".into(),
-            });
+            return Err(Error::decode(
+                Vendor::Zoom,
+                "ListSubAccounts",
+                "next_page_token",
+                "the next page token did not change; stopping instead of looping",
+            ));
         }
         self.last_page = next.is_none();
         self.next_token = next;
