@@ -11,7 +11,7 @@
 //!   a report is read back from JSON they are computed again from the other fields, so they
 //!   can never disagree with them;
 //! - every seat and storage row has a `kind` (the cross-vendor [`ProductKind`], from the
-//!   [catalogue](crate::catalogue)) and a `label` for people next to the vendor's raw
+//!   [catalogue]) and a `label` for people next to the vendor's raw
 //!   `product` key, which stays as the vendor sent it;
 //! - nothing the vendor sent is silently lost: whatever the mapping could not place in the
 //!   model is listed verbatim in [`UsageReport::unrecognized`].
@@ -149,7 +149,7 @@ impl UsageReport {
             .filter(move |seats| seats.product() == product)
     }
 
-    /// Sets every row's kind and label from the [catalogue](crate::catalogue) of the report's
+    /// Sets every row's kind and label from the [catalogue] of the report's
     /// vendor (the vendor's own seat `name` wins as label). The facade's mappings call it; a
     /// program that builds rows itself may too.
     pub fn classify(&mut self) {
@@ -302,7 +302,7 @@ impl Seats {
     }
 
     /// The same row with its kind and label (the label stays the product key when `None`).
-    /// The facade's mappings set both from the [catalogue](crate::catalogue).
+    /// The facade's mappings set both from the [catalogue].
     pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
         self.kind = kind;
         if let Some(label) = label {

@@ -58,7 +58,8 @@ fn accessor(code: &syn::File, name: &str) -> Option<TokenStream> {
             return None;
         }
         let ident = field.ident.as_ref()?;
-        let key = rename(&serde).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+        let key =
+            rename(&serde).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
         Some(if is_option(&field.ty) {
             quote! {
                 if let Some(value) = &self.#ident {
@@ -121,7 +122,10 @@ mod tests {
     #[test]
     fn keys_come_from_renames_and_field_names() {
         assert_eq!(rename(r#"rename = "type""#).as_deref(), Some("type"));
-        assert_eq!(rename(r#"default , rename = "a-b""#).as_deref(), Some("a-b"));
+        assert_eq!(
+            rename(r#"default , rename = "a-b""#).as_deref(),
+            Some("a-b")
+        );
         assert_eq!(rename("skip_serializing_if = \"x\""), None);
         let code: syn::File = syn::parse_quote! {
             pub mod types {
