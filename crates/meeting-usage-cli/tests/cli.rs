@@ -285,6 +285,65 @@ fn json_rows_have_kind_and_label_and_by_kind_adds_them_up() {
 }
 
 #[test]
+fn an_uncatalogued_key_is_kind_other_and_named_once_on_stderr() {
+    // Zoom drifts: a product key the specs and the catalogue have never seen, in every entry
+    // shape, answered by the sandbox in place of its example.
+    let mut usage = seed("000-plan-usage.response.json");
+    usage["plan_hologram"] = json!([{"type": "hologram_monthly", "hosts": 7, "usage": 3}]);
+    let sandbox = TestSandbox::start();
+    for _ in 0..2 {
+        sandbox
+            .sandbox
+            .inject(Fault {
+                operation: Some("GetPlanUsage".into()),
+                kind: FaultKind::Body {
+                    body: usage.clone(),
+                },
+                times: 1,
+            })
+            .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
+    }
+
+    let output = run(sandbox.command().args(["report", "--format", "json"]));
+    assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "note: the product catalogue does not know zoom plan_hologram; \
+         it is counted as kind \"other\"\n"
+    );
+    let document = json(&output);
+    let row = seat(
+        report_of(&document, "zoom"),
+        "plan_hologram",
+        "hologram_monthly",
+    );
+    assert_eq!(row["kind"], "other", "{row}");
+    assert_eq!(row["label"], "plan_hologram", "{row}");
+    assert_eq!(
+        (row["purchased"].clone(), row["used"].clone()),
+        (json!(7), json!(3))
+    );
+    let other = document["by_kind"]
+        .as_array()
+        .and_then(|totals| totals.iter().find(|t| t["kind"] == "other"))
+        .unwrap_or_else(|| panic!("no `other` total in {}", document["by_kind"]));
+    let contributors = other["products"].to_string();
+    assert!(contributors.contains("plan_hologram"), "{other}");
+
+    // The table too: the row under its raw key, the note once on stderr, data on stdout only.
+    let table = run(sandbox.command().arg("report"));
+    assert_eq!(code(&table), 0, "stderr: {}", stderr(&table));
+    assert_eq!(stderr(&table).lines().count(), 1, "{}", stderr(&table));
+    assert!(stderr(&table).contains("plan_hologram"));
+    assert!(
+        stdout(&table).contains("plan_hologram"),
+        "{}",
+        stdout(&table)
+    );
+    assert!(!stdout(&table).contains("note:"));
+}
+
+#[test]
 fn the_table_shows_labels_unless_raw_keys() {
     let labels = stdout(&run(meeting_usage().args(["report", "--sandbox"])));
     let raw = stdout(&run(meeting_usage().args([

@@ -198,7 +198,11 @@ async fn run(args: Args) -> BenchResult<()> {
     let ratio = facade / raw;
     println!(
         "ratio facade/raw (medians of round means): {ratio:.3} (budget <= 1.25: {})",
-        if ratio <= 1.25 { "within" } else { "NOT within" }
+        if ratio <= 1.25 {
+            "within"
+        } else {
+            "NOT within"
+        }
     );
     sandbox.shutdown().await;
     Ok(())

@@ -138,6 +138,8 @@ struct Plan {
     truncate: bool,
     /// Replace the body with HTML.
     not_json: bool,
+    /// Replace a success body with this JSON.
+    body: Option<Bytes>,
 }
 
 /// A request the sandbox answers by closing the connection (the `drop` fault).
@@ -317,15 +319,19 @@ enum ReplyBody {
     Truncated(Bytes),
 }
 
-/// Refuses a fault that cannot do what it says for this operation: truncating the body of
-/// an operation whose success response has none.
+/// Refuses a fault that cannot do what it says for this operation: truncating or replacing
+/// the body of an operation whose success response has none.
 fn fault_applies(op: &Op, kind: &FaultKind) -> Result<(), InvalidFault> {
-    if *kind == FaultKind::Truncate
-        && let Some(success) = op.success()
+    let action = match kind {
+        FaultKind::Truncate => "truncate",
+        FaultKind::Body { .. } => "replace",
+        _ => return Ok(()),
+    };
+    if let Some(success) = op.success()
         && success.media_type.is_none()
     {
         return Err(InvalidFault(format!(
-            "`{}` answers {} without a body; there is nothing to truncate",
+            "`{}` answers {} without a body; there is nothing to {action}",
             op.id, success.status
         )));
     }
@@ -732,6 +738,7 @@ impl App {
             Some(FaultKind::Delay { millis }) => plan.delay = Some(millis),
             Some(FaultKind::Truncate) => plan.truncate = true,
             Some(FaultKind::NotJson) => plan.not_json = true,
+            Some(FaultKind::Body { body }) => plan.body = Some(Bytes::from(body.to_string())),
             Some(FaultKind::Status {
                 status,
                 retry_after,
@@ -780,6 +787,12 @@ impl App {
                 path,
             ),
         };
+        if let Some(body) = plan.body
+            && (200..300).contains(&reply.status)
+            && matches!(reply.body, ReplyBody::Json(_))
+        {
+            reply.body = ReplyBody::Json(body);
+        }
         if plan.truncate
             && let ReplyBody::Json(bytes) = reply.body
         {

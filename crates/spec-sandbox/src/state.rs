@@ -216,6 +216,13 @@ pub enum FaultKind {
     Truncate,
     /// Answer the success status with an HTML body instead of JSON.
     NotJson,
+    /// Answer the success status with this JSON body instead of the spec's example: a vendor
+    /// whose answers drifted (a new product key, a missing field). The body is sent as given,
+    /// not validated. Set from the Rust API or the control endpoint, not the header.
+    Body {
+        /// The JSON body to send.
+        body: serde_json::Value,
+    },
 }
 
 /// A fault for the next requests of an operation.

@@ -659,15 +659,47 @@ async fn dropped_truncated_and_non_json_responses() {
         "{err:?}"
     );
 
-    // The sandbox is still serving.
-    huawei
+    // A drifted answer: the body given replaces the example, once, sent as is.
+    let drifted = serde_json::json!({"usedAccountsCount": 4242, "newCounter": 1});
+    inject(FaultKind::Body {
+        body: drifted.clone(),
+    });
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/mmc/management/orgRes",
+            sandbox.base_url(HUAWEI)
+        ))
+        .header("x-access-token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), drifted);
+    let refused = sandbox
+        .inject(Fault {
+            operation: Some("UpdateABasePlan".into()),
+            kind: FaultKind::Body { body: drifted },
+            times: 1,
+        })
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("nothing to replace"),
+        "{refused}"
+    );
+
+    // The sandbox is still serving, with its own example again.
+    let usage = huawei
         .show_org_res()
         .x_access_token(token)
         .send()
         .await
         .unwrap();
-    // Drop, two truncations, not-JSON and this one: every faulted request is logged too.
-    assert_eq!(sandbox.count("ShowOrgRes"), 5);
+    assert_ne!(
+        serde_json::to_value(usage.into_inner()).unwrap()["usedAccountsCount"],
+        4242
+    );
+    // Drop, two truncations, not-JSON, the body and this one: every faulted request is logged.
+    assert_eq!(sandbox.count("ShowOrgRes"), 6);
 }
 
 #[tokio::test]
