@@ -285,6 +285,11 @@ pub async fn call_with(
             let args = huawei_meeting::dispatch::Args { params, body };
             huawei_meeting::dispatch::call(&client, id, &args).await
         }
+        "webex/admin.yaml" => {
+            let client = webex_admin::Client::new_with_client(base_url, http);
+            let args = webex_admin::dispatch::Args { params, body };
+            webex_admin::dispatch::call(&client, id, &args).await
+        }
         other => panic!("no generated client for {other}"),
     }
 }
@@ -294,6 +299,7 @@ pub const SPECS: &[&str] = &[
     "zoom/billing-plans.yaml",
     "zoom/oauth.yaml",
     "huawei/meeting.yaml",
+    "webex/admin.yaml",
 ];
 
 /// Checks an answer against the example the server should have sent (`None`: no body).

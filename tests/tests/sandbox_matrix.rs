@@ -13,6 +13,30 @@ use spec_sandbox::{Sandbox, SandboxConfig};
 use vendor_types::dispatch::Outcome;
 use workspace_tests::{SPECS, Spec, call, check_answer};
 
+/// The specs with a generated client that the sandbox serves. Webex's spec has a client but
+/// the sandbox does not serve it yet (issue 19, part 3); this list must shrink to nothing, and
+/// the assertion fails as soon as the sandbox embeds a spec listed here.
+fn served_specs() -> Vec<&'static str> {
+    const NOT_YET_SERVED: &[&str] = &["webex/admin.yaml"];
+    let embedded: Vec<&str> = spec_sandbox::specs::EMBEDDED
+        .iter()
+        .map(|spec| spec.file.trim_start_matches("spec/"))
+        .collect();
+    for spec in NOT_YET_SERVED {
+        assert!(
+            !embedded.contains(spec),
+            "the sandbox serves {spec} now: remove it from NOT_YET_SERVED"
+        );
+    }
+    let served: Vec<&str> = SPECS
+        .iter()
+        .copied()
+        .filter(|spec| !NOT_YET_SERVED.contains(spec))
+        .collect();
+    assert_eq!(served.len(), embedded.len(), "{served:?} against {embedded:?}");
+    served
+}
+
 /// Credentials the sandbox accepts for a spec, as default headers.
 fn credentials(spec: &str, config: &SandboxConfig) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -51,7 +75,7 @@ async fn every_operation_status_and_example_through_the_sandbox() {
         .unwrap();
     let mut cases = 0;
     let mut operations = 0;
-    for spec_file in SPECS {
+    for spec_file in served_specs() {
         let spec = Spec::load(spec_file);
         let base = sandbox.base_url(&format!("spec/{spec_file}"));
         // Worked out once per spec (the Zoom case reads the OAuth spec's example).
@@ -109,7 +133,7 @@ async fn without_prefer_the_success_example_is_served() {
     let sandbox = Sandbox::start(config.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    for spec_file in SPECS {
+    for spec_file in served_specs() {
         let spec = Spec::load(spec_file);
         let base = sandbox.base_url(&format!("spec/{spec_file}"));
         for op in spec.operations() {

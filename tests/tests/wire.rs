@@ -36,6 +36,7 @@ impl Target {
                 &zoom_billing::Secret::from(CLIENT_SECRET),
             )
             .unwrap(),
+            "webex/admin.yaml" => webex_admin::http_client_with_token(TOKEN).unwrap(),
             _ => reqwest::Client::new(),
         }
     }
@@ -59,6 +60,11 @@ fn targets() -> Vec<Target> {
             spec: "huawei/meeting.yaml",
             prefix: "",
             authorization: None,
+        },
+        Target {
+            spec: "webex/admin.yaml",
+            prefix: "/v1",
+            authorization: Some(format!("Bearer {TOKEN}")),
         },
     ]
 }
@@ -116,10 +122,10 @@ fn check_request(target: &Target, op: &Operation, request: &Recorded, body: Opti
         Some("application/json"),
         "{context}"
     );
-    let crate_name = if target.spec.starts_with("zoom/") {
-        "zoom-billing"
-    } else {
-        "huawei-meeting"
+    let crate_name = match target.spec.split('/').next() {
+        Some("zoom") => "zoom-billing",
+        Some("webex") => "webex-admin",
+        _ => "huawei-meeting",
     };
     assert_eq!(
         request.header("user-agent"),
@@ -298,8 +304,15 @@ async fn every_huawei_operation_on_the_wire() {
 }
 
 #[tokio::test]
+async fn every_webex_operation_on_the_wire() {
+    let target = &targets()[3];
+    let calls = exercise(target).await;
+    assert!(calls >= 3, "only {calls} calls");
+}
+
+#[tokio::test]
 async fn every_operation_is_reachable_through_dispatch() {
-    let expectations: [(&str, &[&str]); 3] = [
+    let expectations: [(&str, &[&str]); 4] = [
         (
             "zoom/billing-plans.yaml",
             zoom_billing::dispatch::OPERATION_IDS,
@@ -312,6 +325,7 @@ async fn every_operation_is_reachable_through_dispatch() {
             "huawei/meeting.yaml",
             huawei_meeting::dispatch::OPERATION_IDS,
         ),
+        ("webex/admin.yaml", webex_admin::dispatch::OPERATION_IDS),
     ];
     for (spec, ids) in expectations {
         let from_spec: Vec<String> = Spec::load(spec)

@@ -148,6 +148,35 @@ pub const SPECS: &[SpecEntry] = &[
             },
         ],
     },
+    SpecEntry {
+        spec: "spec/webex/admin.yaml",
+        output: "crates/webex-admin/src/generated.rs",
+        crate_name: "webex-admin",
+        vendor: "webex",
+        request_id_header: "Trackingid",
+        replacements: &[
+            Replacement {
+                schema: "Int64OrStringOrNull",
+                rust_type: "crate::Lenient<i64>",
+                default: false,
+            },
+            Replacement {
+                schema: "AccessToken",
+                rust_type: "crate::Secret",
+                default: false,
+            },
+            Replacement {
+                schema: "RefreshToken",
+                rust_type: "crate::Secret",
+                default: false,
+            },
+            Replacement {
+                schema: "ClientSecret",
+                rust_type: "crate::Secret",
+                default: false,
+            },
+        ],
+    },
 ];
 
 impl SpecEntry {
