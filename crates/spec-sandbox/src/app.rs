@@ -30,7 +30,7 @@ use crate::state::{
     Fault, FaultKind, FaultQueue, InvalidFault, RateWindows, RequestLog, TokenKind, TokenProblem,
     TokenStore, unix_ms,
 };
-use crate::vendor::{FieldError, Problem, Vendor};
+use crate::vendor::{FieldError, Problem, RateLimitHeaders};
 
 /// The body of every response: whole, or cut short by a `truncate` fault.
 pub enum ResponseBody {
@@ -150,8 +150,6 @@ pub struct Dropped;
 /// The header that injects a fault for this and following requests of the operation.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
 
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const X_ZM_TRACKINGID: HeaderName = HeaderName::from_static("x-zm-trackingid");
 const X_RATELIMIT_CATEGORY: HeaderName = HeaderName::from_static("x-ratelimit-category");
 const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -190,6 +188,8 @@ pub struct App {
     /// Values the token-grant examples use for accounts and App IDs: the sandbox's test
     /// accounts.
     known_ids: HashSet<String>,
+    /// The client credentials of the token requests' examples (see [`client_key`]).
+    known_clients: HashSet<String>,
     /// Ids for the vendors' request-id headers.
     request_ids: RequestIds,
     /// The values of the vendors' rate-limit headers, made once.
@@ -338,34 +338,58 @@ fn fault_applies(op: &Op, kind: &FaultKind) -> Result<(), InvalidFault> {
     Ok(())
 }
 
+/// The values of a token request's client-credential fields, as one key.
+fn client_key(body: &Value, fields: &[String]) -> String {
+    let values: Vec<&str> = fields
+        .iter()
+        .map(|f| body.get(f).and_then(Value::as_str).unwrap_or(""))
+        .collect();
+    values.join("\n")
+}
+
 impl App {
     /// Builds the app and seeds the tokens that the specs' token examples show.
     pub fn new(model: Model, config: SandboxConfig) -> App {
         let ops = model.op_count();
         let mut seeds = Vec::new();
         let mut known_ids = HashSet::new();
+        let mut known_clients = HashSet::new();
         for spec in &model.specs {
-            let fields = spec.vendor.token_fields();
+            let fields = &spec.vendor.tokens;
+            let family = spec.vendor.family;
             for op in spec
                 .ops
                 .iter()
-                .filter(|op| op.role == Some(Role::TokenGrant))
+                .filter(|op| matches!(op.role, Some(Role::TokenGrant | Role::TokenRefresh)))
             {
+                // The tokens of answers, and the refresh tokens and client credentials of
+                // requests: the examples double as test credentials.
                 for example in op.success().into_iter().flat_map(|r| &r.examples) {
-                    if let Some(token) = example.value.get(fields.access).and_then(Value::as_str) {
-                        seeds.push((token.to_owned(), spec.vendor.family(), TokenKind::Access));
+                    let text = |field: Option<&str>| {
+                        field
+                            .and_then(|f| example.value.get(f))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    };
+                    if let Some(token) = text(Some(&fields.access)) {
+                        seeds.push((token, family, TokenKind::Access));
                     }
-                    if let Some(token) = fields
-                        .refresh
-                        .and_then(|f| example.value.get(f))
-                        .and_then(Value::as_str)
-                    {
-                        seeds.push((token.to_owned(), spec.vendor.family(), TokenKind::Refresh));
+                    if let Some(token) = text(fields.refresh.as_deref()) {
+                        seeds.push((token, family, TokenKind::Refresh));
                     }
                 }
                 for body in op.body.iter().flat_map(|b| &b.examples) {
-                    if let Some(id) = body.get(fields.grant_subject).and_then(Value::as_str) {
+                    let text = |field: Option<&str>| {
+                        field.and_then(|f| body.get(f)).and_then(Value::as_str)
+                    };
+                    if let Some(id) = text(fields.grant_subject.as_deref()) {
                         known_ids.insert(id.to_owned());
+                    }
+                    if let Some(token) = text(fields.request_refresh.as_deref()) {
+                        seeds.push((token.to_owned(), family, TokenKind::Refresh));
+                    }
+                    if !fields.client.is_empty() {
+                        known_clients.insert(client_key(body, &fields.client));
                     }
                 }
             }
@@ -376,7 +400,7 @@ impl App {
             .flat_map(|spec| {
                 spec.ops
                     .iter()
-                    .map(move |op| Some((spec.vendor.family(), op.rate_limit.as_deref()?)))
+                    .map(move |op| Some((spec.vendor.family, op.rate_limit.as_deref()?)))
             })
             .collect();
         let limiter = RateLimiter::new(&labels);
@@ -410,6 +434,7 @@ impl App {
             model,
             config,
             known_ids,
+            known_clients,
             request_ids: RequestIds::new(),
             header_values,
         }
@@ -749,7 +774,9 @@ impl App {
                     if let Ok(value) = HeaderValue::from_str(&seconds) {
                         reply.headers.insert(header::RETRY_AFTER, value);
                     }
-                    if spec.vendor == Vendor::Zoom && status == 429 {
+                    if spec.vendor.rate_limit_headers == RateLimitHeaders::Categories
+                        && status == 429
+                    {
                         reply
                             .headers
                             .insert(X_RATELIMIT_TYPE, HeaderValue::from_static("QPS"));
@@ -1107,7 +1134,7 @@ impl App {
             Problem::MethodNotAllowed => 405,
             Problem::Invalid => 400,
             Problem::Unauthorized => 401,
-            Problem::WrongClient => 400,
+            Problem::WrongClient => spec.vendor.wrong_client_status,
             Problem::TooManyRequests => 429,
             Problem::ServerError => 500,
             Problem::Unavailable => 503,
@@ -1124,7 +1151,7 @@ impl App {
             (Some(example), None) => example.value.clone(),
             (Some(example), Some(detail)) => {
                 let mut value = example.value.clone();
-                value[spec.vendor.message_field()] = Value::String(detail.message.clone());
+                value[spec.vendor.errors.message.as_str()] = Value::String(detail.message.clone());
                 value
             }
             (None, _) => {
@@ -1202,7 +1229,7 @@ impl App {
         };
         let token = |value: Option<&str>| -> Result<(), Refusal> {
             let value = value.filter(|v| !v.is_empty()).ok_or(Refusal::Missing)?;
-            match self.tokens.check(value, spec.vendor.family(), kind) {
+            match self.tokens.check(value, spec.vendor.family, kind) {
                 Ok(()) => Ok(()),
                 Err(TokenProblem::Expired) => {
                     Err(Refusal::Because("The token has expired.".into()))
@@ -1395,7 +1422,8 @@ impl App {
         body: Option<&Value>,
         path: &str,
     ) -> Reply {
-        let fields = spec.vendor.token_fields();
+        let fields = &spec.vendor.tokens;
+        let family = spec.vendor.family;
         let Some(template) = op.success().and_then(|r| r.examples.first()) else {
             return self.example_reply(spec, op, &Prefer::default(), path);
         };
@@ -1403,81 +1431,118 @@ impl App {
         let lifetime = self.config.token_lifetime;
         let issue = |kind: TokenKind, lifetime: Duration| {
             let value = random_token();
-            self.tokens
-                .insert(&value, spec.vendor.family(), kind, Some(lifetime));
+            self.tokens.insert(&value, family, kind, Some(lifetime));
             value
         };
+        let text = |field: Option<&str>| {
+            field
+                .and_then(|f| body.and_then(|b| b.get(f)))
+                .and_then(Value::as_str)
+        };
+        // Client credentials in the body: only the examples' client is known.
+        if !fields.client.is_empty()
+            && let Some(body) = body
+            && !self
+                .known_clients
+                .contains(&client_key(body, &fields.client))
+        {
+            return self.problem(spec, Problem::WrongClient, Some(op), &[], path);
+        }
+        let access = fields.access.as_str();
         let mut value = template.value.clone();
         match role {
             Role::TokenGrant => {
-                if let Some(account) = body
-                    .and_then(|b| b.get(fields.grant_subject))
-                    .and_then(Value::as_str)
+                if let (Some(subject), Some(account)) =
+                    (&fields.grant_subject, text(fields.grant_subject.as_deref()))
                     && !self.known_ids.contains(account)
                 {
                     // An account the client has no app for: the grant is refused (the
                     // spec's 400), not the client.
                     let detail = [FieldError {
-                        field: fields.grant_subject.into(),
+                        field: subject.clone(),
                         message: "does not belong to this client".into(),
                     }];
                     return self.problem(spec, Problem::Invalid, Some(op), &detail, path);
                 }
-                value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
-                if let Some(refresh) = fields.refresh {
-                    value[refresh] = Value::String(issue(TokenKind::Refresh, lifetime * 30));
+                value[access] = Value::String(issue(TokenKind::Access, lifetime));
+                if let Some(refresh) = &fields.refresh {
+                    value[refresh.as_str()] =
+                        Value::String(issue(TokenKind::Refresh, lifetime * 30));
                 }
             }
             Role::TokenValidation => {
-                let presented = fields
-                    .request_token
-                    .and_then(|f| body.and_then(|b| b.get(f)))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                if let Err(problem) =
-                    self.tokens
-                        .check(presented, spec.vendor.family(), TokenKind::Access)
-                {
+                let presented = text(fields.request_token.as_deref()).unwrap_or("");
+                if let Err(problem) = self.tokens.check(presented, family, TokenKind::Access) {
                     let detail: Vec<FieldError> = (problem == TokenProblem::Expired)
                         .then(|| FieldError {
-                            field: fields.request_token.unwrap_or("token").into(),
+                            field: fields.request_token.as_deref().unwrap_or("token").into(),
                             message: "The token has expired.".into(),
                         })
                         .into_iter()
                         .collect();
                     return self.problem(spec, Problem::Unauthorized, Some(op), &detail, path);
                 }
-                let renew = fields.renew_flag.and_then(|f| body.and_then(|b| b.get(f)))
+                let renew = fields
+                    .renew_flag
+                    .as_deref()
+                    .and_then(|f| body.and_then(|b| b.get(f)))
                     == Some(&Value::Bool(true));
-                value[fields.access] = Value::String(if renew {
+                value[access] = Value::String(if renew {
                     issue(TokenKind::Access, lifetime)
                 } else {
                     presented.to_owned()
                 });
             }
             Role::TokenRefresh => {
-                value[fields.access] = Value::String(issue(TokenKind::Access, lifetime));
-                // The refresh token stays the one presented, in the header the operation's
-                // security scheme names.
-                let presented = op.security.iter().flatten().find_map(|check| match check {
-                    Check::TokenHeader(name) => headers.get(name.as_str()),
-                    _ => None,
-                });
-                if let (Some(refresh), Some(presented)) = (fields.refresh, presented) {
-                    value[refresh] =
-                        Value::String(String::from_utf8_lossy(presented.as_bytes()).into_owned());
+                // The refresh token presented: a body field, or the header the operation's
+                // security scheme names (checked before this point).
+                let presented = match &fields.request_refresh {
+                    Some(field) => {
+                        let presented = text(Some(field)).unwrap_or("");
+                        if let Err(problem) =
+                            self.tokens.check(presented, family, TokenKind::Refresh)
+                        {
+                            let message = match problem {
+                                TokenProblem::Expired => "has expired",
+                                TokenProblem::Unknown => "is unknown or revoked",
+                            };
+                            let detail = [FieldError {
+                                field: field.clone(),
+                                message: message.into(),
+                            }];
+                            return self.problem(spec, Problem::Invalid, Some(op), &detail, path);
+                        }
+                        Some(presented.to_owned())
+                    }
+                    None => op.security.iter().flatten().find_map(|check| match check {
+                        Check::TokenHeader(name) => headers
+                            .get(name.as_str())
+                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                        _ => None,
+                    }),
+                };
+                value[access] = Value::String(issue(TokenKind::Access, lifetime));
+                if let (Some(refresh), Some(presented)) = (&fields.refresh, presented) {
+                    // Rotation: a new refresh token, and the one presented stops working.
+                    let next = if fields.rotate_refresh {
+                        self.tokens.revoke(&presented);
+                        issue(TokenKind::Refresh, lifetime * 30)
+                    } else {
+                        presented
+                    };
+                    value[refresh.as_str()] = Value::String(next);
                 }
             }
         }
         let now_ms = unix_ms();
-        if let Some(f) = fields.lifetime_seconds {
-            value[f] = json!(lifetime.as_secs());
+        if let Some(f) = &fields.lifetime_seconds {
+            value[f.as_str()] = json!(lifetime.as_secs());
         }
-        if let Some(f) = fields.expires_unix {
-            value[f] = json!(now_ms / 1000 + lifetime.as_secs());
+        if let Some(f) = &fields.expires_unix {
+            value[f.as_str()] = json!(now_ms / 1000 + lifetime.as_secs());
         }
-        if let Some(f) = fields.created_unix_ms {
-            value[f] = json!(now_ms);
+        if let Some(f) = &fields.created_unix_ms {
+            value[f.as_str()] = json!(now_ms);
         }
         json_reply(status, &value)
     }
@@ -1490,24 +1555,18 @@ impl App {
         request: &HeaderMap,
         reply: &mut Reply,
     ) {
-        let id = match spec.vendor {
-            // The client's own id, if it is a short visible-ASCII text.
-            Vendor::Huawei => request
-                .get(&X_REQUEST_ID)
-                .filter(|v| v.to_str().is_ok_and(|v| !v.is_empty() && v.len() <= 128))
-                .cloned()
-                .unwrap_or_else(|| self.request_ids.next()),
-            Vendor::Zoom | Vendor::ZoomOAuth => self.request_ids.next(),
-        };
-        let name = match spec.vendor {
-            Vendor::Zoom | Vendor::ZoomOAuth => X_ZM_TRACKINGID,
-            Vendor::Huawei => X_REQUEST_ID,
-        };
-        debug_assert_eq!(name.as_str(), spec.vendor.request_id_header());
-        reply.headers.insert(name, id);
+        let name = &spec.vendor.request_id_header;
+        // With `echo`, the client's own id, if it is a short visible-ASCII text.
+        let id = request
+            .get(name)
+            .filter(|_| spec.vendor.echo_request_id)
+            .filter(|v| v.to_str().is_ok_and(|v| !v.is_empty() && v.len() <= 128))
+            .cloned()
+            .unwrap_or_else(|| self.request_ids.next());
+        reply.headers.insert(name.clone(), id);
         let Some(op) = op else { return };
-        match spec.vendor {
-            Vendor::Zoom => {
+        match spec.vendor.rate_limit_headers {
+            RateLimitHeaders::Categories => {
                 let (category, tier) = match op.rate_limit.as_deref() {
                     Some("HEAVY") => ("Heavy", 0),
                     Some("MEDIUM") => ("Medium", 1),
@@ -1525,7 +1584,7 @@ impl App {
                     .headers
                     .insert(X_RATELIMIT_REMAINING, values.remaining(used));
             }
-            Vendor::Huawei => {
+            RateLimitHeaders::Gateway => {
                 let [per_api, all_env] = &self.header_values.huawei;
                 for (name, window, values) in [
                     (X_APIG_RATELIMIT_API, 1, per_api),
@@ -1535,7 +1594,7 @@ impl App {
                     reply.headers.insert(name, values.remaining(used));
                 }
             }
-            Vendor::ZoomOAuth => {}
+            RateLimitHeaders::None => {}
         }
     }
 

@@ -361,13 +361,13 @@ mod tests {
 
     #[test]
     fn a_window_admits_exactly_its_quota_and_labels_share_it() {
-        let zoom = |label| Some((Family::Zoom, label));
+        let zoom = |label| Some((Family(0), label));
         let limiter = RateLimiter::new(&[
             zoom("HEAVY"),
             zoom("MEDIUM"),
             None,
             zoom("heavy"),
-            Some((Family::Huawei, "HEAVY")),
+            Some((Family(1), "HEAVY")),
         ]);
         assert_eq!(limiter.admit(0), None, "off until set");
         limiter.set(Some(RateLimits::per_second([("HEAVY", 3)])));

@@ -9,7 +9,7 @@ use spec_core::schema::SchemaValidator;
 use spec_core::{openapi, pointer};
 
 use crate::specs::EmbeddedSpec;
-use crate::vendor::Vendor;
+use crate::vendor::{Families, Vendor};
 
 /// Why the embedded specs could not be compiled (a build with a broken spec).
 #[derive(Debug, thiserror::Error)]
@@ -321,6 +321,7 @@ impl Model {
     pub fn compile(embedded: &[EmbeddedSpec]) -> Result<Model, ModelError> {
         let mut specs = Vec::new();
         let mut next_index = 0;
+        let mut families = Families::default();
         for spec in embedded {
             let fail = |message: String| ModelError {
                 file: spec.file.to_owned(),
@@ -335,10 +336,15 @@ impl Model {
                 .map(url_path)
                 .unwrap_or_default();
             let mount = format!("{}{}", spec.prefix, server_path.trim_end_matches('/'));
+            let vendor = doc
+                .get("x-sandbox-vendor")
+                .ok_or_else(|| "no x-sandbox-vendor extension".to_owned())
+                .and_then(|ext| Vendor::compile(ext, &mut families))
+                .map_err(|e| fail(format!("x-sandbox-vendor: {e}")))?;
             let ops = compile_ops(&doc, &mut next_index).map_err(fail)?;
             specs.push(SpecModel {
                 file: spec.file,
-                vendor: spec.vendor,
+                vendor,
                 prefix: spec.prefix,
                 mount,
                 validator: SchemaValidator::new(doc),
@@ -815,8 +821,11 @@ mod tests {
     fn every_embedded_spec_compiles() {
         let model = Model::compile(EMBEDDED).unwrap();
         let mounts: Vec<&str> = model.specs.iter().map(|s| s.mount.as_str()).collect();
-        assert_eq!(mounts, ["/zoom/v2", "/zoom", "/huawei"]);
-        assert_eq!(model.op_count(), 9 + 1 + 6);
+        assert_eq!(mounts, ["/zoom/v2", "/zoom", "/huawei", "/webex/v1"]);
+        assert_eq!(model.op_count(), 9 + 1 + 6 + 3);
+        // Families by name: both Zoom documents share one, every other vendor has its own.
+        let families: Vec<u16> = model.specs.iter().map(|s| s.vendor.family.0).collect();
+        assert_eq!(families, [0, 0, 1, 2]);
         let usage = &model.specs[0].ops[0];
         assert_eq!(usage.id, "GetPlanUsage");
         assert_eq!(usage.security, vec![vec![Check::Bearer]]);
@@ -862,7 +871,6 @@ mod tests {
         Model::compile(&[EmbeddedSpec {
             file: "test.yaml",
             source,
-            vendor: Vendor::Zoom,
             prefix: "/t",
         }])
     }
@@ -871,7 +879,9 @@ mod tests {
     fn security_the_sandbox_cannot_check_is_refused_not_skipped() {
         let spec = |schemes: &str, requirement: &str| -> &'static str {
             format!(
-                "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /x:\n    get:\n      \
+                "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\n\
+                 x-sandbox-vendor: {{family: t, request-id: {{header: x}}, errors: {{message: m}}}}\n\
+                 paths:\n  /x:\n    get:\n      \
                  operationId: X\n      security: [{{{requirement}: []}}]\n      responses:\n        \
                  '204': {{description: none}}\ncomponents:\n  securitySchemes:\n{schemes}"
             )
@@ -918,6 +928,16 @@ mod tests {
         assert_eq!(
             ok.specs[0].ops[0].security,
             vec![vec![Check::TokenHeader("X-Key".into())]]
+        );
+    }
+
+    #[test]
+    fn a_spec_without_its_vendor_extension_is_refused() {
+        let err =
+            compile_one("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.yaml: x-sandbox-vendor: no x-sandbox-vendor extension"
         );
     }
 

@@ -10,6 +10,7 @@ use spec_sandbox::{Fault, FaultKind, RunningSandbox, Sandbox, SandboxConfig};
 const ZOOM: &str = "spec/zoom/billing-plans.yaml";
 const OAUTH: &str = "spec/zoom/oauth.yaml";
 const HUAWEI: &str = "spec/huawei/meeting.yaml";
+const WEBEX: &str = "spec/webex/admin.yaml";
 /// The Huawei spec's example App ID, which the sandbox knows with its test key.
 const APP_ID: &str = "fdb8e4699586458bbd10c834872dcc62";
 const ACCOUNT: &str = "kKPjoUQnTVGY0D8fXtmqUg";
@@ -1007,5 +1008,85 @@ async fn it_listens_only_where_it_is_told() {
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "still accepting after shutdown"
+    );
+}
+
+/// Webex's refresh grant, as the spec's example sends it, with this refresh token.
+fn webex_grant(refresh: &str, secret: &str) -> webex_admin::types::RefreshTokenGrant {
+    use webex_admin::types::{RefreshTokenGrant, RefreshTokenGrantGrantType};
+    RefreshTokenGrant::builder()
+        .grant_type(RefreshTokenGrantGrantType::RefreshToken)
+        .client_id("C3f6a2b19d0e4c87a5b1e9d24f70c6a3b8e1d5f92a4c07b6e3d8f1a5c2b9e4d70")
+        .client_secret(webex_admin::Secret::from(secret))
+        .refresh_token(webex_admin::Secret::from(refresh))
+        .try_into()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn webex_refresh_tokens_rotate_and_the_old_one_is_refused() {
+    // Nothing in the sandbox names Webex: the token flow comes from the spec's
+    // `x-sandbox-vendor` (body refresh token, rotation, client in the body).
+    const SECRET: &str = "9WI-AlhnQK8LQnScQFaWH7bywUuogm1ynMZR3Fef5lEGiL4_zotvYq0kLOBBR3BV";
+    const EXAMPLE_REFRESH: &str =
+        "hQUlcnQHvJ2WbKVckotJUMlJaJnGbK9z1FD3pb7jY8HkMtIkQS6XEfmkzq_ljjpj";
+    let sandbox = sandbox().await;
+    let base = sandbox.base_url(WEBEX);
+    let client = webex_admin::Client::new(&base);
+    let refresh = |token: &str| {
+        client
+            .refresh_access_token()
+            .body(webex_grant(token, SECRET))
+            .send()
+    };
+
+    let first = refresh(EXAMPLE_REFRESH).await.unwrap();
+    assert!(
+        first.headers().contains_key("trackingid"),
+        "{:?}",
+        first.headers()
+    );
+    let first = first.into_inner();
+    let rotated = first.refresh_token.as_ref().unwrap().expose().to_owned();
+    assert_ne!(rotated, EXAMPLE_REFRESH, "a new refresh token comes back");
+    assert_eq!(first.expires_in.as_ref().map(|n| n.get()), Some(3600));
+
+    // The new access token opens the licences.
+    let access = first.access_token.as_ref().unwrap().expose().to_owned();
+    let http = webex_admin::http_client_with_token(&access).unwrap();
+    let licences = webex_admin::Client::new_with_client(&base, http)
+        .list_licenses()
+        .send()
+        .await
+        .unwrap();
+    assert!(!licences.items.is_empty());
+
+    // The rotated token works once; then its successor replaces it and it is refused.
+    let second = refresh(&rotated).await.unwrap().into_inner();
+    let newest = second.refresh_token.as_ref().unwrap().expose().to_owned();
+    assert_ne!(newest, rotated);
+    let err = refresh(&rotated).await.unwrap_err();
+    let webex_admin::Error::ErrorResponse(answer) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(answer.status().as_u16(), 400);
+    let description = answer.errors[0].description.clone().unwrap_or_default();
+    assert!(description.starts_with("refresh_token: "), "{description}");
+    refresh(&newest).await.unwrap();
+
+    // A wrong client secret: the spec's 401, whatever the refresh token.
+    let err = client
+        .refresh_access_token()
+        .body(webex_grant(&newest, "not-the-secret"))
+        .send()
+        .await
+        .unwrap_err();
+    let webex_admin::Error::ErrorResponse(answer) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(answer.status().as_u16(), 401);
+    assert_eq!(
+        answer.message.as_deref(),
+        Some("Invalid client credentials")
     );
 }

@@ -135,7 +135,10 @@ mod tests {
         );
         for op in &spec::OPERATIONS[..2] {
             assert_eq!(op.scopes, ["spark-admin:licenses_read"]);
-            assert_eq!(op.rate_limit, None, "Webex publishes no per-endpoint limits");
+            assert_eq!(
+                op.rate_limit, None,
+                "Webex publishes no per-endpoint limits"
+            );
         }
         assert_eq!(hooks::SENSITIVE_HEADERS, ["Authorization"]);
     }
@@ -174,7 +177,10 @@ mod tests {
             "trackingId": "ROUTER_1234567890ABCDEF",
         }))
         .unwrap();
-        assert_eq!(body.message().as_deref(), Some("Invalid client credentials"));
+        assert_eq!(
+            body.message().as_deref(),
+            Some("Invalid client credentials")
+        );
         assert_eq!(body.code().as_deref(), Some("1234"));
         assert_eq!(
             VendorError::request_id(&body).as_deref(),
