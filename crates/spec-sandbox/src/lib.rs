@@ -1,4 +1,5 @@
-//! An embedded, spec-driven mock of the Zoom and Huawei APIs this workspace describes.
+//! An embedded, spec-driven mock of the vendor APIs this workspace describes (Zoom, Huawei,
+//! Webex). What differs per vendor comes from each spec's `x-sandbox-vendor` extension.
 //!
 //! The specs are compiled in. Every operation of every spec is served under its vendor prefix
 //! and the path of its first server URL:
@@ -8,6 +9,7 @@
 //! | `spec/zoom/billing-plans.yaml` | `http://HOST:PORT/zoom/v2` |
 //! | `spec/zoom/oauth.yaml` | `http://HOST:PORT/zoom` (token at `/zoom/oauth/token`) |
 //! | `spec/huawei/meeting.yaml` | `http://HOST:PORT/huawei` |
+//! | `spec/webex/admin.yaml` | `http://HOST:PORT/webex/v1` (token at `/webex/v1/access_token`) |
 //!
 //! For each request the sandbox routes by path and method (unknown path 404, wrong method 405,
 //! in the vendor's error format), applies queued faults, checks credentials like the vendor,
@@ -27,6 +29,10 @@
 //!   `test-app-key`; the spec's example `Authorization` header verifies. The header must carry
 //!   both `signature=<hex>` (either hex case: Huawei's Python SDK sends upper case) and
 //!   `access=<Base64 App ID>`.
+//! - Webex: the refresh endpoint takes the spec's example client (`client_id`,
+//!   `client_secret` in the form body; another client gets the 401) and a refresh token it
+//!   knows (another gets the 400). Each refresh answers a new refresh token and revokes the
+//!   one presented, unless it is the example's, which stays valid.
 //! - The tokens in the token operations' examples are valid and never expire, so every spec
 //!   example works as is; tokens issued at run time expire after
 //!   [`SandboxConfig::token_lifetime`].
