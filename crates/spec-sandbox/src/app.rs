@@ -1557,9 +1557,9 @@ impl App {
     ) {
         let name = &spec.vendor.request_id_header;
         // With `echo`, the client's own id, if it is a short visible-ASCII text.
-        let id = request
-            .get(name)
-            .filter(|_| spec.vendor.echo_request_id)
+        let id = (spec.vendor.echo_request_id)
+            .then(|| request.get(name))
+            .flatten()
             .filter(|v| v.to_str().is_ok_and(|v| !v.is_empty() && v.len() <= 128))
             .cloned()
             .unwrap_or_else(|| self.request_ids.next());

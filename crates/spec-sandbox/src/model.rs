@@ -342,6 +342,11 @@ impl Model {
                 .and_then(|ext| Vendor::compile(ext, &mut families))
                 .map_err(|e| fail(format!("x-sandbox-vendor: {e}")))?;
             let ops = compile_ops(&doc, &mut next_index).map_err(fail)?;
+            if vendor.tokens.access.is_empty() && ops.iter().any(|op| op.role.is_some()) {
+                return Err(fail(
+                    "x-sandbox-vendor: tokens.access is required with token operations".into(),
+                ));
+            }
             specs.push(SpecModel {
                 file: spec.file,
                 vendor,
@@ -939,6 +944,19 @@ mod tests {
             err.to_string(),
             "test.yaml: x-sandbox-vendor: no x-sandbox-vendor extension"
         );
+    }
+
+    #[test]
+    fn token_operations_need_the_access_token_field() {
+        let err = compile_one(
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n\
+             x-sandbox-vendor: {family: t, request-id: {header: x}, errors: {message: m}}\n\
+             paths:\n  /token:\n    post:\n      operationId: T\n      \
+             x-sandbox-role: token-grant\n      security: []\n      responses:\n        \
+             '204': {description: none}\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("tokens.access is required"), "{err}");
     }
 
     #[test]

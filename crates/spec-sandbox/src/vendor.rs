@@ -191,8 +191,8 @@ pub struct FieldList {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TokenFields {
-    /// The access token in answers.
-    #[serde(default = "access_token")]
+    /// The access token in answers (required by specs with token operations).
+    #[serde(default)]
     pub access: String,
     /// The refresh token in answers, if the vendor issues one.
     #[serde(default)]
@@ -227,10 +227,6 @@ pub struct TokenFields {
     /// The boolean field of a token-validation request asking for a new token.
     #[serde(default)]
     pub renew_flag: Option<String>,
-}
-
-fn access_token() -> String {
-    "access_token".into()
 }
 
 /// The extension as written (the family as a name).
