@@ -8,13 +8,13 @@ use std::fmt;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Licence and storage use of Zoom and Huawei Cloud Meeting accounts.
+/// Licence and storage use of Zoom, Huawei Cloud Meeting and Webex accounts.
 #[derive(Parser)]
 #[command(
     name = "meeting-usage",
     version,
-    about = "Licence and storage use of Zoom and Huawei Cloud Meeting accounts",
-    long_about = "Licence and storage use of Zoom and Huawei Cloud Meeting accounts.\n\n\
+    about = "Licence and storage use of Zoom, Huawei Cloud Meeting and Webex accounts",
+    long_about = "Licence and storage use of Zoom, Huawei Cloud Meeting and Webex accounts.\n\n\
         Credentials come from environment variables (preferred: flags end up in the shell \
         history and in `ps`) or from the flags of the same names. `--sandbox` needs none: it \
         answers from the vendors' documented examples, offline.",
@@ -34,7 +34,7 @@ pub struct Cli {
 /// Options every command accepts.
 #[derive(Args)]
 pub struct GlobalArgs {
-    /// Answer from an embedded mock of both vendors (their documented examples), offline;
+    /// Answer from an embedded mock of every vendor (their documented examples), offline;
     /// ignores the configured credentials and URLs.
     #[arg(long, global = true, help_heading = "Global options")]
     pub sandbox: bool,
@@ -48,6 +48,9 @@ pub struct GlobalArgs {
     /// Huawei Cloud Meeting credentials and endpoints.
     #[command(flatten)]
     pub huawei: HuaweiArgs,
+    /// Webex credentials and endpoints.
+    #[command(flatten)]
+    pub webex: WebexArgs,
 }
 
 /// Zoom Server-to-Server OAuth credentials and endpoints.
@@ -153,6 +156,77 @@ pub struct HuaweiArgs {
     pub huawei_meeting_api_url: Option<String>,
 }
 
+/// Webex credentials: an access token, or an integration (client id, secret, refresh token).
+#[derive(Args)]
+#[command(next_help_heading = "Webex")]
+pub struct WebexArgs {
+    /// Access token (a personal token lasts 12 hours; an integration suits repeated runs).
+    #[arg(
+        long,
+        env = "WEBEX_ACCESS_TOKEN",
+        hide_env_values = true,
+        global = true,
+        value_name = "TOKEN"
+    )]
+    pub webex_access_token: Option<SecretArg>,
+    /// Client id of the integration.
+    #[arg(
+        long,
+        env = "WEBEX_CLIENT_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub webex_client_id: Option<String>,
+    /// Client secret of the integration (prefer the environment variable).
+    #[arg(
+        long,
+        env = "WEBEX_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true,
+        value_name = "SECRET"
+    )]
+    pub webex_client_secret: Option<SecretArg>,
+    /// Refresh token of the integration; once the token file exists, its token is used
+    /// first (Webex may replace the refresh token on every refresh).
+    #[arg(
+        long,
+        env = "WEBEX_REFRESH_TOKEN",
+        hide_env_values = true,
+        global = true,
+        value_name = "TOKEN"
+    )]
+    pub webex_refresh_token: Option<SecretArg>,
+    /// Where the newest refresh token is kept [default:
+    /// $XDG_STATE_HOME/meeting-usage/webex-token.json].
+    #[arg(
+        long,
+        env = "WEBEX_TOKEN_FILE",
+        hide_env_values = true,
+        global = true,
+        value_name = "FILE"
+    )]
+    pub webex_token_file: Option<std::path::PathBuf>,
+    /// Organisation to report on [default: the token's own].
+    #[arg(
+        long,
+        env = "WEBEX_ORG_ID",
+        hide_env_values = true,
+        global = true,
+        value_name = "ID"
+    )]
+    pub webex_org_id: Option<String>,
+    /// Base URL of the API [default: https://webexapis.com/v1].
+    #[arg(
+        long,
+        env = "WEBEX_API_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub webex_api_url: Option<String>,
+}
+
 /// A credential given on the command line or in the environment. `Debug` hides it.
 #[derive(Clone)]
 pub struct SecretArg(pub String);
@@ -194,7 +268,9 @@ pub enum VendorChoice {
     Zoom,
     /// Huawei Cloud Meeting only.
     Huawei,
-    /// Every vendor with credentials (both with --sandbox).
+    /// Webex only.
+    Webex,
+    /// Every vendor with credentials (all three with --sandbox).
     All,
 }
 

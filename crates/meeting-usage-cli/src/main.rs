@@ -122,11 +122,11 @@ fn check_fleet_args(args: &ReportArgs) -> Result<(), clap::Error> {
             "--rate-tier paces fleet runs only: add --all-sub-accounts or --accounts-file <FILE>",
         ));
     }
-    if args.fleet() && args.vendor == VendorChoice::Huawei {
+    if args.fleet() && matches!(args.vendor, VendorChoice::Huawei | VendorChoice::Webex) {
         return Err(error(
             ErrorKind::ArgumentConflict,
             "--all-sub-accounts and --accounts-file read Zoom sub accounts: they cannot be used \
-             with '--vendor huawei'",
+             with '--vendor huawei' or '--vendor webex'",
         ));
     }
     Ok(())
@@ -216,20 +216,23 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         return fleet::report(global, target, args).await;
     }
     let sandbox = matches!(target, Target::Sandbox(_));
-    let (want_zoom, want_huawei) = match args.vendor {
-        VendorChoice::Zoom => (true, false),
-        VendorChoice::Huawei => (false, true),
-        VendorChoice::All if sandbox => (true, true),
+    let (want_zoom, want_huawei, want_webex) = match args.vendor {
+        VendorChoice::Zoom => (true, false, false),
+        VendorChoice::Huawei => (false, true, false),
+        VendorChoice::Webex => (false, false, true),
+        VendorChoice::All if sandbox => (true, true, true),
         VendorChoice::All => (
             sources::zoom_configured(&global.zoom),
             sources::huawei_configured(&global.huawei),
+            sources::webex_configured(&global.webex),
         ),
     };
-    if !want_zoom && !want_huawei {
+    if !want_zoom && !want_huawei && !want_webex {
         return Err(Stop::Config(
             "no vendor is configured: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and \
-             ZOOM_CLIENT_SECRET, or HUAWEI_MEETING_APP_ID and HUAWEI_MEETING_APP_KEY, or try \
-             --sandbox for the offline example figures"
+             ZOOM_CLIENT_SECRET, or HUAWEI_MEETING_APP_ID and HUAWEI_MEETING_APP_KEY, or \
+             WEBEX_ACCESS_TOKEN (or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and \
+             WEBEX_REFRESH_TOKEN), or try --sandbox for the offline example figures"
                 .into(),
         ));
     }
@@ -246,13 +249,19 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     if let Some(huawei) = &huawei {
         list.push(huawei);
     }
+    let webex = want_webex
+        .then(|| sources::webex(global, target))
+        .transpose()?;
+    if let Some(webex) = &webex {
+        list.push(webex);
+    }
     let names: Vec<String> = list.iter().map(|s| s.vendor().to_string()).collect();
     let (reports, failures) = progress::with_spinner(
         output::progress_allowed() && !global.verbose,
         &format!("asking {}…", names.join(" and ")),
         sources::collect(&list),
     )
-    .await;
+    .await?;
     let collected = render::Collected { reports, failures };
 
     let text = match args.format {

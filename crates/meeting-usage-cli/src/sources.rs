@@ -1,5 +1,6 @@
 //! Configuring the `meeting-usage` facade: credentials from the command line or the
-//! environment (or the embedded sandbox) into [`ZoomAccount`] and [`HuaweiEnterprise`], the
+//! environment (or the embedded sandbox) into [`ZoomAccount`], [`HuaweiEnterprise`] and
+//! [`WebexOrg`], the
 //! concurrent query of a single report, and the facade's errors into [`Failure`] entries.
 //!
 //! Not the only module that uses the facade: `main.rs` calls the clients built here and reads
@@ -8,11 +9,11 @@
 //! callback, and `render/` formats the usage model.
 
 use meeting_usage::{
-    Error, HuaweiEnterprise, Secret, UsageReport, UsageSource, Vendor, ZoomAccount,
+    Error, HuaweiEnterprise, Secret, UsageReport, UsageSource, Vendor, WebexOrg, ZoomAccount,
 };
 use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
-use crate::cli::{GlobalArgs, HuaweiArgs, ZoomArgs};
+use crate::cli::{GlobalArgs, HuaweiArgs, SecretArg, WebexArgs, ZoomArgs};
 use crate::render::{Failure, one_line};
 
 /// The `User-Agent` of every request the command sends.
@@ -22,6 +23,9 @@ const USER_AGENT: &str = concat!("meeting-usage-cli/", env!("CARGO_PKG_VERSION")
 const SANDBOX_ZOOM_ACCOUNT: &str = "kKPjoUQnTVGY0D8fXtmqUg";
 /// The Huawei App ID of the sandbox's signature example.
 const SANDBOX_HUAWEI_APP_ID: &str = "fdb8e4699586458bbd10c834872dcc62";
+/// The access token of the sandbox's Webex token example (no token file is involved).
+const SANDBOX_WEBEX_TOKEN: &str =
+    "eg-0PTR6Yd3inZPNLTTXM57DFa_G6J_n7lVavmuj2VaWisK9pmwgsuuBU2ioOxRs";
 
 /// A configuration problem, reported on one line with exit status 2.
 #[derive(Debug)]
@@ -60,6 +64,11 @@ pub fn zoom_configured(args: &ZoomArgs) -> bool {
 /// Whether any Huawei credential is set (so that `--vendor all` includes Huawei).
 pub fn huawei_configured(args: &HuaweiArgs) -> bool {
     args.huawei_meeting_app_id.is_some() || args.huawei_meeting_app_key.is_some()
+}
+
+/// Whether any Webex credential is set (so that `--vendor all` includes Webex).
+pub fn webex_configured(args: &WebexArgs) -> bool {
+    args.webex_access_token.is_some() || args.webex_client_id.is_some()
 }
 
 /// The one line for missing credentials: which variables, and that `--sandbox` needs none.
@@ -172,17 +181,81 @@ pub fn huawei(global: &GlobalArgs, target: &Target) -> Result<HuaweiEnterprise, 
         .map_err(|err| ConfigError(format!("huawei: {err}")))
 }
 
-/// Queries every source at once; reports and failures in the order of `sources`.
-pub async fn collect(sources: &[&dyn UsageSource]) -> (Vec<UsageReport>, Vec<Failure>) {
+/// The Webex organisation of the configuration or of the sandbox: an access token, else an
+/// integration whose refresh token is kept in the token file.
+pub fn webex(global: &GlobalArgs, target: &Target) -> Result<WebexOrg, ConfigError> {
+    let secret =
+        |arg: &Option<SecretArg>| arg.as_ref().map(|s| s.0.clone()).filter(|s| !s.is_empty());
+    let args = &global.webex;
+    let mut builder = match target {
+        Target::Sandbox(sandbox) => WebexOrg::with_access_token(Secret::from(SANDBOX_WEBEX_TOKEN))
+            .api_url(sandbox.base_url("spec/webex/admin.yaml")),
+        Target::Configured => {
+            let builder = match (
+                secret(&args.webex_access_token),
+                present(&args.webex_client_id),
+            ) {
+                (Some(token), _) => WebexOrg::with_access_token(Secret::from(token)),
+                (None, Some(client)) => {
+                    let Some(client_secret) = secret(&args.webex_client_secret) else {
+                        return Err(missing("Webex", &["WEBEX_CLIENT_SECRET"]));
+                    };
+                    let refresh = secret(&args.webex_refresh_token).map(Secret::from);
+                    let file = args
+                        .webex_token_file
+                        .clone()
+                        .or_else(WebexOrg::default_token_file);
+                    let Some(file) = file else {
+                        return Err(ConfigError(
+                            "no state directory for the Webex token file: set WEBEX_TOKEN_FILE"
+                                .into(),
+                        ));
+                    };
+                    if refresh.is_none() && !file.exists() {
+                        return Err(missing("Webex", &["WEBEX_REFRESH_TOKEN"]));
+                    }
+                    WebexOrg::integration(client, Secret::from(client_secret), refresh)
+                        .token_file(file)
+                }
+                (None, None) => return Err(missing("Webex", &["WEBEX_ACCESS_TOKEN"])),
+            };
+            match present(&args.webex_api_url) {
+                Some(url) => builder.api_url(url),
+                None => builder,
+            }
+        }
+    };
+    if let Some(org) = present(&args.webex_org_id).filter(|_| matches!(target, Target::Configured))
+    {
+        builder = builder.org_id(org);
+    }
+    builder
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|err| ConfigError(format!("webex: {err}")))
+}
+
+/// Queries every source at once; reports and failures in the order of `sources`. A refused
+/// refresh token is a configuration problem (only the user can authorize again).
+pub async fn collect(
+    sources: &[&dyn UsageSource],
+) -> Result<(Vec<UsageReport>, Vec<Failure>), ConfigError> {
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for (source, result) in sources.iter().zip(meeting_usage::collect(sources).await) {
         match result {
             Ok(report) => reports.push(report),
+            Err(err @ Error::RefreshTokenRefused { .. }) => {
+                let hint = "(WEBEX_REFRESH_TOKEN, which takes over from the token file)";
+                return Err(ConfigError(format!(
+                    "{} {hint}",
+                    one_line(&err.to_string())
+                )));
+            }
             Err(err) => failures.push(failure(source.vendor(), source.account(), &err)),
         }
     }
-    (reports, failures)
+    Ok((reports, failures))
 }
 
 /// A facade error as a [`Failure`] entry.

@@ -556,7 +556,7 @@ fn fail_on_over_exits_3() {
         run(meeting_usage().args(["report", "--sandbox", "--fail-on-over", "--format", "json"]));
     assert_eq!(code(&output), 3, "stderr: {}", stderr(&output));
     // The report is still printed in full.
-    assert_eq!(json(&output)["reports"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json(&output)["reports"].as_array().map(Vec::len), Some(3));
     let warnings = stderr(&output);
     assert!(
         warnings.contains(

@@ -1,6 +1,6 @@
 //! The product catalogue: each vendor product key with its [`ProductKind`] and a label for
-//! people. The data is `catalogue/zoom.json` and `catalogue/huawei.json` in this crate,
-//! compiled in; no code here names a product key.
+//! people. The data is `catalogue/zoom.json`, `catalogue/huawei.json` and
+//! `catalogue/webex.json` in this crate, compiled in; no code here names a product key.
 //!
 //! A key is looked up exactly; a dotted key of a nested Zoom group (`plan_phone.plan_calling`)
 //! without an entry of its own takes its group's kind (`plan_phone`: phone), and a storage row
@@ -59,12 +59,15 @@ static ZOOM: LazyLock<Vec<Product>> =
     LazyLock::new(|| load(include_str!("../catalogue/zoom.json")));
 static HUAWEI: LazyLock<Vec<Product>> =
     LazyLock::new(|| load(include_str!("../catalogue/huawei.json")));
+static WEBEX: LazyLock<Vec<Product>> =
+    LazyLock::new(|| load(include_str!("../catalogue/webex.json")));
 
 /// Every catalogued product of `vendor`, in the file's order.
 pub fn products(vendor: Vendor) -> &'static [Product] {
     match vendor {
         Vendor::Zoom => &ZOOM,
         Vendor::Huawei => &HUAWEI,
+        Vendor::Webex => &WEBEX,
     }
 }
 
@@ -117,6 +120,7 @@ mod tests {
         for (vendor, json) in [
             (Vendor::Zoom, include_str!("../catalogue/zoom.json")),
             (Vendor::Huawei, include_str!("../catalogue/huawei.json")),
+            (Vendor::Webex, include_str!("../catalogue/webex.json")),
         ] {
             let file: File = serde_json::from_str(json).expect("the catalogue parses");
             assert_eq!(file.products, products(vendor));

@@ -37,6 +37,21 @@ pub enum Error {
         /// The vendor's request id.
         request_id: Option<String>,
     },
+    /// The vendor refused every refresh token the facade had (revoked, expired, or replaced
+    /// by a newer one that was not kept): only a new authorization of the integration helps.
+    #[error("{vendor} {operation}: the refresh token was refused{}; authorize the integration again and configure its new refresh token", detail(Some(*status), code, &None, request_id))]
+    RefreshTokenRefused {
+        /// The vendor.
+        vendor: Vendor,
+        /// The token operation.
+        operation: &'static str,
+        /// HTTP status of the refusal.
+        status: u16,
+        /// The vendor's error code.
+        code: Option<String>,
+        /// The vendor's request id.
+        request_id: Option<String>,
+    },
     /// A documented error status of the vendor's API.
     #[error(
         "{vendor} {operation}: HTTP {status}{}",
@@ -174,6 +189,7 @@ impl Error {
         match self {
             Error::Config { .. } => None,
             Error::Auth { vendor, .. }
+            | Error::RefreshTokenRefused { vendor, .. }
             | Error::Api { vendor, .. }
             | Error::RateLimited { vendor, .. }
             | Error::Timeout { vendor, .. }
@@ -188,6 +204,7 @@ impl Error {
         match self {
             Error::Config { .. } => None,
             Error::Auth { operation, .. }
+            | Error::RefreshTokenRefused { operation, .. }
             | Error::Api { operation, .. }
             | Error::RateLimited { operation, .. }
             | Error::Timeout { operation, .. }
@@ -202,6 +219,7 @@ impl Error {
         match self {
             Error::Auth { status, .. } => *status,
             Error::Api { status, .. }
+            | Error::RefreshTokenRefused { status, .. }
             | Error::UnexpectedResponse { status, .. }
             | Error::RateLimited { status, .. } => Some(*status),
             _ => None,
@@ -212,6 +230,7 @@ impl Error {
     pub fn vendor_code(&self) -> Option<&str> {
         match self {
             Error::Auth { code, .. }
+            | Error::RefreshTokenRefused { code, .. }
             | Error::Api { code, .. }
             | Error::RateLimited { code, .. } => code.as_deref(),
             _ => None,
@@ -222,6 +241,7 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Auth { request_id, .. }
+            | Error::RefreshTokenRefused { request_id, .. }
             | Error::Api { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. } => request_id.as_deref(),

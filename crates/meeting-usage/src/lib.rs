@@ -14,6 +14,8 @@ mod summary;
 mod time;
 pub mod tls;
 mod token;
+mod webex;
+mod webex_map;
 mod zoom;
 mod zoom_map;
 
@@ -32,6 +34,7 @@ pub use size::{BYTES_PER_GB, SizeError, parse_size};
 pub use source::{BoxFuture, UsageSource, collect};
 pub use summary::{Contributor, KindTotal, Unit, summarize};
 pub use vendor_types::Secret;
+pub use webex::{WebexOrg, WebexOrgBuilder};
 pub use zoom::{
     AccountPlans, AddonReceipt, AddonRequest, SubAccount, SubAccounts, ZoomAccount,
     ZoomAccountBuilder,
@@ -83,7 +86,7 @@ fn http_client(
 }
 
 /// The mappings from the generated clients' answers into the model, for programs that call
-/// `zoom-billing` or `huawei-meeting` themselves (and for the decode benchmark).
+/// `zoom-billing`, `huawei-meeting` or `webex-admin` themselves (and for the decode benchmark).
 ///
 /// ```
 /// let usage: zoom_billing::types::PlanUsageReport = serde_json::from_str(
@@ -125,4 +128,16 @@ pub mod mapping {
             crate::time::rfc3339(now),
         )
     }
+
+    /// Webex's licence list (`ListLicenses`) of organisation `account`, collected at
+    /// `collected_at`.
+    pub fn webex_licenses(
+        account: &str,
+        list: &webex_admin::types::LicenseList,
+        collected_at: SystemTime,
+    ) -> UsageReport {
+        crate::webex_map::webex_report(account, list, crate::time::rfc3339(collected_at))
+    }
+
+    pub use crate::webex_map::offer_code as webex_offer_code;
 }

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::ProductKind;
 use crate::catalogue;
 
-/// The vendor a report comes from. Serialized as `"zoom"` or `"huawei"`.
+/// The vendor a report comes from. Serialized as `"zoom"`, `"huawei"` or `"webex"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -50,14 +50,17 @@ pub enum Vendor {
     /// Huawei Cloud Meeting, through its enterprise resource APIs (`orgRes`,
     /// `corp/resource`, `corp/resource-list`).
     Huawei,
+    /// Cisco Webex, through its licences API (`GET /licenses`).
+    Webex,
 }
 
 impl Vendor {
-    /// The vendor's name as it appears in JSON: `zoom` or `huawei`.
+    /// The vendor's name as it appears in JSON: `zoom`, `huawei` or `webex`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Vendor::Zoom => "zoom",
             Vendor::Huawei => "huawei",
+            Vendor::Webex => "webex",
         }
     }
 }
@@ -150,12 +153,14 @@ impl UsageReport {
     }
 
     /// Sets every row's kind and label from the [catalogue] of the report's
-    /// vendor (the vendor's own seat `name` wins as label). The facade's mappings call it; a
+    /// vendor, by product key, else by the seat's `name` (the vendor's own `name` wins as
+    /// label). The facade's mappings call it; a
     /// program that builds rows itself may too.
     pub fn classify(&mut self) {
         let vendor = self.vendor;
         for seats in &mut self.seats {
-            let entry = catalogue::lookup(vendor, &seats.product);
+            let named = || catalogue::lookup(vendor, seats.name.as_deref()?);
+            let entry = catalogue::lookup(vendor, &seats.product).or_else(named);
             let (kind, label) = catalogue::classify(entry, &seats.product, seats.name.as_deref());
             seats.kind = kind;
             seats.label = label;
@@ -207,6 +212,8 @@ pub struct Seats {
     label: Cow<'static, str>,
     plan: Option<String>,
     name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<String>,
     purchased: Option<u64>,
     used: Option<u64>,
     pending: Option<u64>,
@@ -227,6 +234,8 @@ struct SeatsRecord {
     label: Option<String>,
     plan: Option<String>,
     name: Option<String>,
+    #[serde(default)]
+    site: Option<String>,
     purchased: Option<u64>,
     used: Option<u64>,
     pending: Option<u64>,
@@ -245,6 +254,7 @@ impl From<SeatsRecord> for Seats {
             record.pending,
         )
         .with_name(record.name)
+        .with_site(record.site)
         .with_kind(record.kind, record.label)
         .with_trial(record.trial)
         .with_expired(record.expired)
@@ -283,6 +293,7 @@ impl Seats {
             product,
             plan,
             name: None,
+            site: None,
             purchased,
             used,
             pending,
@@ -298,6 +309,12 @@ impl Seats {
     /// The same row with the product's display name (Zoom's `name`, Huawei's package name).
     pub fn with_name(mut self, name: Option<String>) -> Self {
         self.name = name;
+        self
+    }
+
+    /// The same row with the site it belongs to (Webex's meetings site, e.g. `acme.webex.com`).
+    pub fn with_site(mut self, site: Option<String>) -> Self {
+        self.site = site;
         self
     }
 
@@ -349,6 +366,11 @@ impl Seats {
     /// The vendor's plan code (`webinar500_monthly`) or package id, if reported.
     pub fn plan(&self) -> Option<&str> {
         self.plan.as_deref()
+    }
+
+    /// The site the licences belong to (Webex meetings licences), if the vendor names one.
+    pub fn site(&self) -> Option<&str> {
+        self.site.as_deref()
     }
 
     /// Display name of the plan or package, if the vendor gives one.

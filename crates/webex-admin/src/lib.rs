@@ -21,6 +21,8 @@
 //!   [`Client::new`] speaks HTTPS as is, and enables [`http_client_with_token`]. Without it,
 //!   pass [`Client::new_with_client`] a `reqwest::Client` that has a TLS set-up. Cargo
 //!   feature `dispatch` adds the `dispatch` module used by the workspace's tests.
+//! - [`token_file::TokenFile`] keeps the latest refresh token between runs: a private file,
+//!   replaced atomically, locked while a refresh runs.
 //!
 //! # Example
 //!
@@ -53,6 +55,7 @@
     reason = "progenitor lists parameter descriptions as markdown items; multi-line ones continue lazily, which renders correctly"
 )]
 mod generated;
+pub mod token_file;
 
 pub use generated::*;
 pub use vendor_types::{CallError, Lenient, LenientNumber, Redact, Secret, VendorError};
