@@ -293,6 +293,64 @@ async fn a_refused_access_token_is_an_authentication_error_without_the_token() {
     assert!(!text.contains("0123456789abcdef0123456789abcdef"), "{text}");
 }
 
+#[tokio::test]
+async fn every_documented_error_status_maps_to_its_variant_on_one_line_without_secrets() {
+    let sandbox = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let webex = integration(
+        &sandbox,
+        Some(REFRESH_TOKEN),
+        &dir.path().join("token.json"),
+    );
+    webex.usage().await.unwrap();
+    type Case = (u16, fn(&Error) -> bool);
+    let cases: [Case; 6] = [
+        (400, |e| matches!(e, Error::Api { status: 400, .. })),
+        (401, |e| {
+            matches!(
+                e,
+                Error::Auth {
+                    status: Some(401),
+                    ..
+                }
+            )
+        }),
+        (403, |e| matches!(e, Error::Api { status: 403, .. })),
+        (404, |e| matches!(e, Error::Api { status: 404, .. })),
+        (429, |e| matches!(e, Error::RateLimited { status: 429, .. })),
+        (503, |e| matches!(e, Error::Api { status: 503, .. })),
+    ];
+    for (code, expected) in cases {
+        sandbox.clear_faults();
+        let kind = FaultKind::Status {
+            status: code,
+            retry_after: None,
+        };
+        let fault = Fault {
+            operation: Some("ListLicenses".into()),
+            kind,
+            times: 10,
+        };
+        sandbox.inject(fault).unwrap();
+        let err = webex.usage().await.unwrap_err();
+        assert!(expected(&err), "{code}: {err:?}");
+        assert_eq!(
+            (err.vendor(), err.operation()),
+            (Some(Vendor::Webex), Some("ListLicenses"))
+        );
+        let id = err
+            .request_id()
+            .unwrap_or_else(|| panic!("{code}: no tracking id in {err:?}"));
+        let line = err.to_string();
+        assert!(
+            line.starts_with("webex ListLicenses: ") && !line.contains('\n'),
+            "{line}"
+        );
+        let text = format!("{line} {err:?} {webex:?}").replace(id, "");
+        assert_no_secret(&text.replace(CLIENT_ID, "<client id>"));
+    }
+}
+
 #[test]
 fn builders_refuse_what_cannot_work() {
     let empty = WebexOrg::with_access_token(Secret::from("")).build();
