@@ -245,15 +245,21 @@ mod tests {
     fn every_licence_of_the_spec_examples_is_catalogued() {
         let path = format!("{}/../../spec/webex/admin.yaml", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(path).expect("the spec is readable");
-        let spec = spec_core::yaml::parse(&text).expect("the spec parses").value;
-        let examples = &spec["paths"]["/licenses"]["get"]["responses"]["200"]["content"]
-            ["application/json"]["examples"];
+        let spec = spec_core::yaml::parse(&text)
+            .expect("the spec parses")
+            .value;
+        let examples = &spec["paths"]["/licenses"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["examples"];
         let examples = examples.as_object().expect("ListLicenses has examples");
         for (name, example) in examples {
             let report = report(example["value"].clone());
             assert!(!report.seats.is_empty(), "{name}");
             assert_eq!(report.uncatalogued(), Vec::<&str>::new(), "{name}");
-            assert!(report.fully_recognized(), "{name}: {:?}", report.unrecognized);
+            assert!(
+                report.fully_recognized(),
+                "{name}: {:?}",
+                report.unrecognized
+            );
         }
     }
 }
