@@ -323,13 +323,67 @@ where
         })
 }
 
-/// The settings every call of a vendor account uses.
-#[derive(Clone, Copy)]
-pub(crate) struct Settings<'a> {
-    pub timeouts: &'a Timeouts,
-    pub retry: &'a RetryPolicy,
-    pub user_agent: &'a HeaderValue,
+/// The settings every call of a vendor account uses, checked when its source is built.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+    pub user_agent: HeaderValue,
 }
+
+/// The settings every source builder offers (its field `options`, set by the methods
+/// [`option_setters`] writes).
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+    pub user_agent: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            user_agent: crate::DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+impl Options {
+    /// The settings, with the `User-Agent` checked.
+    pub(crate) fn settings(self) -> Result<Settings, Error> {
+        Ok(Settings {
+            timeouts: self.timeouts,
+            retry: self.retry,
+            user_agent: crate::user_agent(&self.user_agent)?,
+        })
+    }
+}
+
+/// The setters of [`Options`] that every source builder has.
+macro_rules! option_setters {
+    () => {
+        /// Timeouts (connect, per attempt, whole call).
+        pub fn timeouts(mut self, timeouts: crate::Timeouts) -> Self {
+            self.options.timeouts = timeouts;
+            self
+        }
+
+        /// When reads are repeated.
+        pub fn retry(mut self, retry: crate::RetryPolicy) -> Self {
+            self.options.retry = retry;
+            self
+        }
+
+        /// The `User-Agent` of every request (default `meeting-usage/<version>`).
+        pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+            self.options.user_agent = user_agent.into();
+            self
+        }
+    };
+}
+pub(crate) use option_setters;
 
 /// Runs one operation that needs the account's credential `C` (a token, or a client carrying
 /// it): the credential from `credential` (cached in `tokens`), the deadline and retries of
@@ -338,7 +392,7 @@ pub(crate) struct Settings<'a> {
 /// run), the operation's rate label paces every send, and a 429 slows that label down.
 pub(crate) async fn authorized<C, T, E, G, GFut, S, SFut>(
     op: Operation,
-    settings: Settings<'_>,
+    settings: &Settings,
     limiters: Option<&Limiters>,
     tokens: &TokenCache<C>,
     credential: G,
@@ -392,8 +446,8 @@ where
     };
     run(
         op,
-        settings.timeouts,
-        settings.retry,
+        &settings.timeouts,
+        &settings.retry,
         deadline,
         limiter.as_deref(),
         attempt,

@@ -7,14 +7,13 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::call::ReadBody as _;
 use huawei_meeting::app_auth::{AppCredentials, SigningInput, new_nonce};
 use huawei_meeting::types as ht;
-use reqwest::header::HeaderValue;
 
-use crate::call::{self, Operation, RetryPolicy, Timeouts};
+use crate::call::{self, Operation};
 use crate::error::Error;
+use crate::http_client;
 use crate::model::{UsageReport, Vendor};
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::TokenCache;
-use crate::{DEFAULT_USER_AGENT, http_client};
 
 /// One entry of the enterprise's resource list (`GET /v1/usg/dcs/corp/resource-list`), as the
 /// generated client decodes it.
@@ -66,9 +65,7 @@ pub struct HuaweiEnterprise {
     user_id: Option<String>,
     api: Arc<huawei_meeting::Client>,
     api_url: String,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: HeaderValue,
+    settings: call::Settings,
     token: TokenCache<huawei_meeting::Secret>,
 }
 
@@ -78,34 +75,20 @@ impl std::fmt::Debug for HuaweiEnterprise {
             .field("app_id", &self.credentials.app_id())
             .field("user_id", &self.user_id)
             .field("api_url", &self.api_url)
-            .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
 /// Settings of a [`HuaweiEnterprise`] that differ from the defaults.
+#[derive(Debug)]
 pub struct HuaweiEnterpriseBuilder {
     app_id: String,
     app_key: huawei_meeting::Secret,
     site: HuaweiSite,
     user_id: Option<String>,
     corp_id: Option<String>,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: String,
-}
-
-impl std::fmt::Debug for HuaweiEnterpriseBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HuaweiEnterpriseBuilder")
-            .field("app_id", &self.app_id)
-            .field("app_key", &self.app_key)
-            .field("site", &self.site)
-            .field("user_id", &self.user_id)
-            .field("corp_id", &self.corp_id)
-            .finish_non_exhaustive()
-    }
+    options: call::Options,
 }
 
 impl HuaweiEnterpriseBuilder {
@@ -132,23 +115,7 @@ impl HuaweiEnterpriseBuilder {
         self
     }
 
-    /// Timeouts (connect, per attempt, whole call).
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// When reads are repeated.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The `User-Agent` of every request (default `meeting-usage/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
+    call::option_setters!();
 
     /// Checks the settings and builds the enterprise.
     pub fn build(self) -> Result<HuaweiEnterprise, Error> {
@@ -163,6 +130,7 @@ impl HuaweiEnterpriseBuilder {
             HuaweiSite::International => huawei_meeting::INTERNATIONAL_BASE_URL.to_owned(),
             HuaweiSite::Custom(url) => crate::base_url("Huawei API", url)?,
         };
+        let settings = self.options.settings()?;
         let mut credentials = AppCredentials::new(self.app_id, self.app_key);
         if let Some(corp_id) = self.corp_id.filter(|c| !c.is_empty()) {
             credentials = credentials.for_sp_enterprise(corp_id);
@@ -172,12 +140,10 @@ impl HuaweiEnterpriseBuilder {
             user_id: self.user_id.filter(|u| !u.is_empty()),
             api: Arc::new(huawei_meeting::Client::new_with_client(
                 &url,
-                http_client(&self.timeouts, None)?,
+                http_client(&settings.timeouts, None)?,
             )),
             api_url: url,
-            timeouts: self.timeouts,
-            retry: self.retry,
-            user_agent: crate::user_agent(&self.user_agent)?,
+            settings,
             token: TokenCache::new(),
         })
     }
@@ -204,9 +170,7 @@ impl HuaweiEnterprise {
             site: HuaweiSite::China,
             user_id: None,
             corp_id: None,
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            options: call::Options::default(),
         }
     }
 
@@ -325,14 +289,17 @@ impl HuaweiEnterprise {
         F: Fn(Arc<huawei_meeting::Client>, huawei_meeting::Secret) -> Fut,
         Fut: std::future::Future<Output = Result<T, vendor_types::CallError<ht::HuaweiError>>>,
     {
-        let settings = call::Settings {
-            timeouts: &self.timeouts,
-            retry: &self.retry,
-            user_agent: &self.user_agent,
-        };
         let credential = |deadline| self.token(deadline);
         let send = |token| send(self.api.clone(), token);
-        call::authorized(operation(id), settings, None, &self.token, credential, send).await
+        call::authorized(
+            operation(id),
+            &self.settings,
+            None,
+            &self.token,
+            credential,
+            send,
+        )
+        .await
     }
 
     async fn token(
@@ -368,7 +335,8 @@ impl HuaweiEnterprise {
                     .send();
                 let refused = [400, 401, 403, 412, 423];
                 let info =
-                    call::token_request(op, &self.user_agent, deadline, &refused, request).await?;
+                    call::token_request(op, &self.settings.user_agent, deadline, &refused, request)
+                        .await?;
                 let lifetime = token_lifetime(&info, now_s);
                 let token = info.access_token.ok_or_else(|| {
                     let reason = "the token answer has no access token";

@@ -85,6 +85,13 @@ fn http_client(
         .map_err(|_| Error::config("the HTTP client cannot be built"))
 }
 
+/// An HTTP client of one vendor account that sends `Authorization: Bearer <token>`.
+fn bearer_client(timeouts: &Timeouts, token: &Secret) -> Result<reqwest::Client, Error> {
+    let bearer = sensitive_header(&format!("Bearer {}", token.expose()))
+        .ok_or_else(|| Error::config("the access token cannot be sent in a header"))?;
+    http_client(timeouts, Some(bearer))
+}
+
 /// The mappings from the generated clients' answers into the model, for programs that call
 /// `zoom-billing`, `huawei-meeting` or `webex-admin` themselves (and for the decode benchmark).
 ///

@@ -89,6 +89,12 @@ impl<T: Clone> TokenCache<T> {
     }
 }
 
+/// A token's lifetime from its answer's `expires_in` (seconds); an hour when absent or negative.
+pub(crate) fn expires_in(seconds: Option<i64>) -> Duration {
+    let seconds = seconds.and_then(|s| u64::try_from(s).ok());
+    seconds.map_or(Duration::from_secs(3600), Duration::from_secs)
+}
+
 /// The longest a token is kept, whatever lifetime the vendor announces.
 const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 

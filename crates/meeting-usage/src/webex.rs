@@ -5,16 +5,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::HeaderValue;
 use webex_admin::token_file::{TokenFile, TokenFileLock};
 use webex_admin::types as wt;
 
-use crate::call::{self, Operation, ReadBody as _, RetryPolicy, Timeouts};
+use crate::call::{self, Operation, ReadBody as _};
 use crate::error::Error;
 use crate::model::{UsageReport, Vendor};
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
-use crate::{DEFAULT_USER_AGENT, Secret, http_client};
+use crate::{Secret, http_client};
 
 /// The account name of a report when no organisation is named: the token's own.
 const OWN_ORG: &str = "me";
@@ -54,9 +53,7 @@ pub struct WebexOrg {
     api_url: String,
     /// The client of the token endpoint (no credentials in its headers).
     tokens: webex_admin::Client,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: HeaderValue,
+    settings: call::Settings,
     /// The licences client whose every request carries the current bearer token.
     api: TokenCache<Arc<webex_admin::Client>>,
 }
@@ -91,9 +88,7 @@ pub struct WebexOrgBuilder {
     api_url: String,
     org_id: Option<String>,
     token_file: Option<PathBuf>,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: String,
+    options: call::Options,
 }
 
 impl WebexOrgBuilder {
@@ -117,23 +112,7 @@ impl WebexOrgBuilder {
         self
     }
 
-    /// Timeouts (connect, per attempt, whole call).
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// When reads are repeated.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The `User-Agent` of every request (default `meeting-usage/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
+    call::option_setters!();
 
     /// Checks the settings and builds the organisation.
     pub fn build(self) -> Result<WebexOrg, Error> {
@@ -163,16 +142,15 @@ impl WebexOrgBuilder {
             }
         }
         let api_url = crate::base_url("Webex API", &self.api_url)?;
+        let settings = self.options.settings()?;
         let tokens =
-            webex_admin::Client::new_with_client(&api_url, http_client(&self.timeouts, None)?);
+            webex_admin::Client::new_with_client(&api_url, http_client(&settings.timeouts, None)?);
         Ok(WebexOrg {
             org_id: self.org_id,
             auth,
             api_url,
             tokens,
-            timeouts: self.timeouts,
-            retry: self.retry,
-            user_agent: crate::user_agent(&self.user_agent)?,
+            settings,
             api: TokenCache::new(),
         })
     }
@@ -194,9 +172,7 @@ impl WebexOrg {
             api_url: webex_admin::DEFAULT_BASE_URL.to_owned(),
             org_id: None,
             token_file: None,
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            options: call::Options::default(),
         }
     }
 
@@ -257,13 +233,16 @@ impl WebexOrg {
         F: Fn(Arc<webex_admin::Client>) -> Fut,
         Fut: std::future::Future<Output = Result<T, vendor_types::CallError<wt::WebexError>>>,
     {
-        let settings = call::Settings {
-            timeouts: &self.timeouts,
-            retry: &self.retry,
-            user_agent: &self.user_agent,
-        };
         let credential = |deadline| self.api(deadline);
-        call::authorized(operation(id), settings, None, &self.api, credential, send).await
+        call::authorized(
+            operation(id),
+            &self.settings,
+            None,
+            &self.api,
+            credential,
+            send,
+        )
+        .await
     }
 
     /// The licences client with a valid bearer token.
@@ -275,11 +254,7 @@ impl WebexOrg {
                     Auth::Token(token) => (token.clone(), Duration::MAX),
                     Auth::Integration { .. } => self.refresh(deadline).await?,
                 };
-                let bearer = crate::sensitive_header(&format!("Bearer {}", token.expose()))
-                    .ok_or_else(|| {
-                        Error::config("the Webex access token cannot be sent in a header")
-                    })?;
-                let http = http_client(&self.timeouts, Some(bearer))?;
+                let http = crate::bearer_client(&self.settings.timeouts, &token)?;
                 let api = webex_admin::Client::new_with_client(&self.api_url, http);
                 Ok((Arc::new(api), lifetime))
             })
@@ -329,7 +304,8 @@ impl WebexOrg {
             // The token endpoint answers an unknown, expired or revoked refresh token with 400,
             // and wrong client credentials with 401 (an `Auth` error: no other token helps).
             let refused = [400, 401];
-            let answer = call::token_request(op, &self.user_agent, deadline, &refused, request);
+            let answer =
+                call::token_request(op, &self.settings.user_agent, deadline, &refused, request);
             let grant = match answer.await {
                 Ok(grant) => grant,
                 Err(Error::Auth {
@@ -363,11 +339,7 @@ impl WebexOrg {
             let token = grant
                 .access_token
                 .ok_or_else(|| unusable("the token answer has no access token"))?;
-            let lifetime = grant
-                .expires_in
-                .map(|s| s.get())
-                .and_then(|s| u64::try_from(s).ok())
-                .map_or(Duration::from_secs(3600), Duration::from_secs);
+            let lifetime = crate::token::expires_in(grant.expires_in.map(|s| s.get()));
             return Ok((token, lifetime));
         }
         Err(refusal.unwrap_or_else(|| Error::config("the Webex integration has no refresh token")))

@@ -3,23 +3,23 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use crate::call::ReadBody as _;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use zoom_billing::oauth;
 use zoom_billing::types as zt;
 
-use crate::call::{self, Operation, RetryPolicy, Timeouts};
+use crate::call::{self, Operation};
 use crate::error::Error;
 use crate::fleet::{
     self, AccountOutcome, FleetAccounts, FleetOptions, FleetReport, Limiters, Progress,
 };
+use crate::http_client;
 use crate::model::{UsageReport, Vendor};
 use crate::source::join_all;
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
-use crate::{DEFAULT_USER_AGENT, http_client};
 
 /// Zoom's plan information for an account (`GET /accounts/{accountId}/plans`), as the
 /// generated client decodes it.
@@ -52,9 +52,7 @@ pub struct ZoomAccount {
     api_url: String,
     oauth: oauth::Client,
     oauth_url: String,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: HeaderValue,
+    settings: call::Settings,
     /// The Billing API client whose every request carries the current bearer token.
     api: TokenCache<Arc<zoom_billing::Client>>,
 }
@@ -67,8 +65,7 @@ impl std::fmt::Debug for ZoomAccount {
             .field("client_secret", &self.client_secret)
             .field("api_url", &self.api_url)
             .field("oauth_url", &self.oauth_url)
-            .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -81,9 +78,7 @@ pub struct ZoomAccountBuilder {
     client_secret: zoom_billing::Secret,
     api_url: String,
     oauth_url: String,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    user_agent: String,
+    options: call::Options,
 }
 
 impl ZoomAccountBuilder {
@@ -100,23 +95,7 @@ impl ZoomAccountBuilder {
         self
     }
 
-    /// Timeouts (connect, per attempt, whole call).
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// When reads are repeated.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The `User-Agent` of every request (default `meeting-usage/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
+    call::option_setters!();
 
     /// Checks the settings and builds the account.
     pub fn build(self) -> Result<ZoomAccount, Error> {
@@ -133,11 +112,11 @@ impl ZoomAccountBuilder {
         }
         let api_url = crate::base_url("Zoom API", &self.api_url)?;
         let oauth_url = crate::base_url("Zoom OAuth", &self.oauth_url)?;
-        let user_agent = crate::user_agent(&self.user_agent)?;
+        let settings = self.options.settings()?;
         // The OAuth client gets the facade's TLS like every other client (zoom-billing's own
         // credentials helper needs its `default-tls` feature, which the facade turns off), with
         // `Authorization: Basic base64(client_id:client_secret)` as reqwest encodes it.
-        let encoder = http_client(&self.timeouts, None)?;
+        let encoder = http_client(&settings.timeouts, None)?;
         let basic = encoder
             .post(&oauth_url)
             .basic_auth(&self.client_id, Some(self.client_secret.expose()))
@@ -149,7 +128,7 @@ impl ZoomAccountBuilder {
             .ok_or_else(|| {
                 Error::config("the Zoom client id or secret cannot be sent in a header")
             })?;
-        let basic = http_client(&self.timeouts, Some(basic))?;
+        let basic = http_client(&settings.timeouts, Some(basic))?;
         Ok(ZoomAccount {
             account_id: self.account_id,
             client_id: self.client_id,
@@ -158,9 +137,7 @@ impl ZoomAccountBuilder {
             // The facade's deadline bounds the token call.
             oauth: oauth::Client::new_with_client(&oauth_url, basic),
             oauth_url,
-            timeouts: self.timeouts,
-            retry: self.retry,
-            user_agent,
+            settings,
             api: TokenCache::new(),
         })
     }
@@ -192,9 +169,7 @@ impl ZoomAccount {
             client_secret,
             api_url: zoom_billing::DEFAULT_BASE_URL.to_owned(),
             oauth_url: oauth::DEFAULT_BASE_URL.to_owned(),
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            options: call::Options::default(),
         }
     }
 
@@ -264,7 +239,8 @@ impl ZoomAccount {
         let limiters = Limiters::new(options.limits);
         // The token first: calls that reserved pacing slots and then all waited for one token
         // request would start together, bunched above the rate.
-        self.api(Instant::now() + self.timeouts.overall).await?;
+        self.api(Instant::now() + self.settings.timeouts.overall)
+            .await?;
         let mut without_id = Vec::new();
         let accounts: Vec<(String, Option<String>)> = match accounts {
             FleetAccounts::Listed(ids) => ids.into_iter().map(|id| (id, None)).collect(),
@@ -419,15 +395,10 @@ impl ZoomAccount {
         F: Fn(Arc<zoom_billing::Client>) -> Fut,
         Fut: std::future::Future<Output = Result<T, vendor_types::CallError<zt::ZoomError>>>,
     {
-        let settings = call::Settings {
-            timeouts: &self.timeouts,
-            retry: &self.retry,
-            user_agent: &self.user_agent,
-        };
         let credential = |deadline| self.api(deadline);
         call::authorized(
             operation(id),
-            settings,
+            &self.settings,
             limiters,
             &self.api,
             credential,
@@ -450,19 +421,14 @@ impl ZoomAccount {
                 // The token endpoint answers refused credentials with 400 or 401.
                 let refused = [400, 401];
                 let grant =
-                    call::token_request(op, &self.user_agent, deadline, &refused, request).await?;
+                    call::token_request(op, &self.settings.user_agent, deadline, &refused, request)
+                        .await?;
                 let unusable = |reason| Error::decode(op.vendor, op.id, "access_token", reason);
                 let token = grant
                     .access_token
                     .ok_or_else(|| unusable("the token answer has no access token"))?;
-                let lifetime = grant
-                    .expires_in
-                    .map(|s| s.get())
-                    .and_then(|s| u64::try_from(s).ok())
-                    .map_or(Duration::from_secs(3600), Duration::from_secs);
-                let bearer = crate::sensitive_header(&format!("Bearer {}", token.expose()))
-                    .ok_or_else(|| unusable("the token cannot be sent in a header"))?;
-                let http = http_client(&self.timeouts, Some(bearer))?;
+                let lifetime = crate::token::expires_in(grant.expires_in.map(|s| s.get()));
+                let http = crate::bearer_client(&self.settings.timeouts, &token)?;
                 let api = zoom_billing::Client::new_with_client(&self.api_url, http);
                 Ok((Arc::new(api), lifetime))
             })
