@@ -15,11 +15,12 @@
 //! [`control`] serves `/__sandbox/*`. This file holds the app's state, its construction, and
 //! the two halves of a request: [`App::start`] does whatever needs no waiting while hyper
 //! hands the request over, and [`App::finish`] the rest (reading a body, a delay fault, a
-//! control request). [`Answer`] is the one hand-written future left: a request answered in
-//! the first half (most `GET`s) is returned as `Answer::Now`, without boxing a future; the
-//! throughput bench (`cargo bench -p spec-sandbox --bench throughput`) is the reason to keep
-//! it (BENCHMARKS.md, section 5). [`CatchPanic`] is the other `Future` impl: it turns a panic
-//! of a handler into a 500 instead of a dropped connection.
+//! control request). Both come back as one boxed future ([`Answer`]): an enum future that
+//! skipped the box for requests answered in the first half was measured against it with the
+//! throughput bench (`cargo bench -p spec-sandbox --bench throughput -- --no-prism`, 2026-12-07:
+//! 0.89x the minimal server with the enum; boxed 0.94x, 0.84x and 1.00x, within the run-to-run
+//! noise; BENCHMARKS.md, section 5) and removed. [`CatchPanic`] is the one `Future` impl left: it turns a panic of a handler into a
+//! 500 instead of a dropped connection.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -107,27 +108,10 @@ impl HttpBody for ResponseBody {
     }
 }
 
-/// What the service answers with: a response made while hyper handed the request over, or
-/// a future for a request that has to wait (a body to read, a delay fault, a control
-/// request).
-pub enum Answer {
-    /// Ready (`None` once taken).
-    Now(Option<Result<Response<ResponseBody>, Dropped>>),
-    /// Finishes the request after waiting.
-    Later(Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Dropped>> + Send>>),
-}
-
-impl Future for Answer {
-    type Output = Result<Response<ResponseBody>, Dropped>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            // Polled again after it was ready (hyper does not): close the connection.
-            Answer::Now(result) => Poll::Ready(result.take().unwrap_or(Err(Dropped))),
-            Answer::Later(future) => future.as_mut().poll(cx),
-        }
-    }
-}
+/// What the service answers with: a boxed future, ready at once for a request answered while
+/// hyper handed it over, or one that still has to wait (a body to read, a delay fault, a
+/// control request).
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Dropped>> + Send>>;
 
 /// How far [`App::start`] got.
 enum Started {
@@ -436,19 +420,21 @@ impl App {
             self.start(&parts, body.is_end_stream())
         }));
         match started {
-            Ok(Started::Done(result)) => Answer::Now(Some(result.map(into_response))),
+            Ok(Started::Done(result)) => Box::pin(std::future::ready(result.map(into_response))),
             Ok(Started::Wait(waiting)) => {
                 // Cheap copies (reference-counted) for the log if the rest panics.
                 let (method, uri) = (parts.method.clone(), parts.uri.clone());
                 let app = self.clone();
-                Answer::Later(Box::pin(async move {
+                Box::pin(async move {
                     match CatchPanic(std::pin::pin!(app.finish(waiting, &parts, body))).await {
                         Ok(result) => result,
                         Err(()) => Ok(app.panicked(&method, &uri)),
                     }
-                }))
+                })
             }
-            Err(_) => Answer::Now(Some(Ok(self.panicked(&parts.method, &parts.uri)))),
+            Err(_) => Box::pin(std::future::ready(Ok(
+                self.panicked(&parts.method, &parts.uri)
+            ))),
         }
     }
 
