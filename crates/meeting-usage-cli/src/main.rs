@@ -1,4 +1,4 @@
-//! `meeting-usage`: licence and storage use of Zoom and Huawei Cloud Meeting accounts, from
+//! `meeting-usage`: licence and storage use of Zoom, Huawei Cloud Meeting and Webex accounts, from
 //! the command line. See the crate README for the commands, the exit statuses and the JSON
 //! contract.
 //!

@@ -13,9 +13,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Something that reports what an organisation bought and uses: one vendor account.
 ///
-/// [`ZoomAccount`](crate::ZoomAccount) and [`HuaweiEnterprise`](crate::HuaweiEnterprise)
-/// implement it. A third vendor is one more implementation: a client generated from its spec,
-/// a mapping of its answers into [`UsageReport`], and its token flow.
+/// [`ZoomAccount`](crate::ZoomAccount), [`HuaweiEnterprise`](crate::HuaweiEnterprise) and
+/// [`WebexOrg`](crate::WebexOrg) implement it. Another vendor is one more implementation: a
+/// client generated from its spec, a mapping of its answers into [`UsageReport`], and its
+/// token flow.
 pub trait UsageSource: Send + Sync {
     /// The vendor.
     fn vendor(&self) -> Vendor;
