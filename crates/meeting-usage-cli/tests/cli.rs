@@ -542,6 +542,58 @@ fn prometheus_report_parses() {
         value("meeting_usage_up", &[("vendor", "huawei")]),
         Some(1.0)
     );
+    // The orgRes seed's confLength 57 (minutes), in the base unit.
+    assert_eq!(
+        value(
+            "meeting_usage_meeting_duration_today_seconds",
+            &[("vendor", "huawei")]
+        ),
+        Some(57.0 * 60.0)
+    );
+}
+
+/// Prometheus's own linter, where installed (CI installs the Debian package `prometheus`):
+/// the report and a fleet's report pass `promtool check metrics` without a complaint.
+#[test]
+fn prometheus_output_passes_promtool() {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
+        return;
+    }
+    let fleet = [
+        "report",
+        "--sandbox",
+        "--vendor",
+        "zoom",
+        "--all-sub-accounts",
+        "--max-rps",
+        "100",
+    ];
+    for args in [&["report", "--sandbox"][..], &fleet[..]] {
+        let output = run(meeting_usage().args(args).args(["--format", "prometheus"]));
+        let mut promtool = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("promtool does not start: {err}"));
+        if let Some(mut stdin) = promtool.stdin.take() {
+            std::io::Write::write_all(&mut stdin, &output.stdout).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let checked = promtool
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let complaints = format!("{}{}", stdout(&checked), stderr(&checked));
+        assert!(
+            checked.status.success() && complaints.trim().is_empty(),
+            "{args:?}: {complaints}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -165,10 +165,11 @@ pub fn render(collected: &Collected) -> String {
         }),
         (
             Family::new(
-                "meeting_minutes_today",
-                "Total length of today's meetings (the vendor's unit, most likely minutes).",
+                "meeting_duration_today_seconds",
+                "Total length of today's meetings, in seconds (the vendor reports minutes, by \
+                 the facade's reading of an undocumented unit).",
             ),
-            |a| a.meeting_minutes_today,
+            |a| a.meeting_minutes_today.and_then(|m| m.checked_mul(60)),
         ),
         (
             Family::new("active_users_today", "Distinct users in meetings today."),
