@@ -1095,3 +1095,75 @@ fn help_matches_the_golden_files() {
         assert_golden(&format!("help/{name}"), &text);
     }
 }
+
+/// `contrib/prometheus/alerts.yml`: valid (`promtool check rules`), its unit tests pass
+/// (`promtool test rules`), and every metric it names is one the report writes (the report of
+/// a sandbox whose resource list has an entry expiring in ten days, so that every family has
+/// samples). Skipped where promtool is not installed; CI installs it.
+#[test]
+fn the_alerting_rules_check_pass_their_tests_and_name_real_metrics() {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
+        return;
+    }
+    let dir = crate_dir().join("../../contrib/prometheus");
+    for args in [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ] {
+        let checked = std::process::Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap_or_else(|err| panic!("promtool does not start: {err}"));
+        assert!(
+            checked.status.success(),
+            "promtool {args:?}: {}{}",
+            stdout(&checked),
+            stderr(&checked)
+        );
+    }
+
+    let sandbox = TestSandbox::start();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let page = json!({"offset": 0, "limit": 100, "count": 1, "data": [
+        {"id": "r-1", "type": "VMR", "count": 10, "status": 0,
+         "expireDate": now_ms + 10 * 86_400_000}
+    ]});
+    sandbox
+        .sandbox
+        .inject(Fault {
+            operation: Some("SearchCorpResources".into()),
+            kind: FaultKind::Body { body: page },
+            times: 1,
+        })
+        .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
+    let output =
+        run(sandbox
+            .command()
+            .args(["report", "--vendor", "huawei", "--format", "prometheus"]));
+    assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
+    let exported = stdout(&output);
+    let zoom = run(meeting_usage().args(["report", "--sandbox", "--format", "prometheus"]));
+    let exported = format!("{exported}{}", stdout(&zoom));
+    let rules = read(&dir.join("alerts.yml"));
+    let mut named: Vec<&str> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("meeting_usage_"))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert!(named.len() >= 5, "{named:?}");
+    for name in named {
+        assert!(
+            exported.contains(&format!("\n{name}{{")),
+            "{name} is not exported:\n{exported}"
+        );
+    }
+}
