@@ -286,6 +286,8 @@ pub enum ReportFormat {
     Csv,
     /// Prometheus text exposition format (node_exporter textfile collector, Pushgateway).
     Prometheus,
+    /// One self-contained HTML page (inline CSS and SVG bars, no script), for people.
+    Html,
 }
 
 /// Options of `report`.

@@ -216,6 +216,7 @@ pub async fn report(
         ReportFormat::Json => render::fleet::json(&run),
         ReportFormat::Csv => Ok(render::fleet::csv(&run)),
         ReportFormat::Prometheus => Ok(render::fleet::prometheus(&run)),
+        ReportFormat::Html => Ok(render::html::fleet(&run)),
     };
 
     let crossed = threshold_lines(run.reports(), args, true);

@@ -276,6 +276,7 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         ReportFormat::Json => render::json::render(&collected),
         ReportFormat::Csv => Ok(render::csv::render(&collected)),
         ReportFormat::Prometheus => Ok(render::prometheus::render(&collected)),
+        ReportFormat::Html => Ok(render::html::render(&collected)),
     };
 
     let crossed = threshold_lines(collected.reports.iter(), args, false);

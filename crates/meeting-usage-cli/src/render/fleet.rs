@@ -84,7 +84,7 @@ impl FleetRun {
 
     /// The label of a product key: that of the first seat row of the key in any report (the
     /// key itself when none has one).
-    fn label_of<'a>(&'a self, product: &'a str) -> &'a str {
+    pub fn label_of<'a>(&'a self, product: &'a str) -> &'a str {
         self.reports()
             .flat_map(|r| r.seats_of(product))
             .map(meeting_usage::Seats::label)

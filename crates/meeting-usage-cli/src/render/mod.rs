@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod fleet;
+pub mod html;
 pub mod json;
 pub mod prometheus;
 pub mod table;
