@@ -241,7 +241,7 @@ fn report_section(out: &mut String, report: &UsageReport) {
 }
 
 fn kinds_table(out: &mut String, heading: &str, totals: &[KindTotal]) {
-    let _ = write!(out, "<h2>{heading}</h2>\n");
+    let _ = writeln!(out, "<h2>{heading}</h2>");
     out.push_str("<table>\n<caption>Totals by product kind</caption>\n<thead><tr><th scope=\"col\">Kind</th><th scope=\"col\" class=\"n\">Bought</th><th scope=\"col\" class=\"n\">Used</th><th scope=\"col\" class=\"n\">Pending</th><th scope=\"col\" class=\"n\">Available</th><th scope=\"col\" class=\"n\">Use</th><th scope=\"col\" class=\"n\">Products</th><th scope=\"col\">Status</th><th scope=\"col\">Bar</th></tr></thead>\n<tbody>\n");
     for total in totals {
         let bytes = total.unit == Unit::Bytes;
