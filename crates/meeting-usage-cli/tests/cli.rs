@@ -552,16 +552,23 @@ fn prometheus_report_parses() {
     );
 }
 
+/// Whether `promtool` runs here (else the test says it is skipped).
+fn promtool_installed() -> bool {
+    let installed = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !installed {
+        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
+    }
+    installed
+}
+
 /// Prometheus's own linter, where installed (CI installs the Debian package `prometheus`):
 /// the report and a fleet's report pass `promtool check metrics` without a complaint.
 #[test]
 fn prometheus_output_passes_promtool() {
-    if std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
+    if !promtool_installed() {
         return;
     }
     let fleet = [
@@ -1102,12 +1109,7 @@ fn help_matches_the_golden_files() {
 /// samples). Skipped where promtool is not installed; CI installs it.
 #[test]
 fn the_alerting_rules_check_pass_their_tests_and_name_real_metrics() {
-    if std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
+    if !promtool_installed() {
         return;
     }
     let dir = crate_dir().join("../../contrib/prometheus");

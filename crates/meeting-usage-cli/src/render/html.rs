@@ -196,17 +196,7 @@ fn report_section(out: &mut String, report: &UsageReport) {
     }
     if let Some(activity) = &report.activity {
         out.push_str("<table>\n<caption>Activity</caption>\n<thead><tr><th scope=\"col\">Figure</th><th scope=\"col\" class=\"n\">Value</th></tr></thead>\n<tbody>\n");
-        for (name, value) in [
-            (
-                "participants in meetings now",
-                activity.concurrent_participants,
-            ),
-            ("live streams now", activity.live_streams),
-            ("meetings today", activity.meetings_today),
-            ("meeting minutes today", activity.meeting_minutes_today),
-            ("active users today", activity.active_users_today),
-            ("participants today", activity.participants_today),
-        ] {
+        for (name, value) in super::activity_figures(activity) {
             let _ = writeln!(
                 out,
                 "<tr><th scope=\"row\">{name}</th><td class=\"n\">{}</td></tr>",

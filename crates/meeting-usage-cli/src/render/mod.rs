@@ -105,6 +105,21 @@ pub fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
 }
 
+/// Huawei's activity figures with their names for people, in the order tables show them.
+pub fn activity_figures(activity: &meeting_usage::Activity) -> [(&'static str, Option<u64>); 6] {
+    [
+        (
+            "participants in meetings now",
+            activity.concurrent_participants,
+        ),
+        ("live streams now", activity.live_streams),
+        ("meetings today", activity.meetings_today),
+        ("meeting minutes today", activity.meeting_minutes_today),
+        ("active users today", activity.active_users_today),
+        ("participants today", activity.participants_today),
+    ]
+}
+
 /// Whether a utilisation ratio reaches a threshold given in percent.
 pub fn at_or_above(ratio: f64, threshold_percent: f64) -> bool {
     // Compared in percent, rounded to 1e-9, so that 0.9 (stored as 0.9000000000000000222)

@@ -292,18 +292,7 @@ fn section(out: &mut String, report: &UsageReport, style: Style) {
 /// The activity figures, one per line.
 fn activity_lines(out: &mut String, activity: &Activity) {
     let _ = writeln!(out, "  ACTIVITY");
-    let rows = [
-        (
-            "participants in meetings now",
-            activity.concurrent_participants,
-        ),
-        ("live streams now", activity.live_streams),
-        ("meetings today", activity.meetings_today),
-        ("meeting minutes today", activity.meeting_minutes_today),
-        ("active users today", activity.active_users_today),
-        ("participants today", activity.participants_today),
-    ];
-    for (label, value) in rows {
+    for (label, value) in super::activity_figures(activity) {
         let _ = writeln!(out, "  {} {:>9}", left(label, ACTIVITY), figure(value));
     }
 }
