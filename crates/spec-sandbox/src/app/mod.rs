@@ -19,8 +19,9 @@
 //! skipped the box for requests answered in the first half was measured against it with the
 //! throughput bench (`cargo bench -p spec-sandbox --bench throughput -- --no-prism`, 2026-12-07:
 //! 0.89x the minimal server with the enum; boxed 0.94x, 0.84x and 1.00x, within the run-to-run
-//! noise; BENCHMARKS.md, section 5) and removed. [`CatchPanic`] is the one `Future` impl left: it turns a panic of a handler into a
-//! 500 instead of a dropped connection.
+//! noise; BENCHMARKS.md, section 5) and removed. [`CatchPanic`] is the one `Future` impl
+//! left: it turns a panic of a handler into a 500 instead of a dropped connection. `Started`,
+//! `Waiting` and `Begun` are plain enums saying how far a request got, not futures.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
