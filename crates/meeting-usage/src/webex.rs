@@ -62,13 +62,17 @@ pub struct WebexOrg {
 #[derive(Debug)]
 enum Auth {
     Token(Secret),
-    Integration {
-        client_id: String,
-        client_secret: Secret,
-        /// The newest refresh token this process knows (configured, or received).
-        latest: Mutex<Option<Secret>>,
-        file: Option<TokenFile>,
-    },
+    Integration(Integration),
+}
+
+/// An integration's credentials and where its newest refresh token is kept.
+#[derive(Debug)]
+struct Integration {
+    client_id: String,
+    client_secret: Secret,
+    /// The newest refresh token this process knows (configured, or received).
+    latest: Mutex<Option<Secret>>,
+    file: Option<TokenFile>,
 }
 
 impl std::fmt::Debug for WebexOrg {
@@ -122,12 +126,12 @@ impl WebexOrgBuilder {
                 return Err(Error::config("the Webex access token is empty"));
             }
             Auth::Token(_) => {}
-            Auth::Integration {
+            Auth::Integration(Integration {
                 client_id,
                 client_secret,
                 latest,
                 file,
-            } => {
+            }) => {
                 if client_id.trim().is_empty() || client_secret.expose().is_empty() {
                     return Err(Error::config("the Webex client id or secret is empty"));
                 }
@@ -188,12 +192,12 @@ impl WebexOrg {
         client_secret: Secret,
         refresh_token: Option<Secret>,
     ) -> WebexOrgBuilder {
-        WebexOrg::builder(Auth::Integration {
+        WebexOrg::builder(Auth::Integration(Integration {
             client_id: client_id.into(),
             client_secret,
             latest: Mutex::new(refresh_token.filter(|t| !t.expose().is_empty())),
             file: None,
-        })
+        }))
     }
 
     /// The conventional token file: `$XDG_STATE_HOME/meeting-usage/webex-token.json`, or
@@ -252,7 +256,7 @@ impl WebexOrg {
                 let (token, lifetime) = match &self.auth {
                     // No lifetime is known; the cache keeps it for a day at most.
                     Auth::Token(token) => (token.clone(), Duration::MAX),
-                    Auth::Integration { .. } => self.refresh(deadline).await?,
+                    Auth::Integration(integration) => integration.refresh(self, deadline).await?,
                 };
                 let http = crate::bearer_client(&self.settings.timeouts, &token)?;
                 let api = webex_admin::Client::new_with_client(&self.api_url, http);
@@ -260,19 +264,22 @@ impl WebexOrg {
             })
             .await
     }
+}
 
-    /// A new access token from the integration's refresh token, keeping whatever refresh
-    /// token comes back. With a token file: under its lock, the file's token first.
-    async fn refresh(&self, deadline: Instant) -> Result<(Secret, Duration), Error> {
-        let Auth::Integration {
+impl Integration {
+    /// A new access token of `org`'s integration from its refresh token, keeping whatever
+    /// refresh token comes back. With a token file: under its lock, the file's token first.
+    async fn refresh(
+        &self,
+        org: &WebexOrg,
+        deadline: Instant,
+    ) -> Result<(Secret, Duration), Error> {
+        let Integration {
             client_id,
             client_secret,
             latest,
             file,
-        } = &self.auth
-        else {
-            return Err(Error::config("not an integration"));
-        };
+        } = self;
         let file_error = |file: &TokenFile, what: &str, err: std::io::Error| {
             let path = file.path().display();
             Error::config(format!("the Webex token file {path} {what}: {err}"))
@@ -300,12 +307,12 @@ impl WebexOrg {
                 .client_id(client_id.clone())
                 .client_secret(client_secret.clone())
                 .refresh_token(candidate.clone());
-            let request = self.tokens.refresh_access_token().body(grant).send();
+            let request = org.tokens.refresh_access_token().body(grant).send();
             // The token endpoint answers an unknown, expired or revoked refresh token with 400,
             // and wrong client credentials with 401 (an `Auth` error: no other token helps).
             let refused = [400, 401];
             let answer =
-                call::token_request(op, &self.settings.user_agent, deadline, &refused, request);
+                call::token_request(op, &org.settings.user_agent, deadline, &refused, request);
             let grant = match answer.await {
                 Ok(grant) => grant,
                 Err(Error::Auth {
@@ -327,13 +334,15 @@ impl WebexOrg {
                 Err(err) => return Err(err),
             };
             let newest = grant.refresh_token.unwrap_or(candidate);
+            // In memory first: should the file not take it, this process still holds the one
+            // token that works (the old one may already be revoked).
+            if let Ok(mut latest) = latest.lock() {
+                *latest = Some(newest.clone());
+            }
             if let Some(file) = file.as_ref().filter(|_| stored.as_ref() != Some(&newest)) {
                 file.write(&newest)
                     .map_err(|err| file_error(file, "cannot be written", err))?;
                 tracing::debug!("the new Webex refresh token was stored");
-            }
-            if let Ok(mut latest) = latest.lock() {
-                *latest = Some(newest);
             }
             let unusable = |reason| Error::decode(op.vendor, op.id, "access_token", reason);
             let token = grant
