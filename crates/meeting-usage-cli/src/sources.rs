@@ -236,7 +236,9 @@ pub fn webex(global: &GlobalArgs, target: &Target) -> Result<WebexOrg, ConfigErr
 }
 
 /// Queries every source at once; reports and failures in the order of `sources`. A refused
-/// refresh token is a configuration problem (only the user can authorize again).
+/// refresh token, and anything else the facade calls a configuration error (a token file that
+/// cannot be read, written or locked, a request the spec refuses), stops the run with one
+/// line and status 2: only the user can fix those.
 pub async fn collect(
     sources: &[&dyn UsageSource],
 ) -> Result<(Vec<UsageReport>, Vec<Failure>), ConfigError> {
@@ -250,6 +252,13 @@ pub async fn collect(
                 return Err(ConfigError(format!(
                     "{} {hint}",
                     one_line(&err.to_string())
+                )));
+            }
+            Err(Error::Config { message }) => {
+                return Err(ConfigError(format!(
+                    "{}: {}",
+                    source.vendor(),
+                    one_line(&message)
                 )));
             }
             Err(err) => failures.push(failure(source.vendor(), source.account(), &err)),

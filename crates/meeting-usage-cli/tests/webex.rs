@@ -280,3 +280,33 @@ fn missing_webex_credentials_name_the_variables() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_token_file_that_is_not_one_stops_the_run_with_status_2_and_stays_as_it_was() {
+    let sandbox = TestSandbox::start();
+    let state = tempfile::tempdir().unwrap();
+    let file = token_file(state.path());
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "not json").unwrap();
+    let output = run(&mut webex(&sandbox, state.path()));
+    assert_eq!(code(&output), 2, "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    let line = stderr(&output);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.starts_with("error: webex: the Webex token file ")
+            && line.contains("is not a token file"),
+        "{line}"
+    );
+    assert_eq!(
+        read(&file),
+        "not json",
+        "the file is left for the user to look at"
+    );
+    assert_eq!(
+        sandbox.count("RefreshAccessToken"),
+        0,
+        "no refresh token was spent"
+    );
+    assert_no_secret(&output, &[]);
+}
