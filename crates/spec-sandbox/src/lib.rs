@@ -86,25 +86,16 @@ mod app;
 pub mod fleet;
 pub mod limits;
 pub mod model;
+pub mod server;
 pub mod specs;
 pub mod state;
 pub mod vendor;
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hyper::body::{Body as HttpBody, Frame, SizeHint};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
 
 pub use app::{CONTROL_ENDPOINTS, FAULT_HEADER};
 pub use fleet::FleetConfig;
@@ -201,203 +192,12 @@ impl Sandbox {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let (stop, mut stopped) = watch::channel(false);
-        let serving = app.clone();
-        let task = tokio::spawn(async move {
-            // One sender per open connection: dropping them (when this loop ends) tells each
-            // connection to finish its request in flight and close. A oneshot receiver is
-            // cheaper to poll on every wake-up of a connection than a shared watch channel.
-            let mut connections: Vec<oneshot::Sender<()>> = Vec::new();
-            let mut prune_at = 64;
-            loop {
-                let stream = tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => stream,
-                        Err(err) => {
-                            tracing::warn!("accept failed: {err}");
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                            continue;
-                        }
-                    },
-                    _ = stopped.changed() => break,
-                };
-                let _ = stream.set_nodelay(true);
-                // Forget the senders of closed connections now and then (amortised).
-                if connections.len() >= prune_at {
-                    connections.retain(|sender| !sender.is_closed());
-                    prune_at = (connections.len() * 2).max(64);
-                }
-                let (stop_connection, mut stop_requested) = oneshot::channel::<()>();
-                connections.push(stop_connection);
-                let app = serving.clone();
-                let read_timeout = app.config.read_timeout;
-                tokio::spawn(async move {
-                    let activity = Arc::new(Activity::new());
-                    let answering = activity.clone();
-                    let service = service_fn(move |request: Request<_>| {
-                        Tracked::new(app.respond(request), &answering)
-                    });
-                    // No header-read timeout in hyper (it arms a timer for every request): the
-                    // watchdog below closes a connection that has been waiting for a request's
-                    // headers for `read_timeout`, checking only when its one timer fires.
-                    let connection = http1::Builder::new()
-                        .max_buf_size(64 * 1024)
-                        .serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(connection);
-                    let watchdog = tokio::time::sleep(read_timeout);
-                    tokio::pin!(watchdog);
-                    let mut stopping = false;
-                    loop {
-                        tokio::select! {
-                            // The connection first: it is what wakes this task almost always.
-                            biased;
-                            result = connection.as_mut() => {
-                                if let Err(err) = result {
-                                    tracing::debug!("connection closed: {err}");
-                                }
-                                break;
-                            }
-                            // Finish the request in flight, then close.
-                            _ = &mut stop_requested, if !stopping => {
-                                stopping = true;
-                                connection.as_mut().graceful_shutdown();
-                            }
-                            () = watchdog.as_mut() => match activity.deadline(read_timeout) {
-                                Some(next) => watchdog.as_mut().reset(next.into()),
-                                None => {
-                                    tracing::debug!("closing a connection: no request headers within {read_timeout:?}");
-                                    break;
-                                }
-                            },
-                        }
-                    }
-                });
-            }
-            // The listener is dropped here: no new connections from now on; dropping the
-            // senders asks the open ones to close.
-        });
-        Ok(RunningSandbox {
-            addr,
-            app,
-            stop,
-            task: Some(task),
+        let respond = app.clone();
+        let server = server::Server::serve(listener, app.config.read_timeout, move |request| {
+            respond.respond(request)
         })
-    }
-}
-
-/// What the header-read watchdog of a connection looks at: whether a request is being
-/// answered, and since when the connection has been waiting for the next request's headers.
-/// Only the connection's own task touches it.
-#[derive(Debug)]
-struct Activity {
-    /// When the connection was accepted.
-    opened: Instant,
-    /// Requests handed to the service whose response hyper has not finished with.
-    answering: AtomicUsize,
-    /// When the last response was finished, in microseconds after `opened`.
-    idle_since_us: AtomicU64,
-}
-
-impl Activity {
-    fn new() -> Activity {
-        Activity {
-            opened: Instant::now(),
-            answering: AtomicUsize::new(0),
-            idle_since_us: AtomicU64::new(0),
-        }
-    }
-
-    /// When to look again, or `None` when the client has taken `timeout` or longer to send
-    /// the headers of its next request (counted from the last response, or from the
-    /// connection's start).
-    fn deadline(&self, timeout: Duration) -> Option<Instant> {
-        let now = Instant::now();
-        if self.answering.load(Ordering::Relaxed) > 0 {
-            // A body read, a delay or the response itself: bounded elsewhere, or the client's
-            // to read.
-            return Some(now + timeout);
-        }
-        let idle_since =
-            self.opened + Duration::from_micros(self.idle_since_us.load(Ordering::Relaxed));
-        Some(idle_since + timeout).filter(|deadline| *deadline > now)
-    }
-}
-
-/// Marks a request of a connection as being answered until it is dropped: with the response
-/// body once hyper has sent it, or with the answer if the connection closes first.
-#[derive(Debug)]
-struct Answering(Arc<Activity>);
-
-impl Answering {
-    fn new(activity: &Arc<Activity>) -> Answering {
-        activity.answering.fetch_add(1, Ordering::Relaxed);
-        Answering(activity.clone())
-    }
-}
-
-impl Drop for Answering {
-    fn drop(&mut self) {
-        let activity = &self.0;
-        let micros = u64::try_from(activity.opened.elapsed().as_micros()).unwrap_or(u64::MAX);
-        activity.idle_since_us.store(micros, Ordering::Relaxed);
-        activity.answering.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The sandbox's answer, with an [`Answering`] mark that moves into the response body.
-struct Tracked {
-    answer: app::Answer,
-    answering: Option<Answering>,
-}
-
-impl Tracked {
-    fn new(answer: app::Answer, activity: &Arc<Activity>) -> Tracked {
-        Tracked {
-            answer,
-            answering: Some(Answering::new(activity)),
-        }
-    }
-}
-
-impl Future for Tracked {
-    type Output = Result<Response<TrackedBody>, app::Dropped>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let result = std::task::ready!(Pin::new(&mut this.answer).poll(cx));
-        let answering = this.answering.take();
-        Poll::Ready(result.map(|response| {
-            response.map(|body| TrackedBody {
-                body,
-                _answering: answering,
-            })
-        }))
-    }
-}
-
-/// A response body that marks its request as answered when hyper drops it.
-struct TrackedBody {
-    body: app::ResponseBody,
-    _answering: Option<Answering>,
-}
-
-impl HttpBody for TrackedBody {
-    type Data = bytes::Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<bytes::Bytes>, std::io::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(RunningSandbox { addr, app, server })
     }
 }
 
@@ -405,8 +205,7 @@ impl HttpBody for TrackedBody {
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: server::Server,
 }
 
 impl RunningSandbox {
@@ -517,16 +316,7 @@ impl RunningSandbox {
 
     /// Stops accepting connections, lets open ones finish their current request, and returns
     /// once the listening socket is closed.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for RunningSandbox {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
