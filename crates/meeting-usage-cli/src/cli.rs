@@ -253,6 +253,12 @@ pub enum Command {
     /// With --all-sub-accounts or --accounts-file, a Zoom fleet instead: one report per account,
     /// paced at the account tier's API rate limit, with totals per product and per kind.
     Report(ReportArgs),
+    /// A Prometheus exporter: collects in the background every --interval and serves the
+    /// last collection at /metrics (a scrape never calls a vendor).
+    ///
+    /// Also /healthz (200 while serving) and a status page at /. Stops on SIGTERM or SIGINT
+    /// (status 0).
+    Serve(ServeArgs),
     /// Zoom's Billing API.
     #[command(subcommand)]
     Zoom(ZoomCommand),
@@ -309,6 +315,14 @@ pub struct ReportArgs {
     /// their label (`Meetings`, `Soft-client accounts`).
     #[arg(long)]
     pub raw_keys: bool,
+    /// Which accounts and how fast, for a Zoom fleet.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Options of a Zoom fleet run (`report` and `serve`).
+#[derive(Args, Clone)]
+pub struct FleetArgs {
     /// Zoom fleet: every sub account of the master account (the app's account), listed
     /// page by page, one report each.
     #[arg(long, group = "fleet", help_heading = "Fleet (Zoom sub accounts)")]
@@ -360,10 +374,75 @@ pub struct ReportArgs {
     pub rate_tier_on_command_line: bool,
 }
 
-impl ReportArgs {
+impl FleetArgs {
     /// Whether this is a fleet run (`--all-sub-accounts` or `--accounts-file`).
     pub fn fleet(&self) -> bool {
         self.all_sub_accounts || self.accounts_file.is_some()
+    }
+}
+
+/// The default address of `serve`: loopback only, on a port above Prometheus's exporter
+/// range (see the crate README, "serve").
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:10091";
+
+/// Options of `serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on; another interface than loopback only when given (port 0 picks a
+    /// free port; the address bound is printed on stderr).
+    #[arg(
+        long,
+        env = "MEETING_USAGE_LISTEN",
+        default_value = DEFAULT_LISTEN,
+        value_name = "ADDR"
+    )]
+    pub listen: std::net::SocketAddr,
+    /// Which vendors to collect.
+    #[arg(long, value_enum, default_value_t = VendorChoice::All)]
+    pub vendor: VendorChoice,
+    /// Time between the starts of two collections: `90s`, `5m`, `1h` or seconds (at least 1
+    /// second). The first starts at once.
+    #[arg(
+        long,
+        env = "MEETING_USAGE_INTERVAL",
+        default_value = "5m",
+        value_parser = parse_interval,
+        value_name = "DURATION"
+    )]
+    pub interval: std::time::Duration,
+    /// Zoom fleet: also export every account's seat and storage gauges (by default only the
+    /// fleet's totals and each account's `up` and last success: one series a product and an
+    /// account adds up fast).
+    #[arg(long, requires = "fleet", help_heading = "Fleet (Zoom sub accounts)")]
+    pub per_account_metrics: bool,
+    /// Which accounts and how fast, for a Zoom fleet.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// An interval: a whole number followed by `s`, `m` or `h` (none: seconds), 1 second to 7
+/// days.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("`{text}` is not a duration: use 90s, 5m or 1h")),
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is not a duration: use 90s, 5m or 1h"))?;
+    if (1..=7 * 86_400).contains(&seconds) {
+        Ok(std::time::Duration::from_secs(seconds))
+    } else {
+        Err(format!("`{text}` is out of range: 1 second to 7 days"))
     }
 }
 
@@ -519,6 +598,20 @@ mod tests {
         assert!(parse_percent("-1").is_err());
         assert!(parse_percent("NaN").is_err());
         assert!(parse_percent("ninety").is_err());
+    }
+
+    #[test]
+    fn intervals() {
+        use std::time::Duration;
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_interval("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("8d").is_err());
+        assert!(parse_interval("1.5m").is_err());
+        assert!(parse_interval("m").is_err());
+        assert!(parse_interval("99999999999999999999h").is_err());
     }
 
     #[test]

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use std::io::Read as _;
 use std::path::Path;
 
-use meeting_usage::{FleetAccounts, FleetOptions, FleetReport, RateLimits, Vendor};
+use meeting_usage::{FleetAccounts, FleetOptions, FleetReport, RateLimits, Vendor, ZoomAccount};
 use spec_sandbox::{FleetConfig, SandboxConfig};
 
-use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+use crate::cli::{FleetArgs, GlobalArgs, ReportArgs, ReportFormat};
 use crate::output::{self, error_line, note, warning_line};
 use crate::render::fleet::{AccountEntry, FleetRun, Summary};
 use crate::render::{self, table};
@@ -28,7 +28,7 @@ pub const SANDBOX_SEED: u64 = 13;
 pub const SANDBOX_MISSING: usize = 7;
 
 /// The embedded sandbox of a fleet run: the generated fleet, the tier's limits enforced.
-pub fn sandbox_config(args: &ReportArgs) -> SandboxConfig {
+pub fn sandbox_config(args: &FleetArgs) -> SandboxConfig {
     SandboxConfig {
         fleet: Some(
             FleetConfig::new(SANDBOX_ACCOUNTS, SANDBOX_SEED).with_missing([SANDBOX_MISSING]),
@@ -39,7 +39,7 @@ pub fn sandbox_config(args: &ReportArgs) -> SandboxConfig {
 }
 
 /// The `--sandbox` notice of a fleet run.
-pub fn sandbox_notice(args: &ReportArgs) -> String {
+pub fn sandbox_notice(args: &FleetArgs) -> String {
     format!(
         "note: --sandbox: a generated fleet of {SANDBOX_ACCOUNTS} sub accounts (seed \
          {SANDBOX_SEED}; one answers 404 on purpose), served by an embedded mock that enforces \
@@ -98,7 +98,7 @@ fn parse_accounts(text: &str, name: &str) -> Result<Vec<String>, ConfigError> {
 }
 
 /// The client-side limits of the run.
-fn limits(args: &ReportArgs) -> RateLimits {
+pub fn limits(args: &FleetArgs) -> RateLimits {
     match args.max_rps {
         Some(rate) => RateLimits::PerSecond(rate),
         None => RateLimits::Tier(args.rate_tier.facade()),
@@ -106,7 +106,7 @@ fn limits(args: &ReportArgs) -> RateLimits {
 }
 
 /// The facade's fleet report as the renderers take it.
-fn fleet_run(report: FleetReport, args: &ReportArgs) -> FleetRun {
+pub fn fleet_run(report: FleetReport, args: &FleetArgs) -> FleetRun {
     let over_allocated_accounts = report.over_allocated().count();
     let accounts: Vec<AccountEntry> = report
         .accounts
@@ -145,43 +145,46 @@ fn fleet_run(report: FleetReport, args: &ReportArgs) -> FleetRun {
     }
 }
 
+/// The accounts of the run, and a heading naming them: the ids of `--accounts-file`, or the
+/// master account's sub accounts.
+pub fn accounts(
+    args: &FleetArgs,
+    zoom: &ZoomAccount,
+) -> Result<(FleetAccounts, String), ConfigError> {
+    let Some(path) = &args.accounts_file else {
+        let heading = format!("sub accounts of {}", zoom.account_id());
+        return Ok((FleetAccounts::AllSubAccounts, heading));
+    };
+    let ids = read_accounts(path)?;
+    let heading = format!(
+        "{} from {}",
+        if ids.len() == 1 {
+            "1 account".to_owned()
+        } else {
+            format!("{} accounts", ids.len())
+        },
+        if path == Path::new("-") {
+            "stdin".to_owned()
+        } else {
+            path.display().to_string()
+        }
+    );
+    Ok((FleetAccounts::Listed(ids), heading))
+}
+
 /// The fleet run of `report`.
 pub async fn report(
     global: &GlobalArgs,
     target: &Target,
     args: &ReportArgs,
 ) -> Result<Status, Stop> {
-    let (accounts, heading) = match &args.accounts_file {
-        Some(path) => {
-            let ids = read_accounts(path)?;
-            let heading = format!(
-                "{} from {}",
-                if ids.len() == 1 {
-                    "1 account".to_owned()
-                } else {
-                    format!("{} accounts", ids.len())
-                },
-                if path == Path::new("-") {
-                    "stdin".to_owned()
-                } else {
-                    path.display().to_string()
-                }
-            );
-            (FleetAccounts::Listed(ids), heading)
-        }
-        None => (FleetAccounts::AllSubAccounts, String::new()),
-    };
     let zoom = sources::zoom(global, target)?;
-    let heading = if heading.is_empty() {
-        format!("sub accounts of {}", zoom.account_id())
-    } else {
-        heading
-    };
+    let (accounts, heading) = accounts(&args.fleet, &zoom)?;
     let shared = crate::progress::Shared::default();
     let bar = output::progress_allowed() && !global.verbose;
     let options = FleetOptions {
-        limits: limits(args),
-        concurrency: usize::from(args.concurrency),
+        limits: limits(&args.fleet),
+        concurrency: usize::from(args.fleet.concurrency),
         progress: bar.then(|| shared.callback()),
     };
     let waiting = match accounts {
@@ -201,7 +204,7 @@ pub async fn report(
             return Ok(failure_status(&err));
         }
     };
-    let run = fleet_run(report, args);
+    let run = fleet_run(report, &args.fleet);
 
     let text = match args.format {
         ReportFormat::Table => Ok(render::fleet::table(
@@ -215,7 +218,7 @@ pub async fn report(
         )),
         ReportFormat::Json => render::fleet::json(&run),
         ReportFormat::Csv => Ok(render::fleet::csv(&run)),
-        ReportFormat::Prometheus => Ok(render::fleet::prometheus(&run)),
+        ReportFormat::Prometheus => Ok(render::fleet::prometheus(&run, true)),
         ReportFormat::Html => Ok(render::html::fleet(&run)),
     };
 

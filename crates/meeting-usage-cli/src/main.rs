@@ -19,6 +19,7 @@ mod logging;
 mod output;
 mod progress;
 mod render;
+mod serve;
 mod sources;
 
 use std::process::ExitCode;
@@ -26,16 +27,16 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
-use meeting_usage::{AddonRequest, ResourceStatus, UsageReport, UsageSource};
+use meeting_usage::{AddonRequest, ResourceStatus, UsageReport};
 use spec_sandbox::SandboxConfig;
 
 use crate::cli::{
-    Cli, Command, GlobalArgs, HuaweiCommand, ListFormat, PlansArgs, ReportArgs, ReportFormat,
-    ResourcesArgs, SubscribeAddonArgs, VendorChoice, ZoomCommand,
+    Cli, Command, FleetArgs, GlobalArgs, HuaweiCommand, ListFormat, PlansArgs, ReportArgs,
+    ReportFormat, ResourcesArgs, SubscribeAddonArgs, VendorChoice, ZoomCommand,
 };
 use crate::output::{Printed, error_line, note, warning_line};
 use crate::render::{at_or_above, percent};
-use crate::sources::{ConfigError, Target};
+use crate::sources::{ConfigError, Sources, Target};
 
 /// The exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,24 +90,31 @@ impl From<serde_json::Error> for Stop {
 fn parse() -> Result<Cli, clap::Error> {
     let matches = Cli::command().try_get_matches()?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    if let (Command::Report(args), Some(("report", report))) =
-        (&mut cli.command, matches.subcommand())
-    {
-        args.rate_tier_on_command_line =
-            report.value_source("rate_tier") == Some(ValueSource::CommandLine);
-        check_fleet_args(args)?;
+    let (name, fleet, vendor) = match &mut cli.command {
+        Command::Report(args) => ("report", &mut args.fleet, args.vendor),
+        Command::Serve(args) => ("serve", &mut args.fleet, args.vendor),
+        _ => return Ok(cli),
+    };
+    if let Some((_, sub)) = matches.subcommand() {
+        fleet.rate_tier_on_command_line =
+            sub.value_source("rate_tier") == Some(ValueSource::CommandLine);
     }
+    check_fleet_args(name, fleet, vendor)?;
     Ok(cli)
 }
 
 /// The fleet options' rules: `--max-rps` or `--rate-tier` (a `ZOOM_RATE_TIER` in the
 /// environment yields to `--max-rps`), `--rate-tier` only for a fleet, a fleet only of Zoom.
-fn check_fleet_args(args: &ReportArgs) -> Result<(), clap::Error> {
+fn check_fleet_args(
+    subcommand: &str,
+    args: &FleetArgs,
+    vendor: VendorChoice,
+) -> Result<(), clap::Error> {
     let error = |kind: ErrorKind, message: &str| {
         let mut command = Cli::command();
         command.build();
-        match command.find_subcommand_mut("report") {
-            Some(report) => report.error(kind, message),
+        match command.find_subcommand_mut(subcommand) {
+            Some(sub) => sub.error(kind, message),
             None => command.error(kind, message),
         }
     };
@@ -122,7 +130,7 @@ fn check_fleet_args(args: &ReportArgs) -> Result<(), clap::Error> {
             "--rate-tier paces fleet runs only: add --all-sub-accounts or --accounts-file <FILE>",
         ));
     }
-    if args.fleet() && matches!(args.vendor, VendorChoice::Huawei | VendorChoice::Webex) {
+    if args.fleet() && matches!(vendor, VendorChoice::Huawei | VendorChoice::Webex) {
         return Err(error(
             ErrorKind::ArgumentConflict,
             "--all-sub-accounts and --accounts-file read Zoom sub accounts: they cannot be used \
@@ -142,10 +150,16 @@ fn main() -> ExitCode {
         }
     };
     logging::init(cli.global.verbose, output::stderr_colour());
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The exporter serves scrapes while it renders a collection: two threads. Every other
+    // command waits on the network and needs one.
+    let mut builder = if matches!(cli.command, Command::Serve(_)) {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             note(&error_line(&format!(
@@ -154,7 +168,11 @@ fn main() -> ExitCode {
             return Status::Usage.into();
         }
     };
-    let status = match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Tasks still running (an exporter's collection cut short by a signal) are dropped at
+    // their next await; a blocked one is not waited for long.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let status = match result {
         Ok(status) => status,
         Err(Stop::Config(message)) => {
             note(&error_line(&message));
@@ -178,7 +196,8 @@ async fn run(cli: Cli) -> Result<Status, Stop> {
         return subscribe_addon_offline(args);
     }
     let fleet_run = match &cli.command {
-        Command::Report(args) if args.fleet() => Some(args),
+        Command::Report(args) if args.fleet.fleet() => Some(&args.fleet),
+        Command::Serve(args) if args.fleet.fleet() => Some(&args.fleet),
         _ => None,
     };
     let sandbox = global
@@ -195,6 +214,7 @@ async fn run(cli: Cli) -> Result<Status, Stop> {
     }
     match &cli.command {
         Command::Report(args) => report(global, &target, args).await,
+        Command::Serve(args) => serve::run(global, &target, args).await,
         Command::Zoom(ZoomCommand::Plans(args)) => plans(global, &target, args).await,
         Command::Zoom(ZoomCommand::SubscribeAddon(args)) => {
             subscribe_addon(global, &target, args).await
@@ -212,49 +232,11 @@ fn print_then(text: &str, status: Status) -> Result<Status, Stop> {
 
 /// `report`.
 async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Result<Status, Stop> {
-    if args.fleet() {
+    if args.fleet.fleet() {
         return fleet::report(global, target, args).await;
     }
-    let sandbox = matches!(target, Target::Sandbox(_));
-    let (want_zoom, want_huawei, want_webex) = match args.vendor {
-        VendorChoice::Zoom => (true, false, false),
-        VendorChoice::Huawei => (false, true, false),
-        VendorChoice::Webex => (false, false, true),
-        VendorChoice::All if sandbox => (true, true, true),
-        VendorChoice::All => (
-            sources::zoom_configured(&global.zoom),
-            sources::huawei_configured(&global.huawei),
-            sources::webex_configured(&global.webex),
-        ),
-    };
-    if !want_zoom && !want_huawei && !want_webex {
-        return Err(Stop::Config(
-            "no vendor is configured: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and \
-             ZOOM_CLIENT_SECRET, or HUAWEI_MEETING_APP_ID and HUAWEI_MEETING_APP_KEY, or \
-             WEBEX_ACCESS_TOKEN (or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and \
-             WEBEX_REFRESH_TOKEN), or try --sandbox for the offline example figures"
-                .into(),
-        ));
-    }
-    let zoom = want_zoom
-        .then(|| sources::zoom(global, target))
-        .transpose()?;
-    let huawei = want_huawei
-        .then(|| sources::huawei(global, target))
-        .transpose()?;
-    let mut list: Vec<&dyn UsageSource> = Vec::new();
-    if let Some(zoom) = &zoom {
-        list.push(zoom);
-    }
-    if let Some(huawei) = &huawei {
-        list.push(huawei);
-    }
-    let webex = want_webex
-        .then(|| sources::webex(global, target))
-        .transpose()?;
-    if let Some(webex) = &webex {
-        list.push(webex);
-    }
+    let sources = Sources::chosen(global, target, args.vendor)?;
+    let list = sources.list();
     let names: Vec<String> = list.iter().map(|s| s.vendor().to_string()).collect();
     let (reports, failures) = progress::with_spinner(
         output::progress_allowed() && !global.verbose,

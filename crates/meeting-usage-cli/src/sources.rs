@@ -13,7 +13,7 @@ use meeting_usage::{
 };
 use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
-use crate::cli::{GlobalArgs, HuaweiArgs, SecretArg, WebexArgs, ZoomArgs};
+use crate::cli::{GlobalArgs, HuaweiArgs, SecretArg, VendorChoice, WebexArgs, ZoomArgs};
 use crate::render::{Failure, one_line};
 
 /// The `User-Agent` of every request the command sends.
@@ -235,6 +235,68 @@ pub fn webex(global: &GlobalArgs, target: &Target) -> Result<WebexOrg, ConfigErr
         .map_err(|err| ConfigError(format!("webex: {err}")))
 }
 
+/// The sources a command queries: the vendor chosen, or with [`VendorChoice::All`] every
+/// vendor with a credential set (all of them on the sandbox).
+pub struct Sources {
+    /// Zoom, when chosen.
+    pub zoom: Option<ZoomAccount>,
+    /// Huawei Cloud Meeting, when chosen.
+    pub huawei: Option<HuaweiEnterprise>,
+    /// Webex, when chosen.
+    pub webex: Option<WebexOrg>,
+}
+
+impl Sources {
+    /// The chosen vendors' clients, built from the configuration (or the sandbox).
+    pub fn chosen(
+        global: &GlobalArgs,
+        target: &Target,
+        vendor: VendorChoice,
+    ) -> Result<Sources, ConfigError> {
+        let sandbox = matches!(target, Target::Sandbox(_));
+        let (zoom, huawei, webex) = match vendor {
+            VendorChoice::Zoom => (true, false, false),
+            VendorChoice::Huawei => (false, true, false),
+            VendorChoice::Webex => (false, false, true),
+            VendorChoice::All if sandbox => (true, true, true),
+            VendorChoice::All => (
+                zoom_configured(&global.zoom),
+                huawei_configured(&global.huawei),
+                webex_configured(&global.webex),
+            ),
+        };
+        if !zoom && !huawei && !webex {
+            return Err(ConfigError(
+                "no vendor is configured: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and \
+                 ZOOM_CLIENT_SECRET, or HUAWEI_MEETING_APP_ID and HUAWEI_MEETING_APP_KEY, or \
+                 WEBEX_ACCESS_TOKEN (or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and \
+                 WEBEX_REFRESH_TOKEN), or try --sandbox for the offline example figures"
+                    .into(),
+            ));
+        }
+        Ok(Sources {
+            zoom: zoom.then(|| self::zoom(global, target)).transpose()?,
+            huawei: huawei.then(|| self::huawei(global, target)).transpose()?,
+            webex: webex.then(|| self::webex(global, target)).transpose()?,
+        })
+    }
+
+    /// The chosen ones, in the order reports list them (Zoom, Huawei, Webex).
+    pub fn list(&self) -> Vec<&dyn UsageSource> {
+        let mut list: Vec<&dyn UsageSource> = Vec::new();
+        if let Some(zoom) = &self.zoom {
+            list.push(zoom);
+        }
+        if let Some(huawei) = &self.huawei {
+            list.push(huawei);
+        }
+        if let Some(webex) = &self.webex {
+            list.push(webex);
+        }
+        list
+    }
+}
+
 /// Queries every source at once; reports and failures in the order of `sources`. A refused
 /// refresh token, and anything else the facade calls a configuration error (a token file that
 /// cannot be read, written or locked, a request the spec refuses), stops the run with one
@@ -245,26 +307,37 @@ pub async fn collect(
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for (source, result) in sources.iter().zip(meeting_usage::collect(sources).await) {
-        match result {
+        match outcome(*source, result)? {
             Ok(report) => reports.push(report),
-            Err(err @ Error::RefreshTokenRefused { .. }) => {
-                let hint = "(WEBEX_REFRESH_TOKEN, which takes over from the token file)";
-                return Err(ConfigError(format!(
-                    "{} {hint}",
-                    one_line(&err.to_string())
-                )));
-            }
-            Err(Error::Config { message }) => {
-                return Err(ConfigError(format!(
-                    "{}: {}",
-                    source.vendor(),
-                    one_line(&message)
-                )));
-            }
-            Err(err) => failures.push(failure(source.vendor(), source.account(), &err)),
+            Err(failure) => failures.push(failure),
         }
     }
     Ok((reports, failures))
+}
+
+/// A source's answer: its report, a [`Failure`] entry, or (outer `Err`) a problem only the
+/// user can fix: a refused refresh token, or anything else the facade calls a configuration
+/// error.
+pub fn outcome(
+    source: &dyn UsageSource,
+    result: Result<UsageReport, Error>,
+) -> Result<Result<UsageReport, Failure>, ConfigError> {
+    match result {
+        Ok(report) => Ok(Ok(report)),
+        Err(err @ Error::RefreshTokenRefused { .. }) => {
+            let hint = "(WEBEX_REFRESH_TOKEN, which takes over from the token file)";
+            Err(ConfigError(format!(
+                "{} {hint}",
+                one_line(&err.to_string())
+            )))
+        }
+        Err(Error::Config { message }) => Err(ConfigError(format!(
+            "{}: {}",
+            source.vendor(),
+            one_line(&message)
+        ))),
+        Err(err) => Ok(Err(failure(source.vendor(), source.account(), &err))),
+    }
 }
 
 /// A facade error as a [`Failure`] entry.

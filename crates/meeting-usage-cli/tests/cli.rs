@@ -552,16 +552,9 @@ fn prometheus_report_parses() {
     );
 }
 
-/// Whether `promtool` runs here (else the test says it is skipped).
+/// Whether `promtool` runs here (else the test is skipped, outside CI).
 fn promtool_installed() -> bool {
-    let installed = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !installed {
-        eprintln!("skipped: promtool is not installed (Debian package `prometheus`)");
-    }
-    installed
+    common::installed("promtool", "prometheus")
 }
 
 /// Prometheus's own linter, where installed (CI installs the Debian package `prometheus`):
@@ -1074,6 +1067,7 @@ fn help_matches_the_golden_files() {
     for (name, args) in [
         ("help.txt", vec![]),
         ("help-report.txt", vec!["report"]),
+        ("help-serve.txt", vec!["serve"]),
         ("help-zoom.txt", vec!["zoom"]),
         ("help-zoom-plans.txt", vec!["zoom", "plans"]),
         (

@@ -87,7 +87,7 @@ fn row<'a>(dom: &'a str, label: &str) -> &'a str {
 #[test]
 fn the_report_page_shows_the_seed_figures_in_a_browser() {
     let Some(browser) = chromium() else {
-        eprintln!("skipped: Chromium is not installed (Debian package `chromium`)");
+        common::skip_without("Chromium (Debian package `chromium`)");
         return;
     };
     let page = write_page("report.html", &["report", "--sandbox"]);
@@ -138,7 +138,7 @@ fn the_report_page_shows_the_seed_figures_in_a_browser() {
 #[test]
 fn the_fleet_page_lists_the_worst_accounts_first() {
     let Some(browser) = chromium() else {
-        eprintln!("skipped: Chromium is not installed (Debian package `chromium`)");
+        common::skip_without("Chromium (Debian package `chromium`)");
         return;
     };
     let page = write_page(

@@ -81,6 +81,16 @@ impl RateLimits {
             RateLimits::Off => None,
         }
     }
+
+    /// The shortest time `calls` calls of rate label `label` take when paced at these
+    /// limits, as a fleet run paces them (at 95 % of the limit, the first call at once), or
+    /// `None` when the label is not limited.
+    pub(crate) fn floor(self, label: Option<&str>, calls: usize) -> Option<Duration> {
+        let rate = self.per_second(label)? * HEADROOM;
+        // Integer to float: a count of calls, far below 2^52.
+        let calls = calls.saturating_sub(1) as f64;
+        (rate.is_finite() && rate > 0.0).then(|| Duration::from_secs_f64(calls / rate))
+    }
 }
 
 /// The share of a published limit the limiter uses. The vendor counts arrivals in one-second

@@ -309,6 +309,21 @@ impl ZoomAccount {
         })
     }
 
+    /// The shortest wall time a fleet run of `accounts` accounts can take at `limits`: one
+    /// `GetPlanUsage` call per account, paced at its rate label as
+    /// [`fleet_usage`](Self::fleet_usage) paces it (listing the sub accounts excluded);
+    /// `None` when that label is not limited.
+    ///
+    /// ```
+    /// use meeting_usage::{RateLimits, RateTier, ZoomAccount};
+    /// // Pro's HEAVY limit is 10 calls a second; the pacer keeps 5 % below it.
+    /// let floor = ZoomAccount::fleet_floor(951, RateLimits::Tier(RateTier::Pro));
+    /// assert_eq!(floor.map(|f| f.as_secs()), Some(100));
+    /// ```
+    pub fn fleet_floor(accounts: usize, limits: crate::RateLimits) -> Option<std::time::Duration> {
+        limits.floor(operation("GetPlanUsage").rate_label, accounts)
+    }
+
     /// Every sub account of the master account, page by page (`ListSubAccounts`, 300 a
     /// page), as an async sequence: call [`SubAccounts::next`] until it returns `None`.
     ///

@@ -8,7 +8,7 @@
 //!   crate README's contract).
 //! - csv: the columns of a single report, one row per seat entry of every account.
 //! - prometheus: the single report's gauges for every account (`account` label, `up` 0 for a
-//!   failed one), then the totals as `meeting_usage_fleet_*` gauges without an `account`
+//!   failed one; `serve` without `--per-account-metrics` keeps only `up`), then the totals as `meeting_usage_fleet_*` gauges without an `account`
 //!   label (with the product's `kind`), so that `sum(meeting_usage_seats_used)` never counts
 //!   an account twice.
 
@@ -284,8 +284,12 @@ pub fn csv(run: &FleetRun) -> String {
 }
 
 /// `--format prometheus`: every account's gauges, then the fleet's totals.
-pub fn prometheus(run: &FleetRun) -> String {
-    let mut out = super::prometheus::render(&run.collected());
+pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
+    let mut out = if per_account {
+        super::prometheus::render(&run.collected())
+    } else {
+        super::prometheus::render_up(run.reports(), run.failures())
+    };
     let vendor = || ("vendor", Vendor::Zoom.to_string());
     let mut purchased = Family::new(
         "fleet_seats_purchased",
@@ -524,7 +528,7 @@ mod tests {
 
     #[test]
     fn prometheus_parses_and_totals_have_no_account_label() {
-        let text = prometheus(&sample());
+        let text = prometheus(&sample(), true);
         let parsed = openmetrics_parser::prometheus::parse_prometheus(&text);
         let Ok(parsed) = parsed else {
             panic!("does not parse: {parsed:?}\n{text}");
@@ -537,6 +541,29 @@ mod tests {
         assert_eq!(
             parsed.families["meeting_usage_up"].iter_samples().count(),
             3
+        );
+    }
+
+    #[test]
+    fn without_per_account_metrics_only_up_names_an_account() {
+        let text = prometheus(&sample(), false);
+        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text);
+        let Ok(parsed) = parsed else {
+            panic!("does not parse: {parsed:?}\n{text}");
+        };
+        assert!(!parsed.families.contains_key("meeting_usage_seats_used"));
+        let up: Vec<f64> = parsed.families["meeting_usage_up"]
+            .iter_samples()
+            .filter_map(|s| match s.value {
+                openmetrics_parser::PrometheusValue::Gauge(ref g) => Some(g.as_f64()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(up, [1.0, 1.0, 0.0]);
+        assert!(
+            parsed
+                .families
+                .contains_key("meeting_usage_fleet_seats_used")
         );
     }
 }

@@ -294,6 +294,56 @@ fn failures_section(out: &mut String, failures: &[&Failure]) {
     out.push_str("</tbody>\n</table>\n");
 }
 
+/// One collection target on the status page of `serve`: a vendor's account, or a fleet.
+#[derive(Clone, Debug)]
+pub struct StatusRow {
+    /// The vendor.
+    pub vendor: String,
+    /// The account (a fleet: the master account).
+    pub account: String,
+    /// Whether the last collection answered.
+    pub up: bool,
+    /// What it gave, on one line: figures counted, or why it failed.
+    pub detail: String,
+    /// When it last answered (UTC), if ever.
+    pub last_success: Option<String>,
+    /// How long the last collection took.
+    pub seconds: f64,
+}
+
+/// The status page of `serve` (its `/`): links to the endpoints and one row per target.
+pub fn status_page(rows: &[StatusRow], interval_seconds: u64, finished: Option<&str>) -> String {
+    let mut body = String::from(
+        "<p>A Prometheus exporter of licence and storage use: scrape <a href=\"metrics\">/metrics</a>; \
+         <a href=\"healthz\">/healthz</a> answers while it serves. A scrape never calls a vendor: \
+         it reads the last collection.</p>\n",
+    );
+    let _ = writeln!(
+        body,
+        "<p>Collections start every {interval_seconds} s; the last one finished {}.</p>",
+        finished.map_or_else(|| "not yet (the first is running)".to_owned(), escape)
+    );
+    body.push_str("<table>\n<caption>Last collection</caption>\n<thead><tr><th scope=\"col\">Vendor</th><th scope=\"col\">Account</th><th scope=\"col\">State</th><th scope=\"col\">Detail</th><th scope=\"col\">Last success (UTC)</th><th scope=\"col\" class=\"n\">Seconds</th></tr></thead>\n<tbody>\n");
+    for row in rows {
+        let _ = writeln!(
+            body,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{:.2}</td></tr>",
+            escape(&row.vendor),
+            escape(&row.account),
+            if row.up {
+                "<span class=\"ok\">up</span>"
+            } else {
+                "<span class=\"over\">DOWN</span>"
+            },
+            escape(&row.detail),
+            cell(row.last_success.as_deref().map(escape)),
+            row.seconds
+        );
+    }
+    body.push_str("</tbody>\n</table>\n");
+    document("meeting-usage exporter", &body)
+}
+
 /// The page of a single `report` run.
 pub fn render(collected: &Collected) -> String {
     let mut body = String::from(LEGEND);

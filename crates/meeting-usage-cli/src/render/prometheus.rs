@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use meeting_usage::{Seats, UsageReport};
 
-use super::Collected;
+use super::{Collected, Failure};
 
 /// Reads one figure of a report's activity.
 type ActivityFigure = fn(&meeting_usage::Activity) -> Option<u64>;
@@ -22,14 +22,14 @@ type ActivityFigure = fn(&meeting_usage::Activity) -> Option<u64>;
 const PREFIX: &str = "meeting_usage";
 
 /// One metric family being built.
-pub(super) struct Family {
+pub(crate) struct Family {
     name: &'static str,
     help: &'static str,
     samples: Vec<(Vec<(&'static str, String)>, String)>,
 }
 
 impl Family {
-    pub(super) fn new(name: &'static str, help: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str, help: &'static str) -> Self {
         Family {
             name,
             help,
@@ -37,11 +37,11 @@ impl Family {
         }
     }
 
-    pub(super) fn push(&mut self, labels: Vec<(&'static str, String)>, value: impl ToString) {
+    pub(crate) fn push(&mut self, labels: Vec<(&'static str, String)>, value: impl ToString) {
         self.samples.push((labels, value.to_string()));
     }
 
-    pub(super) fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut String) {
         if self.samples.is_empty() {
             return;
         }
@@ -122,12 +122,43 @@ fn merged_seats(report: &UsageReport) -> Vec<Seats> {
     merged
 }
 
-/// The exposition text.
-pub fn render(collected: &Collected) -> String {
+/// `meeting_usage_up`: 1 per report, 0 per failure, labelled `vendor` and `account`.
+fn up<'a>(
+    reports: impl Iterator<Item = &'a UsageReport>,
+    failures: impl Iterator<Item = &'a Failure>,
+) -> Family {
     let mut up = Family::new(
         "up",
         "Whether the vendor answered (1) or the collection failed (0).",
     );
+    for report in reports {
+        up.push(base_labels(report), 1);
+    }
+    for failure in failures {
+        up.push(
+            vec![
+                ("vendor", failure.vendor.to_string()),
+                ("account", failure.account.clone()),
+            ],
+            0,
+        );
+    }
+    up
+}
+
+/// Only `meeting_usage_up` of these reports and failures (a fleet's accounts without their
+/// usage gauges).
+pub fn render_up<'a>(
+    reports: impl Iterator<Item = &'a UsageReport>,
+    failures: impl Iterator<Item = &'a Failure>,
+) -> String {
+    let mut out = String::new();
+    up(reports, failures).write(&mut out);
+    out
+}
+
+/// The exposition text.
+pub fn render(collected: &Collected) -> String {
     let mut purchased = Family::new("seats_purchased", "Licences bought.");
     let mut used = Family::new("seats_used", "Licences assigned or in use.");
     let mut pending = Family::new("seats_pending", "Licences waiting to be assigned.");
@@ -195,7 +226,6 @@ pub fn render(collected: &Collected) -> String {
 
     for report in &collected.reports {
         let base = base_labels(report);
-        up.push(base.clone(), 1);
         for seats in merged_seats(report) {
             let mut labels = base.clone();
             labels.push(("product", seats.product().to_owned()));
@@ -265,18 +295,8 @@ pub fn render(collected: &Collected) -> String {
         }
         unrecognized.push(base, report.unrecognized.len());
     }
-    for failure in &collected.failures {
-        up.push(
-            vec![
-                ("vendor", failure.vendor.to_string()),
-                ("account", failure.account.clone()),
-            ],
-            0,
-        );
-    }
-
     let mut out = String::new();
-    up.write(&mut out);
+    up(collected.reports.iter(), collected.failures.iter()).write(&mut out);
     for family in [
         &purchased,
         &used,

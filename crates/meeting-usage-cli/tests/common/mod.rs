@@ -194,3 +194,22 @@ pub fn assert_no_issued_token(output: &Output) {
         );
     }
 }
+
+/// Says that a test is skipped because `what` is missing (a tool our users run, which CI
+/// installs), or fails it when `MEETING_USAGE_REQUIRE_TOOLS=1` is set, as `.ci/run` sets it:
+/// CI never skips.
+pub fn skip_without(what: &str) {
+    if std::env::var_os("MEETING_USAGE_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("{what} is missing, and MEETING_USAGE_REQUIRE_TOOLS=1 forbids skipping");
+    }
+    eprintln!("skipped: {what} is missing");
+}
+
+/// Whether `tool --version` runs here; else the test is skipped ([`skip_without`]).
+pub fn installed(tool: &str, package: &str) -> bool {
+    let runs = Command::new(tool).arg("--version").output().is_ok();
+    if !runs {
+        skip_without(&format!("`{tool}` (Debian package `{package}`)"));
+    }
+    runs
+}
