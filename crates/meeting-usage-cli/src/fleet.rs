@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::io::Read as _;
 use std::path::Path;
 
-use meeting_usage::{FleetAccounts, FleetOptions, FleetReport, RateLimits, Vendor, ZoomAccount};
+use meeting_usage::{
+    FleetAccounts, FleetOptions, FleetReport, FleetStats, RateLimits, Vendor, ZoomAccount,
+};
 use spec_sandbox::{FleetConfig, SandboxConfig};
 
 use crate::cli::{FleetArgs, GlobalArgs, ReportArgs, ReportFormat};
@@ -105,6 +107,21 @@ pub fn limits(args: &FleetArgs) -> RateLimits {
     }
 }
 
+/// The run as a whole, as the renderers take it.
+pub fn summary(stats: &FleetStats, over_allocated_accounts: usize, args: &FleetArgs) -> Summary {
+    Summary {
+        accounts: stats.accounts,
+        succeeded: stats.accounts - stats.failed,
+        failed: stats.failed,
+        over_allocated_accounts,
+        elapsed_seconds: stats.elapsed.as_secs_f64(),
+        rate_limited: stats.rate_limited,
+        tier: args.max_rps.is_none().then(|| args.rate_tier.name()),
+        max_rps: args.max_rps,
+        concurrency: usize::from(args.concurrency),
+    }
+}
+
 /// The facade's fleet report as the renderers take it.
 pub fn fleet_run(report: FleetReport, args: &FleetArgs) -> FleetRun {
     let over_allocated_accounts = report.over_allocated().count();
@@ -126,19 +143,14 @@ pub fn fleet_run(report: FleetReport, args: &FleetArgs) -> FleetRun {
             },
         })
         .collect();
-    let failed = accounts.iter().filter(|a| a.error.is_some()).count();
+    let stats = FleetStats {
+        accounts: accounts.len(),
+        failed: accounts.iter().filter(|a| a.error.is_some()).count(),
+        elapsed: report.elapsed,
+        rate_limited: report.rate_limited,
+    };
     FleetRun {
-        summary: Summary {
-            accounts: accounts.len(),
-            succeeded: accounts.len() - failed,
-            failed,
-            over_allocated_accounts,
-            elapsed_seconds: report.elapsed.as_secs_f64(),
-            rate_limited: report.rate_limited,
-            tier: args.max_rps.is_none().then(|| args.rate_tier.name()),
-            max_rps: args.max_rps,
-            concurrency: usize::from(args.concurrency),
-        },
+        summary: summary(&stats, over_allocated_accounts, args),
         accounts,
         totals: report.totals,
         by_kind: report.by_kind,

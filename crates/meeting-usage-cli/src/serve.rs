@@ -7,13 +7,16 @@
 //! a request only copies a reference to the last ones, so `/metrics` never calls a vendor and
 //! costs the same however many scrapers there are.
 //!
-//! Besides the usage gauges, per collection target (a vendor's account; in fleet mode the
-//! master account, and every sub account for the last success):
+//! Besides the usage gauges, per collection target (a vendor's account, or in fleet mode the
+//! master account):
 //! - `meeting_usage_up` 1 or 0 (in fleet mode one per sub account, and 0 for the master
 //!   account when the run could not start);
-//! - `meeting_usage_collection_duration_seconds`, how long the last collection took;
+//! - `meeting_usage_collection_duration_seconds`, how long the last collection took (in
+//!   fleet mode the run's: accounts are asked concurrently under one rate budget, so a time
+//!   per account would mostly measure the wait for the pacer);
 //! - `meeting_usage_last_success_timestamp_seconds`, when the target last answered (absent
-//!   until it has).
+//!   until it has); in fleet mode also for each sub account that did not answer the last
+//!   collection (one that did shares the fleet's).
 //!
 //! A failed collection drops the target's usage series instead of serving old figures under a
 //! new scrape time: the last success time tells how old the last good figures are.
@@ -28,9 +31,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY,
+};
 use hyper::{Method, Request, Response, StatusCode};
-use meeting_usage::{FleetAccounts, FleetOptions, Vendor, ZoomAccount};
+use meeting_usage::{
+    AccountOutcome, FleetAccounts, FleetOptions, FleetTotals, Vendor, ZoomAccount,
+};
 use spec_sandbox::server::Server;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -38,7 +45,7 @@ use tokio::task::JoinSet;
 use crate::cli::{FleetArgs, GlobalArgs, ServeArgs};
 use crate::output::{error_line, note, warning_line};
 use crate::render::html::StatusRow;
-use crate::render::prometheus::Family;
+use crate::render::prometheus::{self, Family, Gauges};
 use crate::render::{self, Collected, Failure, one_line};
 use crate::sources::{self, ConfigError, Sources, Target};
 use crate::{Status, Stop};
@@ -55,7 +62,35 @@ const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What the endpoints serve: the last collection's texts.
 struct Pages {
     metrics: Bytes,
+    /// `metrics` compressed once, for scrapers that accept gzip (Prometheus does).
+    metrics_gzip: Bytes,
     index: Bytes,
+}
+
+/// `text` compressed with gzip (fast level: the text is repetitive, and it is compressed once
+/// a collection).
+fn gzip(text: &[u8]) -> Bytes {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(text.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing to a vector cannot fail.
+    let _ = encoder.write_all(text);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+/// Whether an `Accept-Encoding` value accepts gzip (`gzip` or `x-gzip`, not with `q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.parse::<f64>().is_ok_and(|q| q <= 0.0))
+        });
+        (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
+    })
 }
 
 /// What each collection queries.
@@ -91,6 +126,7 @@ pub async fn run(global: &GlobalArgs, target: &Target, args: &ServeArgs) -> Resu
     let interval = args.interval.as_secs();
     let pages = Arc::new(RwLock::new(Pages {
         metrics: Bytes::new(),
+        metrics_gzip: gzip(b""),
         index: Bytes::from(render::html::status_page(&[], interval, None)),
     }));
     let serving = pages.clone();
@@ -188,10 +224,12 @@ async fn collect_forever(plan: Plan, interval: Duration, pages: Arc<RwLock<Pages
         };
         let finished = utc(unix_now());
         let index = render::html::status_page(&rows, interval.as_secs(), Some(&finished));
-        *pages.write().unwrap_or_else(PoisonError::into_inner) = Pages {
+        let page = Pages {
+            metrics_gzip: gzip(metrics.as_bytes()),
             metrics: Bytes::from(metrics),
             index: Bytes::from(index),
         };
+        *pages.write().unwrap_or_else(PoisonError::into_inner) = page;
         next += interval;
         let now = Instant::now();
         if next < now {
@@ -287,62 +325,65 @@ async fn collect_vendors(
     (text, rows)
 }
 
-/// One fleet run: the exposition text and the status row of the fleet.
+/// One fleet run, each account's answer folded in as it arrives (only running totals and a
+/// line or two per account are kept): the exposition text and the status row of the fleet.
 async fn collect_fleet(plan: &FleetPlan, history: &mut History) -> (String, Vec<StatusRow>) {
+    let master = (Vendor::Zoom, plan.zoom.account_id().to_owned());
+    let mut fold = Fold {
+        totals: FleetTotals::default(),
+        gauges: plan.per_account.then(Gauges::new),
+        up: prometheus::up_family(),
+        timing: Timing::new(),
+        last_success: HashMap::new(),
+        previous: &history.last_success,
+        over_allocated: 0,
+        first_failure: None,
+    };
     let started = Instant::now();
     let result = plan
         .zoom
-        .fleet_usage(plan.accounts.clone(), &plan.options)
+        .fleet_each(plan.accounts.clone(), &plan.options, |_, outcome| {
+            fold.add(outcome);
+        })
         .await;
     let elapsed = started.elapsed();
-    let now = unix_now();
-    let master = (Vendor::Zoom, plan.zoom.account_id().to_owned());
-    let mut timing = Timing::new();
+    let Fold {
+        totals,
+        gauges,
+        up,
+        mut timing,
+        mut last_success,
+        over_allocated,
+        first_failure,
+        ..
+    } = fold;
     let (mut text, detail, up) = match result {
-        Ok(report) => {
-            let run = crate::fleet::fleet_run(report, &plan.args);
-            // Only the accounts of this run are kept: a sub account that left the fleet is
-            // forgotten.
-            let mut last_success = HashMap::with_capacity(run.accounts.len() + 1);
-            for entry in &run.accounts {
-                let key = (Vendor::Zoom, entry.account_id.clone());
-                let last = if entry.report.is_some() {
-                    Some(now)
-                } else {
-                    history.last_success.get(&key).copied()
-                };
-                if let Some(last) = last {
-                    last_success.insert(key, last);
-                }
+        Ok(stats) => {
+            let mut text = String::new();
+            up.write(&mut text);
+            if let Some(gauges) = &gauges {
+                gauges.write(&mut text);
             }
-            for entry in &run.accounts {
-                let key = (Vendor::Zoom, entry.account_id.clone());
-                if let Some(last) = last_success.get(&key) {
-                    timing.last_success.push(labels(&key), seconds(*last));
-                }
-            }
-            last_success.insert(master.clone(), now);
-            history.last_success = last_success;
-            let summary = &run.summary;
-            if let Some(first) = run.failures().next() {
+            let summary = crate::fleet::summary(&stats, over_allocated, &plan.args);
+            render::fleet::prometheus_totals(&mut text, &totals.into_totals(), &summary);
+            if let Some(first) = first_failure {
                 note(&error_line(&format!(
                     "{} of {} accounts failed in this collection (meeting_usage_up is 0 for \
                      them); the first, account {}: {}",
-                    summary.failed,
-                    summary.accounts,
+                    stats.failed,
+                    stats.accounts,
                     one_line(&first.account),
                     first.message
                 )));
             }
             let detail = format!(
                 "{} accounts: {} answered, {} failed",
-                summary.accounts, summary.succeeded, summary.failed
+                stats.accounts,
+                stats.accounts - stats.failed,
+                stats.failed
             );
-            (
-                render::fleet::prometheus(&run, plan.per_account),
-                detail,
-                true,
-            )
+            last_success.insert(master.clone(), unix_now());
+            (text, detail, true)
         }
         Err(err) => {
             let failure = sources::failure(Vendor::Zoom, &master.1, &err);
@@ -351,6 +392,8 @@ async fn collect_fleet(plan: &FleetPlan, history: &mut History) -> (String, Vec<
                 failure.message
             )));
             let detail = failure.message.clone();
+            // No account was asked: every sub account's last success carries over.
+            last_success = std::mem::take(&mut history.last_success);
             let collected = Collected {
                 reports: Vec::new(),
                 failures: vec![failure],
@@ -358,9 +401,10 @@ async fn collect_fleet(plan: &FleetPlan, history: &mut History) -> (String, Vec<
             (render::prometheus::render(&collected), detail, false)
         }
     };
-    let last = history.last_success.get(&master).copied();
+    let last = last_success.get(&master).copied();
     timing.push(&master, elapsed, last);
     timing.write(&mut text);
+    history.last_success = last_success;
     let row = StatusRow {
         vendor: master.0.to_string(),
         account: master.1,
@@ -370,6 +414,56 @@ async fn collect_fleet(plan: &FleetPlan, history: &mut History) -> (String, Vec<
         seconds: elapsed.as_secs_f64(),
     };
     (text, vec![row])
+}
+
+/// What a fleet collection keeps of its accounts' answers.
+struct Fold<'a> {
+    totals: FleetTotals,
+    /// Every account's usage gauges (`--per-account-metrics`).
+    gauges: Option<Gauges>,
+    up: Family,
+    timing: Timing,
+    /// When each account of this run last answered.
+    last_success: HashMap<(Vendor, String), f64>,
+    /// The same, as of the previous run.
+    previous: &'a HashMap<(Vendor, String), f64>,
+    over_allocated: usize,
+    first_failure: Option<Failure>,
+}
+
+impl Fold<'_> {
+    fn add(&mut self, outcome: AccountOutcome) {
+        let key = (Vendor::Zoom, outcome.account_id);
+        let answered = outcome.result.is_ok();
+        let last = match outcome.result {
+            Ok(report) => {
+                self.totals.add(&report);
+                self.over_allocated += usize::from(report.over_allocated().next().is_some());
+                if let Some(gauges) = &mut self.gauges {
+                    gauges.add(&report);
+                }
+                self.up.push(labels(&key), 1);
+                Some(unix_now())
+            }
+            Err(err) => {
+                self.up.push(labels(&key), 0);
+                if self.first_failure.is_none() {
+                    self.first_failure = Some(sources::failure(Vendor::Zoom, &key.1, &err));
+                }
+                self.previous.get(&key).copied()
+            }
+        };
+        // Only the accounts of this run are kept: one that left the fleet is forgotten. An
+        // account that answered has its figures in this collection: its last success is the
+        // fleet's, so only those that did not answer get a series (10,000 accounts would
+        // otherwise add 10,000 series that all say "now").
+        if let Some(last) = last {
+            if !answered {
+                self.timing.last_success.push(labels(&key), seconds(last));
+            }
+            self.last_success.insert(key, last);
+        }
+    }
 }
 
 /// The exporter's own gauges.
@@ -450,10 +544,27 @@ fn respond<B>(pages: &RwLock<Pages>, request: &Request<B>) -> Response<Full<Byte
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
+    let gzip = request
+        .headers()
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(accepts_gzip));
     let (body, content_type) = match request.uri().path() {
         "/metrics" => {
             let pages = pages.read().unwrap_or_else(PoisonError::into_inner);
-            (pages.metrics.clone(), METRICS_TYPE)
+            let mut response = Response::new(Full::new(if gzip {
+                pages.metrics_gzip.clone()
+            } else {
+                pages.metrics.clone()
+            }));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(METRICS_TYPE));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+            if gzip {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            return response;
         }
         "/" => {
             let pages = pages.read().unwrap_or_else(PoisonError::into_inner);
@@ -492,6 +603,7 @@ mod tests {
     fn pages() -> RwLock<Pages> {
         RwLock::new(Pages {
             metrics: Bytes::from_static(b"# TYPE meeting_usage_up gauge\n"),
+            metrics_gzip: gzip(b"# TYPE meeting_usage_up gauge\n"),
             index: Bytes::from_static(b"<!DOCTYPE html>"),
         })
     }
@@ -517,6 +629,25 @@ mod tests {
         let post = answer(Method::POST, "/metrics");
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(post.headers()[ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn gzip_when_asked() {
+        assert!(accepts_gzip("gzip"));
+        assert!(accepts_gzip("identity, GZIP;q=0.5"));
+        assert!(accepts_gzip("deflate, x-gzip"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("br, deflate"));
+        let request = Request::builder()
+            .uri("/metrics")
+            .header(ACCEPT_ENCODING, "gzip")
+            .body(())
+            .unwrap_or_default();
+        let zipped = respond(&pages(), &request);
+        assert_eq!(zipped.headers()[CONTENT_ENCODING], "gzip");
+        let plain = answer(Method::GET, "/metrics");
+        assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+        assert_eq!(plain.headers()[VARY], "accept-encoding");
     }
 
     #[test]

@@ -380,14 +380,48 @@ impl FleetReport {
     }
 }
 
-/// Adds up seats per product over the successful reports.
-pub(crate) fn totals<'a>(reports: impl Iterator<Item = &'a UsageReport>) -> Vec<ProductTotal> {
-    let mut by_product: BTreeMap<&str, ProductTotal> = BTreeMap::new();
-    for report in reports {
+/// How a fleet run went, as a whole ([`ZoomAccount::fleet_each`](crate::ZoomAccount::fleet_each)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FleetStats {
+    /// Accounts in the run (each handed over once).
+    pub accounts: usize,
+    /// Accounts that failed.
+    pub failed: usize,
+    /// How long the run took (listing the sub accounts excluded).
+    pub elapsed: Duration,
+    /// 429 answers received during the run (the limiter's aim is zero).
+    pub rate_limited: u64,
+}
+
+/// Seat totals per product, added up one report at a time (what [`FleetReport::totals`]
+/// holds), so that a streaming run keeps a few numbers per product, not the reports.
+///
+/// ```
+/// use meeting_usage::{FleetTotals, Seats, UsageReport, Vendor};
+/// let mut totals = FleetTotals::default();
+/// for (account, used) in [("a", 12), ("b", 3)] {
+///     let mut report = UsageReport::new(Vendor::Zoom, account, "2026-05-04T09:30:00Z");
+///     report.seats = vec![Seats::new("plan_base", None, Some(10), Some(used), None)];
+///     report.classify();
+///     totals.add(&report);
+/// }
+/// let base = &totals.into_totals()[0];
+/// assert_eq!((base.purchased, base.used, base.accounts, base.over_allocated_accounts), (20, 15, 2, 1));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct FleetTotals {
+    by_product: BTreeMap<String, ProductTotal>,
+}
+
+impl FleetTotals {
+    /// Adds one account's seats (a product the account lists twice counts it once among the
+    /// accounts holding it and among the over-allocated ones).
+    pub fn add(&mut self, report: &UsageReport) {
         let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
         for seats in &report.seats {
-            let total = by_product
-                .entry(seats.product())
+            let total = self
+                .by_product
+                .entry(seats.product().to_owned())
                 .or_insert_with(|| ProductTotal {
                     product: seats.product().to_owned(),
                     kind: seats.kind(),
@@ -405,12 +439,16 @@ pub(crate) fn totals<'a>(reports: impl Iterator<Item = &'a UsageReport>) -> Vec<
             }
         }
         for product in seen.keys() {
-            if let Some(total) = by_product.get_mut(product) {
+            if let Some(total) = self.by_product.get_mut(*product) {
                 total.accounts += 1;
             }
         }
     }
-    by_product.into_values().collect()
+
+    /// The totals, sorted by product.
+    pub fn into_totals(self) -> Vec<ProductTotal> {
+        self.by_product.into_values().collect()
+    }
 }
 
 /// Shared bookkeeping of a run's workers.
@@ -452,6 +490,11 @@ impl Progress {
 
     pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// Accounts that failed so far.
+    pub(crate) fn failed(&self) -> usize {
+        self.failed.load(Ordering::Relaxed)
     }
 }
 

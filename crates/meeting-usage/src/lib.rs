@@ -24,8 +24,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 pub use call::{RetryPolicy, Timeouts};
 pub use error::Error;
 pub use fleet::{
-    AccountOutcome, FleetAccounts, FleetOptions, FleetProgress, FleetReport, ProductTotal,
-    ProgressFn, RateLimits, RateTier,
+    AccountOutcome, FleetAccounts, FleetOptions, FleetProgress, FleetReport, FleetStats,
+    FleetTotals, ProductTotal, ProgressFn, RateLimits, RateTier,
 };
 pub use huawei::{HuaweiEnterprise, HuaweiEnterpriseBuilder, HuaweiSite, Resource};
 pub use kind::ProductKind;

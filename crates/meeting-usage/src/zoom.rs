@@ -13,7 +13,8 @@ use zoom_billing::types as zt;
 use crate::call::{self, Operation};
 use crate::error::Error;
 use crate::fleet::{
-    self, AccountOutcome, FleetAccounts, FleetOptions, FleetReport, Limiters, Progress,
+    AccountOutcome, FleetAccounts, FleetOptions, FleetReport, FleetStats, FleetTotals, Limiters,
+    Progress,
 };
 use crate::http_client;
 use crate::model::{UsageReport, Vendor};
@@ -231,11 +232,48 @@ impl ZoomAccount {
     /// [`AccountOutcome`] and never stops the run (a listed sub account without an id is
     /// reported as one, named by its position, `#12`). Fails as a whole only when the token
     /// cannot be fetched or the sub-account list cannot be read; the error names which.
+    ///
+    /// Holds every account's report until the end; [`fleet_each`](Self::fleet_each) hands
+    /// them over one by one instead.
     pub async fn fleet_usage(
         &self,
         accounts: FleetAccounts,
         options: &FleetOptions,
     ) -> Result<FleetReport, Error> {
+        let mut outcomes = Vec::new();
+        let run = self
+            .fleet_each(accounts, options, |position, outcome| {
+                outcomes.push((position, outcome));
+            })
+            .await?;
+        outcomes.sort_unstable_by_key(|(position, _)| *position);
+        let outcomes: Vec<AccountOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+        let reports = || outcomes.iter().filter_map(|o| o.result.as_ref().ok());
+        let mut totals = FleetTotals::default();
+        reports().for_each(|report| totals.add(report));
+        let by_kind = crate::summarize(reports());
+        Ok(FleetReport {
+            accounts: outcomes,
+            totals: totals.into_totals(),
+            by_kind,
+            elapsed: run.elapsed,
+            rate_limited: run.rate_limited,
+        })
+    }
+
+    /// The run of [`fleet_usage`](Self::fleet_usage), each account handed to `each` as soon
+    /// as it is answered (with its position in the list: outcomes arrive in the order calls
+    /// finish), so that nothing but what `each` keeps grows with the fleet. A sub account
+    /// without an id comes last, at the position after the others.
+    pub async fn fleet_each<F>(
+        &self,
+        accounts: FleetAccounts,
+        options: &FleetOptions,
+        each: F,
+    ) -> Result<FleetStats, Error>
+    where
+        F: FnMut(usize, AccountOutcome) + Send,
+    {
         let limiters = Limiters::new(options.limits);
         // The token first: calls that reserved pacing slots and then all waited for one token
         // request would start together, bunched above the rate.
@@ -268,42 +306,39 @@ impl ZoomAccount {
         let progress = Progress::new(accounts.len(), options.progress.clone());
         let next = AtomicUsize::new(0);
         let workers = options.concurrency.clamp(1, accounts.len().max(1));
-        // Each worker takes the next account until none is left, and keeps what it got by
-        // position: every position is taken by exactly one worker.
+        let each = std::sync::Mutex::new(each);
+        let hand_over = |position: usize, outcome: AccountOutcome| {
+            let mut each = each.lock().unwrap_or_else(|p| p.into_inner());
+            (*each)(position, outcome);
+        };
+        // Each worker takes the next account until none is left: every position is taken by
+        // exactly one worker.
         let worker = || async {
-            let mut results = Vec::new();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some((id, _)) = accounts.get(index) else {
-                    return results;
+                let Some((id, name)) = accounts.get(index) else {
+                    return;
                 };
                 let result = self.usage_limited(id, Some(&limiters)).await;
                 progress.finished(result.is_ok());
-                results.push((index, result));
+                let outcome = AccountOutcome {
+                    account_id: id.clone(),
+                    account_name: name.clone(),
+                    result,
+                };
+                hand_over(index, outcome);
             }
         };
-        let mut results: Vec<_> = join_all((0..workers).map(|_| worker()).collect())
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
-        results.sort_unstable_by_key(|(index, _)| *index);
-        let mut outcomes: Vec<AccountOutcome> = accounts
-            .into_iter()
-            .zip(results)
-            .map(|((account_id, account_name), (_, result))| AccountOutcome {
-                account_id,
-                account_name,
-                result,
-            })
-            .collect();
-        outcomes.extend(without_id);
-        let reports = || outcomes.iter().filter_map(|o| o.result.as_ref().ok());
-        let (totals, by_kind) = (fleet::totals(reports()), crate::summarize(reports()));
-        Ok(FleetReport {
-            accounts: outcomes,
-            totals,
-            by_kind,
+        join_all((0..workers).map(|_| worker()).collect()).await;
+        let listed = accounts.len();
+        let failed_without_id = without_id.len();
+        let failed = progress.failed() + failed_without_id;
+        for (offset, outcome) in without_id.into_iter().enumerate() {
+            hand_over(listed + offset, outcome);
+        }
+        Ok(FleetStats {
+            accounts: listed + failed_without_id,
+            failed,
             elapsed: progress.elapsed(),
             rate_limited: limiters.rate_limited(),
         })

@@ -290,6 +290,13 @@ pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
     } else {
         super::prometheus::render_up(run.reports(), run.failures())
     };
+    prometheus_totals(&mut out, &run.totals, &run.summary);
+    out
+}
+
+/// The fleet's `meeting_usage_fleet_*` gauges: the totals per product (with the product's
+/// kind) and the run's counts, labelled `vendor` only.
+pub fn prometheus_totals(out: &mut String, totals: &[ProductTotal], summary: &Summary) {
     let vendor = || ("vendor", Vendor::Zoom.to_string());
     let mut purchased = Family::new(
         "fleet_seats_purchased",
@@ -311,7 +318,7 @@ pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
         "fleet_product_over_allocated_accounts",
         "Accounts of the fleet where the product is over-allocated.",
     );
-    for total in &run.totals {
+    for total in totals {
         let labels = vec![
             vendor(),
             ("product", total.product.clone()),
@@ -323,7 +330,6 @@ pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
         holders.push(labels.clone(), total.accounts);
         over.push(labels, total.over_allocated_accounts);
     }
-    let summary = &run.summary;
     let mut accounts = Family::new("fleet_accounts", "Accounts in the fleet run.");
     accounts.push(vec![vendor()], summary.accounts);
     let mut failed = Family::new("fleet_accounts_failed", "Accounts of the run that failed.");
@@ -355,9 +361,8 @@ pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
         &duration,
         &throttled,
     ] {
-        family.write(&mut out);
+        family.write(out);
     }
-    out
 }
 
 #[cfg(test)]

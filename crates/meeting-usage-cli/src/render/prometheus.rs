@@ -122,15 +122,20 @@ fn merged_seats(report: &UsageReport) -> Vec<Seats> {
     merged
 }
 
+/// `meeting_usage_up`, without samples yet.
+pub(crate) fn up_family() -> Family {
+    Family::new(
+        "up",
+        "Whether the vendor answered (1) or the collection failed (0).",
+    )
+}
+
 /// `meeting_usage_up`: 1 per report, 0 per failure, labelled `vendor` and `account`.
 fn up<'a>(
     reports: impl Iterator<Item = &'a UsageReport>,
     failures: impl Iterator<Item = &'a Failure>,
 ) -> Family {
-    let mut up = Family::new(
-        "up",
-        "Whether the vendor answered (1) or the collection failed (0).",
-    );
+    let mut up = up_family();
     for report in reports {
         up.push(base_labels(report), 1);
     }
@@ -157,74 +162,93 @@ pub fn render_up<'a>(
     out
 }
 
-/// The exposition text.
-pub fn render(collected: &Collected) -> String {
-    let mut purchased = Family::new("seats_purchased", "Licences bought.");
-    let mut used = Family::new("seats_used", "Licences assigned or in use.");
-    let mut pending = Family::new("seats_pending", "Licences waiting to be assigned.");
-    let mut utilization = Family::new(
-        "seats_utilization_ratio",
-        "Licences used divided by licences bought (above 1 when over-allocated).",
-    );
-    let mut over = Family::new(
-        "seats_over_allocated",
-        "1 when more licences are used than were bought, else 0.",
-    );
-    let mut storage_purchased = Family::new(
-        "storage_purchased_bytes",
-        "Storage allowed (bought and free), in bytes.",
-    );
-    let mut storage_used = Family::new("storage_used_bytes", "Storage in use, in bytes.");
-    let mut over_quota = Family::new(
-        "storage_over_quota",
-        "1 when more storage is used than allowed, else 0.",
-    );
-    let mut activity: Vec<(Family, ActivityFigure)> = vec![
-        (
-            Family::new(
-                "concurrent_participants",
-                "Participants in meetings right now.",
-            ),
-            |a| a.concurrent_participants,
-        ),
-        (
-            Family::new("live_streams", "Live streams running right now."),
-            |a| a.live_streams,
-        ),
-        (Family::new("meetings_today", "Meetings held today."), |a| {
-            a.meetings_today
-        }),
-        (
-            Family::new(
-                "meeting_duration_today_seconds",
-                "Total length of today's meetings, in seconds (the vendor reports minutes, by \
-                 the facade's reading of an undocumented unit).",
-            ),
-            |a| a.meeting_minutes_today.and_then(|m| m.checked_mul(60)),
-        ),
-        (
-            Family::new("active_users_today", "Distinct users in meetings today."),
-            |a| a.active_users_today,
-        ),
-        (
-            Family::new(
-                "participants_today",
-                "Participants today, counted once per meeting joined.",
-            ),
-            |a| a.participants_today,
-        ),
-    ];
-    let mut expiry = Family::new(
-        "resource_expiry_timestamp_seconds",
-        "Expiry (Unix time) of purchased resources that expire within 30 days or expired \
-         recently.",
-    );
-    let mut unrecognized = Family::new(
-        "unrecognized_values",
-        "Vendor values the report could not interpret (see the JSON output).",
-    );
+/// The usage gauges of any number of reports, added one report at a time.
+pub(crate) struct Gauges {
+    purchased: Family,
+    used: Family,
+    pending: Family,
+    utilization: Family,
+    over: Family,
+    storage_purchased: Family,
+    storage_used: Family,
+    over_quota: Family,
+    activity: Vec<(Family, ActivityFigure)>,
+    expiry: Family,
+    unrecognized: Family,
+}
 
-    for report in &collected.reports {
+impl Gauges {
+    pub(crate) fn new() -> Gauges {
+        Gauges {
+            purchased: Family::new("seats_purchased", "Licences bought."),
+            used: Family::new("seats_used", "Licences assigned or in use."),
+            pending: Family::new("seats_pending", "Licences waiting to be assigned."),
+            utilization: Family::new(
+                "seats_utilization_ratio",
+                "Licences used divided by licences bought (above 1 when over-allocated).",
+            ),
+            over: Family::new(
+                "seats_over_allocated",
+                "1 when more licences are used than were bought, else 0.",
+            ),
+            storage_purchased: Family::new(
+                "storage_purchased_bytes",
+                "Storage allowed (bought and free), in bytes.",
+            ),
+            storage_used: Family::new("storage_used_bytes", "Storage in use, in bytes."),
+            over_quota: Family::new(
+                "storage_over_quota",
+                "1 when more storage is used than allowed, else 0.",
+            ),
+            activity: vec![
+                (
+                    Family::new(
+                        "concurrent_participants",
+                        "Participants in meetings right now.",
+                    ),
+                    |a| a.concurrent_participants,
+                ),
+                (
+                    Family::new("live_streams", "Live streams running right now."),
+                    |a| a.live_streams,
+                ),
+                (Family::new("meetings_today", "Meetings held today."), |a| {
+                    a.meetings_today
+                }),
+                (
+                    Family::new(
+                        "meeting_duration_today_seconds",
+                        "Total length of today's meetings, in seconds (the vendor reports minutes, by \
+                         the facade's reading of an undocumented unit).",
+                    ),
+                    |a| a.meeting_minutes_today.and_then(|m| m.checked_mul(60)),
+                ),
+                (
+                    Family::new("active_users_today", "Distinct users in meetings today."),
+                    |a| a.active_users_today,
+                ),
+                (
+                    Family::new(
+                        "participants_today",
+                        "Participants today, counted once per meeting joined.",
+                    ),
+                    |a| a.participants_today,
+                ),
+            ],
+            expiry: Family::new(
+                "resource_expiry_timestamp_seconds",
+                "Expiry (Unix time) of purchased resources that expire within 30 days or expired \
+                 recently.",
+            ),
+            unrecognized: Family::new(
+                "unrecognized_values",
+                "Vendor values the report could not interpret (see the JSON output).",
+            ),
+        }
+    }
+
+    /// Adds the gauges of one report.
+    pub(crate) fn add(&mut self, report: &UsageReport) {
         let base = base_labels(report);
         for seats in merged_seats(report) {
             let mut labels = base.clone();
@@ -232,19 +256,19 @@ pub fn render(collected: &Collected) -> String {
             labels.push(("kind", seats.kind().to_string()));
             labels.push(("plan", seats.plan().unwrap_or_default().to_owned()));
             if let Some(n) = seats.purchased() {
-                purchased.push(labels.clone(), n);
+                self.purchased.push(labels.clone(), n);
             }
             if let Some(n) = seats.used() {
-                used.push(labels.clone(), n);
+                self.used.push(labels.clone(), n);
             }
             if let Some(n) = seats.pending() {
-                pending.push(labels.clone(), n);
+                self.pending.push(labels.clone(), n);
             }
             if let Some(ratio) = seats.utilization() {
-                utilization.push(labels.clone(), ratio);
+                self.utilization.push(labels.clone(), ratio);
             }
             if seats.purchased().is_some() && seats.used().is_some() {
-                over.push(labels, u8::from(seats.over_allocated()));
+                self.over.push(labels, u8::from(seats.over_allocated()));
             }
         }
         let mut storage_seen: Vec<(&str, Option<&str>)> = Vec::new();
@@ -261,15 +285,15 @@ pub fn render(collected: &Collected) -> String {
             labels.push(("kind", storage.kind().to_string()));
             labels.push(("plan", storage.plan().unwrap_or_default().to_owned()));
             if let Some(n) = storage.purchased_bytes() {
-                storage_purchased.push(labels.clone(), n);
+                self.storage_purchased.push(labels.clone(), n);
             }
             if let Some(n) = storage.used_bytes() {
-                storage_used.push(labels.clone(), n);
+                self.storage_used.push(labels.clone(), n);
             }
-            over_quota.push(labels, u8::from(storage.over_quota()));
+            self.over_quota.push(labels, u8::from(storage.over_quota()));
         }
         if let Some(figures) = &report.activity {
-            for (family, figure) in &mut activity {
+            for (family, figure) in &mut self.activity {
                 if let Some(n) = figure(figures) {
                     family.push(base.clone(), n);
                 }
@@ -291,29 +315,42 @@ pub fn render(collected: &Collected) -> String {
             let mut labels = base.clone();
             labels.push(("resource_type", key.0));
             labels.push(("id", key.1));
-            expiry.push(labels, seconds(ms));
+            self.expiry.push(labels, seconds(ms));
         }
-        unrecognized.push(base, report.unrecognized.len());
+        self.unrecognized.push(base, report.unrecognized.len());
+    }
+
+    /// Writes every family with at least one sample.
+    pub(crate) fn write(&self, out: &mut String) {
+        for family in [
+            &self.purchased,
+            &self.used,
+            &self.pending,
+            &self.utilization,
+            &self.over,
+            &self.storage_purchased,
+            &self.storage_used,
+            &self.over_quota,
+        ] {
+            family.write(out);
+        }
+        for (family, _) in &self.activity {
+            family.write(out);
+        }
+        self.expiry.write(out);
+        self.unrecognized.write(out);
+    }
+}
+
+/// The exposition text.
+pub fn render(collected: &Collected) -> String {
+    let mut gauges = Gauges::new();
+    for report in &collected.reports {
+        gauges.add(report);
     }
     let mut out = String::new();
     up(collected.reports.iter(), collected.failures.iter()).write(&mut out);
-    for family in [
-        &purchased,
-        &used,
-        &pending,
-        &utilization,
-        &over,
-        &storage_purchased,
-        &storage_used,
-        &over_quota,
-    ] {
-        family.write(&mut out);
-    }
-    for (family, _) in &activity {
-        family.write(&mut out);
-    }
-    expiry.write(&mut out);
-    unrecognized.write(&mut out);
+    gauges.write(&mut out);
     out
 }
 
