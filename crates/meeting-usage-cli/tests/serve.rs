@@ -201,26 +201,8 @@ fn scrapes_read_the_last_collection_and_never_call_a_vendor() {
     assert_eq!(participants, Some(1.0));
 
     // Prometheus's linter has nothing to say about the exporter's gauges either.
-    if installed("promtool", "prometheus") {
-        let mut promtool = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("promtool does not start: {err}"));
-        if let Some(mut stdin) = promtool.stdin.take() {
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        let checked = promtool
-            .wait_with_output()
-            .unwrap_or_else(|err| panic!("{err}"));
-        let complaints = String::from_utf8_lossy(&checked.stdout).into_owned()
-            + &String::from_utf8_lossy(&checked.stderr);
-        assert!(
-            checked.status.success() && complaints.trim().is_empty(),
-            "{complaints}"
-        );
+    if let Some(complaints) = promtool_complaints(text.as_bytes()) {
+        assert_eq!(complaints, "", "promtool check metrics");
     }
 
     // 200 scrapes in a row (and the other endpoints): not one vendor call more.

@@ -213,3 +213,33 @@ pub fn installed(tool: &str, package: &str) -> bool {
     }
     runs
 }
+
+/// Prometheus's linter on an exposition text: `Some(complaints)` (empty when it has none and
+/// succeeds), or `None` where `promtool` is missing ([`installed`] says so, or fails in CI).
+pub fn promtool_complaints(text: &[u8]) -> Option<String> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    if !installed("promtool", "prometheus") {
+        return None;
+    }
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("promtool does not start: {err}"));
+    if let Some(mut stdin) = promtool.stdin.take() {
+        stdin
+            .write_all(text)
+            .unwrap_or_else(|err| panic!("promtool's stdin: {err}"));
+    }
+    let checked = promtool
+        .wait_with_output()
+        .unwrap_or_else(|err| panic!("promtool: {err}"));
+    let mut complaints = format!("{}{}", stdout(&checked), stderr(&checked));
+    if !checked.status.success() && complaints.trim().is_empty() {
+        complaints = format!("promtool failed: {}", checked.status);
+    }
+    Some(complaints.trim().to_owned())
+}
