@@ -294,6 +294,9 @@ pub enum ReportFormat {
     Prometheus,
     /// One self-contained HTML page (inline CSS and SVG bars, no script), for people.
     Html,
+    /// A fleet only: one JSON object a line per account (an entry of the JSON `accounts`),
+    /// written as each account is answered; what `--resume` reads.
+    Jsonl,
 }
 
 /// Options of `report`.
@@ -315,6 +318,16 @@ pub struct ReportArgs {
     /// their label (`Meetings`, `Soft-client accounts`).
     #[arg(long)]
     pub raw_keys: bool,
+    /// Go on with an interrupted `--format jsonl` run: the accounts answered in FILE are
+    /// skipped, its failed ones and a cut-off last line are dropped and asked again, and the
+    /// new lines are appended to FILE (nothing goes to stdout).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "fleet",
+        help_heading = "Fleet (Zoom sub accounts)"
+    )]
+    pub resume: Option<std::path::PathBuf>,
     /// Which accounts and how fast, for a Zoom fleet.
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -368,6 +381,11 @@ pub struct FleetArgs {
         help_heading = "Fleet (Zoom sub accounts)"
     )]
     pub concurrency: u16,
+    /// Prometheus output: also every account's seat, storage and activity gauges (by default
+    /// the fleet's totals and each account's `up`: 20 products times 100,000 accounts is a
+    /// cardinality few monitoring stacks want).
+    #[arg(long, requires = "fleet", help_heading = "Fleet (Zoom sub accounts)")]
+    pub per_account_metrics: bool,
     /// Whether `--rate-tier` was given on the command line (not from `ZOOM_RATE_TIER` or the
     /// default): set by `main` from the parse's value sources.
     #[arg(skip)]
@@ -410,11 +428,6 @@ pub struct ServeArgs {
         value_name = "DURATION"
     )]
     pub interval: std::time::Duration,
-    /// Zoom fleet: also export every account's seat and storage gauges (by default only the
-    /// fleet's totals and each account's `up` and last success: one series a product and an
-    /// account adds up fast).
-    #[arg(long, requires = "fleet", help_heading = "Fleet (Zoom sub accounts)")]
-    pub per_account_metrics: bool,
     /// Which accounts and how fast, for a Zoom fleet.
     #[command(flatten)]
     pub fleet: FleetArgs,

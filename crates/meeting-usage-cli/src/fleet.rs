@@ -9,17 +9,21 @@ use std::collections::HashSet;
 use std::io::Read as _;
 use std::path::Path;
 
-use meeting_usage::{
-    FleetAccounts, FleetOptions, FleetReport, FleetStats, RateLimits, Vendor, ZoomAccount,
-};
+use meeting_usage::{FleetAccounts, FleetOptions, FleetStats, RateLimits, ZoomAccount};
 use spec_sandbox::{FleetConfig, SandboxConfig};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::cli::{FleetArgs, GlobalArgs, ReportArgs, ReportFormat};
 use crate::output::{self, error_line, note, warning_line};
-use crate::render::fleet::{AccountEntry, FleetRun, Summary};
-use crate::render::{self, table};
+use crate::render;
+use crate::render::fleet::Summary;
+use crate::resume;
 use crate::sources::{self, ConfigError, Target};
-use crate::{Status, Stop, failure_status, print_then, threshold_lines};
+use crate::stream::{Sink, Writer};
+use crate::{Status, Stop, failure_status};
 
 /// Sub accounts of the `--sandbox` fleet: at the Pro tier's HEAVY limit (10/s) a run takes
 /// about four seconds, enough to watch the pacing.
@@ -122,41 +126,6 @@ pub fn summary(stats: &FleetStats, over_allocated_accounts: usize, args: &FleetA
     }
 }
 
-/// The facade's fleet report as the renderers take it.
-pub fn fleet_run(report: FleetReport, args: &FleetArgs) -> FleetRun {
-    let over_allocated_accounts = report.over_allocated().count();
-    let accounts: Vec<AccountEntry> = report
-        .accounts
-        .into_iter()
-        .map(|outcome| match outcome.result {
-            Ok(usage) => AccountEntry {
-                account_id: outcome.account_id,
-                account_name: outcome.account_name,
-                report: Some(usage),
-                error: None,
-            },
-            Err(err) => AccountEntry {
-                error: Some(sources::failure(Vendor::Zoom, &outcome.account_id, &err)),
-                account_id: outcome.account_id,
-                account_name: outcome.account_name,
-                report: None,
-            },
-        })
-        .collect();
-    let stats = FleetStats {
-        accounts: accounts.len(),
-        failed: accounts.iter().filter(|a| a.error.is_some()).count(),
-        elapsed: report.elapsed,
-        rate_limited: report.rate_limited,
-    };
-    FleetRun {
-        summary: summary(&stats, over_allocated_accounts, args),
-        accounts,
-        totals: report.totals,
-        by_kind: report.by_kind,
-    }
-}
-
 /// The accounts of the run, and a heading naming them: the ids of `--accounts-file`, or the
 /// master account's sub accounts.
 pub fn accounts(
@@ -184,7 +153,19 @@ pub fn accounts(
     Ok((FleetAccounts::Listed(ids), heading))
 }
 
-/// The fleet run of `report`.
+/// How long the calls in flight may take to finish after a first SIGINT or SIGTERM.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// How a fleet run ended.
+enum Ended {
+    /// It ran to its end (or failed as a whole).
+    Ran(Result<FleetStats, meeting_usage::Error>),
+    /// A signal stopped it; the stats when the calls in flight finished within
+    /// [`STOP_WAIT`].
+    Interrupted(Signal, Option<Result<FleetStats, meeting_usage::Error>>),
+}
+
+/// The fleet run of `report`: each account written as it is answered (see `stream.rs`).
 pub async fn report(
     global: &GlobalArgs,
     target: &Target,
@@ -192,84 +173,220 @@ pub async fn report(
 ) -> Result<Status, Stop> {
     let zoom = sources::zoom(global, target)?;
     let (accounts, heading) = accounts(&args.fleet, &zoom)?;
+    let resumed = match &args.resume {
+        Some(path) if args.format != ReportFormat::Jsonl => {
+            return Err(Stop::Config(format!(
+                "--resume {} reads a `--format jsonl` run: add --format jsonl",
+                path.display()
+            )));
+        }
+        Some(path) => Some(resume::prepare(path)?),
+        None => None,
+    };
     let shared = crate::progress::Shared::default();
     let bar = output::progress_allowed() && !global.verbose;
-    let options = FleetOptions {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut options = FleetOptions {
         limits: limits(&args.fleet),
         concurrency: usize::from(args.fleet.concurrency),
         progress: bar.then(|| shared.callback()),
+        stop: stop.clone(),
+        ..FleetOptions::default()
+    };
+    let writer = match resumed {
+        Some(resumed) => {
+            note(&format!(
+                "resuming: {} answered accounts in {} are skipped; {} failed {} asked again{}",
+                resumed.done.len(),
+                args.resume.as_deref().unwrap_or(Path::new("")).display(),
+                resumed.failed,
+                if resumed.failed == 1 {
+                    "one is"
+                } else {
+                    "ones are"
+                },
+                if resumed.truncated {
+                    ", and the cut-off last line was dropped"
+                } else {
+                    ""
+                }
+            ));
+            options.skip = Arc::new(resumed.done);
+            Writer::File(resumed.file)
+        }
+        None => Writer::Stdout,
     };
     let waiting = match accounts {
         FleetAccounts::AllSubAccounts => "listing the sub accounts…",
         FleetAccounts::Listed(_) => "asking zoom…",
     };
-    let answer =
-        crate::progress::with_progress(bar, &shared, waiting, zoom.fleet_usage(accounts, &options))
-            .await;
-    let report = match answer {
-        Ok(report) => report,
-        Err(err) => {
+    let mut sink = Sink::new(args, writer);
+    let ended = {
+        let sink = &mut sink;
+        let stop_on_broken = stop.clone();
+        let run = zoom.fleet_each(accounts, &options, |_, outcome| {
+            sink.account(outcome);
+            if sink.broken() {
+                // Nobody reads the rest: ask no more accounts.
+                stop_on_broken.store(true, Ordering::Relaxed);
+            }
+        });
+        crate::progress::with_progress(bar, &shared, waiting, async {
+            tokio::pin!(run);
+            let mut signals = Signals::new();
+            tokio::select! {
+                result = &mut run => Ended::Ran(result),
+                signal = signals.next() => {
+                    stop.store(true, Ordering::Relaxed);
+                    note(&format!(
+                        "{}: stopping; waiting up to {} s for the calls in flight (again to \
+                         stop at once)",
+                        signal.name(),
+                        STOP_WAIT.as_secs()
+                    ));
+                    tokio::select! {
+                        result = &mut run => Ended::Interrupted(signal, Some(result)),
+                        () = tokio::time::sleep(STOP_WAIT) => Ended::Interrupted(signal, None),
+                        again = signals.next() => std::process::exit(again.status() as i32),
+                    }
+                }
+            }
+        })
+        .await
+    };
+    let (result, interrupted) = match ended {
+        Ended::Ran(result) => (Some(result), None),
+        Ended::Interrupted(signal, result) => (result, Some(signal)),
+    };
+    let stats = match result {
+        Some(Ok(stats)) => Some(stats),
+        Some(Err(err)) if !sink.begun() => {
             note(&error_line(&format!(
                 "the fleet run could not start: {}",
                 render::one_line(&err.to_string())
             )));
             return Ok(failure_status(&err));
         }
+        Some(Err(err)) => {
+            note(&error_line(&format!(
+                "the fleet run stopped early: {}",
+                render::one_line(&err.to_string())
+            )));
+            None
+        }
+        None => None,
     };
-    let run = fleet_run(report, &args.fleet);
+    sink.finish(stats.as_ref(), &heading);
 
-    let text = match args.format {
-        ReportFormat::Table => Ok(render::fleet::table(
-            &run,
-            &heading,
-            table::Style {
-                color: output::stdout_colour(),
-                warn_at: args.warn_at,
-                raw_keys: args.raw_keys,
-            },
-        )),
-        ReportFormat::Json => render::fleet::json(&run),
-        ReportFormat::Csv => Ok(render::fleet::csv(&run)),
-        ReportFormat::Prometheus => Ok(render::fleet::prometheus(&run, true)),
-        ReportFormat::Html => Ok(render::html::fleet(&run)),
-    };
-
-    let crossed = threshold_lines(run.reports(), args, true);
-    for line in &crossed {
+    for line in &sink.crossed {
         note(&warning_line(line));
     }
-    for failure in run.failures() {
+    for failure in &sink.failures {
         note(&error_line(&format!(
             "account {}: {}",
             render::one_line(&failure.account),
             failure.message
         )));
     }
-    if let Some(line) = render::uncatalogued_note(run.reports()) {
+    if let Some(line) = sink.uncatalogued.note() {
         note(&line);
     }
-    if run.summary.rate_limited > 0 {
+    if let Some(stats) = &stats
+        && stats.rate_limited > 0
+    {
         note(&warning_line(&format!(
             "zoom answered HTTP 429 {} time{} (other apps share the account's limit, or \
              --max-rps is above it); the client slowed down",
-            run.summary.rate_limited,
-            if run.summary.rate_limited == 1 {
-                ""
-            } else {
-                "s"
-            }
+            stats.rate_limited,
+            if stats.rate_limited == 1 { "" } else { "s" }
         )));
     }
-    // After the stderr lines, so that a document that cannot be made still shows them.
-    let text = text?;
-    let status = if run.summary.failed > 0 {
+    if let Some(err) = sink.error.take() {
+        return Err(Stop::Io(err));
+    }
+    if let Some(signal) = interrupted {
+        let done = stats.map_or(sink.written(), |s| s.accounts);
+        let how = match (&args.resume, args.format) {
+            (Some(path), _) => format!(
+                "run the same command again to go on (--resume {})",
+                path.display()
+            ),
+            (None, ReportFormat::Jsonl) => {
+                "go on with the same command and --resume <the file the lines went to>".to_owned()
+            }
+            (None, _) => "only a `--format jsonl` run can be resumed (--resume FILE)".to_owned(),
+        };
+        note(&format!(
+            "interrupted by {}: {done} accounts written{}; {how}",
+            signal.name(),
+            stats.map_or_else(String::new, |s| format!(" ({} failed)", s.failed)),
+        ));
+        return Ok(signal.status());
+    }
+    let failed = stats.is_none_or(|s| s.failed > 0);
+    let status = if failed {
         Status::VendorFailed
-    } else if !crossed.is_empty() {
+    } else if !sink.crossed.is_empty() {
         Status::Threshold
     } else {
         Status::Ok
     };
-    print_then(&text, status)
+    Ok(status)
+}
+
+/// A signal that stops a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C.
+    Interrupt,
+    /// `kill`, a service manager.
+    Terminate,
+}
+
+impl Signal {
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit status of a run it stopped: 128 plus its number.
+    pub fn status(self) -> Status {
+        match self {
+            Signal::Interrupt => Status::Interrupted,
+            Signal::Terminate => Status::Terminated,
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, as they arrive.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok(),
+        }
+    }
+
+    async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        if let Some(terminate) = &mut self.terminate {
+            return tokio::select! {
+                _ = terminate.recv() => Signal::Terminate,
+                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
+    }
 }
 
 #[cfg(test)]

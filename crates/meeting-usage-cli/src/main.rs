@@ -19,8 +19,10 @@ mod logging;
 mod output;
 mod progress;
 mod render;
+mod resume;
 mod serve;
 mod sources;
+mod stream;
 
 use std::process::ExitCode;
 
@@ -50,6 +52,10 @@ enum Status {
     Usage = 2,
     /// A threshold (`--fail-on-over`, `--warn-at`) was crossed.
     Threshold = 3,
+    /// A fleet run stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// A fleet run stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 impl From<Status> for ExitCode {
@@ -235,6 +241,13 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
     if args.fleet.fleet() {
         return fleet::report(global, target, args).await;
     }
+    if args.format == ReportFormat::Jsonl {
+        return Err(Stop::Config(
+            "--format jsonl writes a fleet run an account a line: add --all-sub-accounts or \
+             --accounts-file FILE (a single report: --format json)"
+                .into(),
+        ));
+    }
     let sources = Sources::chosen(global, target, args.vendor)?;
     let list = sources.list();
     let names: Vec<String> = list.iter().map(|s| s.vendor().to_string()).collect();
@@ -259,6 +272,7 @@ async fn report(global: &GlobalArgs, target: &Target, args: &ReportArgs) -> Resu
         ReportFormat::Csv => Ok(render::csv::render(&collected)),
         ReportFormat::Prometheus => Ok(render::prometheus::render(&collected)),
         ReportFormat::Html => Ok(render::html::render(&collected)),
+        ReportFormat::Jsonl => unreachable!("refused above"),
     };
 
     let crossed = threshold_lines(collected.reports.iter(), args, false);

@@ -174,10 +174,10 @@ async fn plan(global: &GlobalArgs, target: &Target, args: &ServeArgs) -> Result<
         options: FleetOptions {
             limits,
             concurrency: usize::from(args.fleet.concurrency),
-            progress: None,
+            ..FleetOptions::default()
         },
         args: args.fleet.clone(),
-        per_account: args.per_account_metrics,
+        per_account: args.fleet.per_account_metrics,
     })))
 }
 

@@ -435,7 +435,7 @@ fn the_max_rps_flag_wins_over_the_tier_of_the_environment() {
 
 #[test]
 fn fleet_prometheus_parses_with_account_labels_and_unlabelled_totals() {
-    let output = run(meeting_usage().args([
+    let args = [
         "report",
         "--sandbox",
         "--all-sub-accounts",
@@ -443,7 +443,21 @@ fn fleet_prometheus_parses_with_account_labels_and_unlabelled_totals() {
         "business-plus",
         "--format",
         "prometheus",
-    ]));
+    ];
+    // By default: the totals and each account's `up`, no per-account usage series.
+    let lean = run(meeting_usage().args(args));
+    assert_eq!(code(&lean), 1, "stderr: {}", stderr(&lean));
+    let lean = stdout(&lean);
+    let count = |text: &str, family: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{family}{{")))
+            .count()
+    };
+    assert_eq!(count(&lean, "meeting_usage_up"), 40);
+    assert_eq!(count(&lean, "meeting_usage_seats_used"), 0, "{lean}");
+    assert!(count(&lean, "meeting_usage_fleet_seats_used") > 0);
+
+    let output = run(meeting_usage().args(args).arg("--per-account-metrics"));
     assert_eq!(code(&output), 1, "stderr: {}", stderr(&output));
     assert_no_progress_bar(&output);
     let text = stdout(&output);

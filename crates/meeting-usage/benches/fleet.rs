@@ -76,6 +76,7 @@ async fn run(args: &Args, limits: RateLimits, concurrency: usize) -> BenchResult
         limits,
         concurrency,
         progress: None,
+        ..FleetOptions::default()
     };
     let started = Instant::now();
     let report = zoom

@@ -8,10 +8,10 @@
 //! the pace, a bounded number of calls are in flight, and a 429 that still arrives pauses the
 //! bucket for the vendor's `Retry-After` and slows it down.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -287,6 +287,12 @@ pub struct FleetOptions {
     pub concurrency: usize,
     /// Told after every account.
     pub progress: Option<ProgressFn>,
+    /// Accounts not to ask (answered by an earlier run being resumed); they are counted in
+    /// [`FleetStats::skipped`] and never handed over.
+    pub skip: Arc<HashSet<String>>,
+    /// Once set, no account is started any more; the calls in flight finish and the run
+    /// returns what it has (default: never set).
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for FleetOptions {
@@ -295,6 +301,8 @@ impl Default for FleetOptions {
             limits: RateLimits::default(),
             concurrency: 16,
             progress: None,
+            skip: Arc::default(),
+            stop: Arc::default(),
         }
     }
 }
@@ -305,6 +313,8 @@ impl std::fmt::Debug for FleetOptions {
             .field("limits", &self.limits)
             .field("concurrency", &self.concurrency)
             .field("progress", &self.progress.is_some())
+            .field("skip", &self.skip.len())
+            .field("stop", &self.stop.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -385,6 +395,10 @@ impl FleetReport {
 pub struct FleetStats {
     /// Accounts in the run (each handed over once).
     pub accounts: usize,
+    /// Accounts skipped because [`FleetOptions::skip`] names them.
+    pub skipped: usize,
+    /// Whether [`FleetOptions::stop`] ended the run before every account was asked.
+    pub stopped: bool,
     /// Accounts that failed.
     pub failed: usize,
     /// How long the run took (listing the sub accounts excluded).
@@ -454,7 +468,8 @@ impl FleetTotals {
 /// Shared bookkeeping of a run's workers.
 pub(crate) struct Progress {
     started: Instant,
-    total: usize,
+    /// Accounts in the run, as far as known (a list read page by page grows it).
+    total: AtomicUsize,
     done: AtomicUsize,
     failed: AtomicUsize,
     callback: Option<ProgressFn>,
@@ -464,7 +479,7 @@ impl Progress {
     pub(crate) fn new(total: usize, callback: Option<ProgressFn>) -> Progress {
         Progress {
             started: Instant::now(),
-            total,
+            total: AtomicUsize::new(total),
             done: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
             callback,
@@ -481,7 +496,7 @@ impl Progress {
         if let Some(callback) = &self.callback {
             callback(FleetProgress {
                 done,
-                total: self.total,
+                total: self.total.load(Ordering::Relaxed).max(done),
                 failed,
                 elapsed: self.started.elapsed(),
             });
@@ -490,6 +505,11 @@ impl Progress {
 
     pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// The run has at least `total` accounts (the sub-account list said so).
+    pub(crate) fn at_least(&self, total: usize) {
+        self.total.fetch_max(total, Ordering::Relaxed);
     }
 
     /// Accounts that failed so far.

@@ -32,7 +32,7 @@ pub use kind::ProductKind;
 pub use model::*;
 pub use size::{BYTES_PER_GB, SizeError, parse_size};
 pub use source::{BoxFuture, UsageSource, collect};
-pub use summary::{Contributor, KindTotal, Unit, summarize};
+pub use summary::{Contributor, KindTotal, KindTotals, Unit, summarize};
 pub use vendor_types::Secret;
 pub use webex::{WebexOrg, WebexOrgBuilder};
 pub use zoom::{

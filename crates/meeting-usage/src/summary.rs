@@ -1,7 +1,7 @@
 //! Totals by product kind, across vendors and accounts: how many licences of each kind an
 //! organisation bought, uses and leaves idle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +68,7 @@ struct Sums {
     both_purchased: Option<u64>,
     both_used: Option<u64>,
     over: usize,
-    products: Vec<Contributor>,
+    products: BTreeSet<Contributor>,
 }
 
 fn add(sum: &mut Option<u64>, value: Option<u64>) {
@@ -89,9 +89,7 @@ impl Sums {
         self.over += usize::from(over);
     }
 
-    fn total(mut self, (kind, unit): (ProductKind, Unit)) -> KindTotal {
-        self.products.sort();
-        self.products.dedup();
+    fn total(self, (kind, unit): (ProductKind, Unit)) -> KindTotal {
         let both = self.both_purchased.zip(self.both_used);
         KindTotal {
             kind,
@@ -105,7 +103,7 @@ impl Sums {
                 .filter(|(p, _)| *p > 0)
                 .map(|(p, u)| u as f64 / p as f64),
             over_allocated: self.over,
-            products: self.products,
+            products: self.products.into_iter().collect(),
         }
     }
 }
@@ -130,16 +128,68 @@ impl Sums {
 /// assert_eq!(totals[0].products.len(), 2);
 /// ```
 pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Vec<KindTotal> {
-    let mut sums: BTreeMap<(ProductKind, Unit), Sums> = BTreeMap::new();
+    let mut totals = KindTotals::default();
     for report in reports {
+        totals.add(report);
+    }
+    totals.into_totals()
+}
+
+/// [`summarize`] one report at a time, for a stream of reports.
+///
+/// [`KindTotals::for_fleet`] keeps the figures the same but names each vendor's product
+/// once among the `products`, with account `*` (all the accounts that have it), so that what
+/// it holds does not grow with the number of accounts.
+///
+/// ```
+/// use meeting_usage::{KindTotals, Seats, UsageReport, Vendor};
+/// let mut totals = KindTotals::for_fleet();
+/// for account in ["a", "b", "c"] {
+///     let mut report = UsageReport::new(Vendor::Zoom, account, "2026-05-04T09:30:00Z");
+///     report.seats.push(Seats::new("plan_base", None, Some(10), Some(4), None));
+///     report.classify();
+///     totals.add(&report);
+/// }
+/// let meetings = &totals.into_totals()[0];
+/// assert_eq!((meetings.purchased, meetings.used), (Some(30), Some(12)));
+/// assert_eq!(meetings.products.len(), 1);
+/// assert_eq!(meetings.products[0].account, "*");
+/// ```
+#[derive(Default)]
+pub struct KindTotals {
+    sums: BTreeMap<(ProductKind, Unit), Sums>,
+    fleet: bool,
+}
+
+impl std::fmt::Debug for KindTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KindTotals")
+            .field("kinds", &self.sums.len())
+            .field("fleet", &self.fleet)
+            .finish()
+    }
+}
+
+impl KindTotals {
+    /// Totals whose `products` name each vendor's product once, for every account (`*`).
+    pub fn for_fleet() -> KindTotals {
+        KindTotals {
+            sums: BTreeMap::new(),
+            fleet: true,
+        }
+    }
+
+    /// Adds one report's seat and storage rows.
+    pub fn add(&mut self, report: &UsageReport) {
+        let account = if self.fleet { "*" } else { &report.account };
         let contributor = |product: &str| Contributor {
             vendor: report.vendor,
-            account: report.account.clone(),
+            account: account.to_owned(),
             product: product.to_owned(),
         };
         for seats in &report.seats {
-            let kind = sums.entry((seats.kind(), Unit::Seats)).or_default();
-            kind.products.push(contributor(seats.product()));
+            let kind = self.sums.entry((seats.kind(), Unit::Seats)).or_default();
+            kind.products.insert(contributor(seats.product()));
             kind.row(
                 seats.purchased(),
                 seats.used(),
@@ -148,15 +198,20 @@ pub fn summarize<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Vec<
             );
         }
         for storage in &report.storage {
-            let kind = sums.entry((storage.kind(), Unit::Bytes)).or_default();
-            kind.products.push(contributor(storage.product()));
+            let kind = self.sums.entry((storage.kind(), Unit::Bytes)).or_default();
+            kind.products.insert(contributor(storage.product()));
             let (bought, used) = (storage.purchased_bytes(), storage.used_bytes());
             kind.row(bought, used, None, storage.over_quota());
         }
     }
-    sums.into_iter()
-        .map(|(key, sums)| sums.total(key))
-        .collect()
+
+    /// One total per kind (and unit) with a row, in the order of [`ProductKind::ALL`].
+    pub fn into_totals(self) -> Vec<KindTotal> {
+        self.sums
+            .into_iter()
+            .map(|(key, sums)| sums.total(key))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -263,8 +263,13 @@ impl ZoomAccount {
 
     /// The run of [`fleet_usage`](Self::fleet_usage), each account handed to `each` as soon
     /// as it is answered (with its position in the list: outcomes arrive in the order calls
-    /// finish), so that nothing but what `each` keeps grows with the fleet. A sub account
-    /// without an id comes last, at the position after the others.
+    /// finish), so that nothing but what `each` keeps grows with the fleet. The sub-account
+    /// list is read a page at a time as the run needs the next account, never held whole.
+    ///
+    /// Accounts in [`FleetOptions::skip`] are not asked; once [`FleetOptions::stop`] is set
+    /// no account is started and the run returns after the calls in flight. A list that
+    /// cannot be read to its end fails the run, after the accounts already taken have been
+    /// handed over.
     pub async fn fleet_each<F>(
         &self,
         accounts: FleetAccounts,
@@ -279,66 +284,78 @@ impl ZoomAccount {
         // request would start together, bunched above the rate.
         self.api(Instant::now() + self.settings.timeouts.overall)
             .await?;
-        let mut without_id = Vec::new();
-        let accounts: Vec<(String, Option<String>)> = match accounts {
-            FleetAccounts::Listed(ids) => ids.into_iter().map(|id| (id, None)).collect(),
+        let (feed, known) = match accounts {
+            FleetAccounts::Listed(ids) => {
+                let count = ids.len();
+                (
+                    Feed::Listed(ids.into_iter().enumerate().rev().collect()),
+                    count,
+                )
+            }
             FleetAccounts::AllSubAccounts => {
-                let listed = self.list_sub_accounts(Some(&limiters)).await?;
-                let mut accounts = Vec::with_capacity(listed.len());
-                for (position, account) in listed.into_iter().enumerate() {
-                    match account.id.filter(|id| !id.is_empty()) {
-                        Some(id) => accounts.push((id, account.account_name)),
-                        None => without_id.push(AccountOutcome {
-                            account_id: format!("#{position}"),
-                            account_name: account.account_name,
-                            result: Err(Error::decode(
-                                Vendor::Zoom,
-                                "ListSubAccounts",
-                                format!("accounts[{position}].id"),
-                                "a sub account without an id",
-                            )),
-                        }),
-                    }
-                }
-                accounts
+                let mut pages = self.sub_accounts();
+                pages.limiters = Some(&limiters);
+                (Feed::Pages(pages), 0)
             }
         };
-        let progress = Progress::new(accounts.len(), options.progress.clone());
-        let next = AtomicUsize::new(0);
-        let workers = options.concurrency.clamp(1, accounts.len().max(1));
+        let feed = tokio::sync::Mutex::new(FeedState {
+            feed,
+            position: 0,
+            error: None,
+        });
+        let progress = Progress::new(known, options.progress.clone());
+        let workers = options.concurrency.max(1);
+        let skipped = AtomicUsize::new(0);
+        let handed = AtomicUsize::new(0);
+        let without_id = AtomicUsize::new(0);
         let each = std::sync::Mutex::new(each);
         let hand_over = |position: usize, outcome: AccountOutcome| {
+            handed.fetch_add(1, Ordering::Relaxed);
             let mut each = each.lock().unwrap_or_else(|p| p.into_inner());
             (*each)(position, outcome);
         };
-        // Each worker takes the next account until none is left: every position is taken by
-        // exactly one worker.
+        // Each worker takes the next account until none is left or the run is stopped.
         let worker = || async {
             loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some((id, name)) = accounts.get(index) else {
+                if options.stop.load(Ordering::Relaxed) {
                     return;
+                }
+                let next = feed.lock().await.next(&progress).await;
+                let (position, id, name) = match next {
+                    Next::Account(position, id, name) => (position, id, name),
+                    Next::WithoutId(position, outcome) => {
+                        without_id.fetch_add(1, Ordering::Relaxed);
+                        hand_over(position, *outcome);
+                        continue;
+                    }
+                    Next::End => return,
                 };
-                let result = self.usage_limited(id, Some(&limiters)).await;
+                if options.skip.contains(&id) {
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let result = self.usage_limited(&id, Some(&limiters)).await;
                 progress.finished(result.is_ok());
-                let outcome = AccountOutcome {
-                    account_id: id.clone(),
-                    account_name: name.clone(),
-                    result,
-                };
-                hand_over(index, outcome);
+                hand_over(
+                    position,
+                    AccountOutcome {
+                        account_id: id,
+                        account_name: name,
+                        result,
+                    },
+                );
             }
         };
         join_all((0..workers).map(|_| worker()).collect()).await;
-        let listed = accounts.len();
-        let failed_without_id = without_id.len();
-        let failed = progress.failed() + failed_without_id;
-        for (offset, outcome) in without_id.into_iter().enumerate() {
-            hand_over(listed + offset, outcome);
+        let state = feed.into_inner();
+        if let Some(err) = state.error {
+            return Err(err);
         }
         Ok(FleetStats {
-            accounts: listed + failed_without_id,
-            failed,
+            accounts: handed.into_inner(),
+            skipped: skipped.into_inner(),
+            stopped: options.stop.load(Ordering::Relaxed) && !state.feed.is_done(),
+            failed: progress.failed() + without_id.into_inner(),
             elapsed: progress.elapsed(),
             rate_limited: limiters.rate_limited(),
         })
@@ -378,20 +395,8 @@ impl ZoomAccount {
             buffer: VecDeque::new(),
             next_token: None,
             last_page: false,
+            total: None,
         }
-    }
-
-    async fn list_sub_accounts(
-        &self,
-        limiters: Option<&Limiters>,
-    ) -> Result<Vec<SubAccount>, Error> {
-        let mut pages = self.sub_accounts();
-        pages.limiters = limiters;
-        let mut all = Vec::new();
-        while let Some(account) = pages.next().await {
-            all.push(account?);
-        }
-        Ok(all)
     }
 
     /// The plans `account_id` holds (`me` for the app's own account).
@@ -566,6 +571,7 @@ pub struct SubAccounts<'a> {
     buffer: VecDeque<SubAccount>,
     next_token: Option<String>,
     last_page: bool,
+    total: Option<u64>,
 }
 
 impl std::fmt::Debug for SubAccounts<'_> {
@@ -580,7 +586,94 @@ impl std::fmt::Debug for SubAccounts<'_> {
 /// Sub accounts per page: the most Zoom allows, to spend as few MEDIUM calls as possible.
 const SUB_ACCOUNT_PAGE: std::num::NonZeroU32 = std::num::NonZeroU32::new(300).unwrap();
 
+/// Where a fleet run takes its accounts from.
+enum Feed<'a> {
+    /// Ids given, with their positions, not yet taken (last first: taken from the end).
+    Listed(Vec<(usize, String)>),
+    /// The master account's sub accounts, a page at a time.
+    Pages(SubAccounts<'a>),
+}
+
+impl Feed<'_> {
+    /// Whether every account has been taken.
+    fn is_done(&self) -> bool {
+        match self {
+            Feed::Listed(ids) => ids.is_empty(),
+            Feed::Pages(pages) => pages.buffer.is_empty() && pages.last_page,
+        }
+    }
+}
+
+/// A fleet run's feed, shared by its workers (behind an async lock: a worker that finds the
+/// page used up reads the next one while the others wait for it).
+struct FeedState<'a> {
+    feed: Feed<'a>,
+    /// The position of the next listed sub account.
+    position: usize,
+    /// Why the list could not be read to its end.
+    error: Option<Error>,
+}
+
+/// What a worker gets from the feed.
+enum Next {
+    Account(usize, String, Option<String>),
+    /// A listed sub account without an id: its outcome is this error.
+    WithoutId(usize, Box<AccountOutcome>),
+    End,
+}
+
+impl FeedState<'_> {
+    async fn next(&mut self, progress: &Progress) -> Next {
+        let pages = match &mut self.feed {
+            Feed::Listed(ids) => {
+                return match ids.pop() {
+                    Some((position, id)) => Next::Account(position, id, None),
+                    None => Next::End,
+                };
+            }
+            Feed::Pages(pages) => pages,
+        };
+        if self.error.is_some() {
+            return Next::End;
+        }
+        let account = match pages.next().await {
+            Some(Ok(account)) => account,
+            Some(Err(err)) => {
+                self.error = Some(err);
+                return Next::End;
+            }
+            None => return Next::End,
+        };
+        if let Some(total) = pages.total {
+            progress.at_least(usize::try_from(total).unwrap_or(usize::MAX));
+        }
+        let position = self.position;
+        self.position += 1;
+        match account.id.filter(|id| !id.is_empty()) {
+            Some(id) => Next::Account(position, id, account.account_name),
+            None => Next::WithoutId(
+                position,
+                Box::new(AccountOutcome {
+                    account_id: format!("#{position}"),
+                    account_name: account.account_name,
+                    result: Err(Error::decode(
+                        Vendor::Zoom,
+                        "ListSubAccounts",
+                        format!("accounts[{position}].id"),
+                        "a sub account without an id",
+                    )),
+                }),
+            ),
+        }
+    }
+}
+
 impl SubAccounts<'_> {
+    /// How many sub accounts the list said it has (its `total_records`), once a page is read.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
     /// The next sub account, reading the next page when the current one is used up; `None`
     /// after the last. After an error the sequence ends.
     pub async fn next(&mut self) -> Option<Result<SubAccount, Error>> {
@@ -624,6 +717,10 @@ impl SubAccounts<'_> {
         }
         self.last_page = next.is_none();
         self.next_token = next;
+        self.total = page
+            .total_records
+            .and_then(|n| u64::try_from(n).ok())
+            .or(self.total);
         self.buffer.extend(page.accounts);
         Ok(())
     }

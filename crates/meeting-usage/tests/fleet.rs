@@ -75,6 +75,7 @@ async fn the_limiter_keeps_concurrent_calls_under_the_limit() {
             assert!(p.done <= p.total);
             seen.store(p.done, Ordering::SeqCst);
         })),
+        ..FleetOptions::default()
     };
     let report = zoom
         .fleet_usage(FleetAccounts::Listed(ids(45)), &options)
@@ -138,6 +139,7 @@ async fn a_failing_account_is_reported_and_the_run_goes_on() {
         limits: RateLimits::PerSecond(200.0),
         concurrency: 1,
         progress: None,
+        ..FleetOptions::default()
     };
     let report = zoom
         .fleet_usage(FleetAccounts::Listed(ids(5)), &options)
@@ -178,6 +180,7 @@ async fn a_429_during_the_run_slows_down_and_is_retried() {
         limits: RateLimits::PerSecond(100.0),
         concurrency: 4,
         progress: None,
+        ..FleetOptions::default()
     };
     let report = zoom
         .fleet_usage(FleetAccounts::Listed(ids(8)), &options)
@@ -257,6 +260,7 @@ async fn a_fleet_run_stays_under_the_vendor_limit_with_a_missing_account() {
         limits: RateLimits::PerSecond(100.0),
         concurrency: 32,
         progress: None,
+        ..FleetOptions::default()
     };
     let report = zoom
         .fleet_usage(FleetAccounts::AllSubAccounts, &options)
@@ -309,6 +313,7 @@ async fn waiting_for_a_slot_does_not_use_up_the_deadline() {
         limits: RateLimits::PerSecond(5.0),
         concurrency: 10,
         progress: None,
+        ..FleetOptions::default()
     };
     let report = zoom
         .fleet_usage(FleetAccounts::Listed(ids(10)), &options)

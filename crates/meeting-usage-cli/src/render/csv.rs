@@ -29,38 +29,51 @@ pub const COLUMNS: [&str; 17] = [
 
 /// The CSV text: the header row and one row per seat entry.
 pub fn render(collected: &Collected) -> String {
+    let mut out = header();
+    for report in &collected.reports {
+        out.push_str(&rows(report));
+    }
+    out
+}
+
+/// The header row.
+pub fn header() -> String {
     let mut out = String::new();
     push_row(&mut out, COLUMNS.iter().map(|c| c.to_string()));
+    out
+}
+
+/// The rows of one report, one per seat entry.
+pub fn rows(report: &meeting_usage::UsageReport) -> String {
+    let mut out = String::new();
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-    for report in &collected.reports {
-        for seats in &report.seats {
-            push_row(
-                &mut out,
-                [
-                    report.vendor.to_string(),
-                    report.account.clone(),
-                    report.collected_at.clone(),
-                    seats.product().to_owned(),
-                    seats.kind().to_string(),
-                    seats.label().to_owned(),
-                    seats.plan().unwrap_or_default().to_owned(),
-                    seats.name().unwrap_or_default().to_owned(),
-                    number(seats.purchased()),
-                    number(seats.used()),
-                    number(seats.pending()),
-                    seats.available().map(|n| n.to_string()).unwrap_or_default(),
-                    seats
-                        .utilization()
-                        .map(|r| r.to_string())
-                        .unwrap_or_default(),
-                    seats.over_allocated().to_string(),
-                    number(seats.trial()),
-                    number(seats.expired()),
-                    number(seats.expiring_within_30_days()),
-                ]
-                .into_iter(),
-            );
-        }
+    for seats in &report.seats {
+        push_row(
+            &mut out,
+            [
+                report.vendor.to_string(),
+                report.account.clone(),
+                report.collected_at.clone(),
+                seats.product().to_owned(),
+                seats.kind().to_string(),
+                seats.label().to_owned(),
+                seats.plan().unwrap_or_default().to_owned(),
+                seats.name().unwrap_or_default().to_owned(),
+                number(seats.purchased()),
+                number(seats.used()),
+                number(seats.pending()),
+                seats.available().map(|n| n.to_string()).unwrap_or_default(),
+                seats
+                    .utilization()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                seats.over_allocated().to_string(),
+                number(seats.trial()),
+                number(seats.expired()),
+                number(seats.expiring_within_30_days()),
+            ]
+            .into_iter(),
+        );
     }
     out
 }

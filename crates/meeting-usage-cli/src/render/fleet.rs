@@ -12,6 +12,7 @@
 //!   label (with the product's `kind`), so that `sum(meeting_usage_seats_used)` never counts
 //!   an account twice.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use serde::Serialize;
 
 use super::prometheus::Family;
 use super::table::{BOLD, DIM, MAX_WIDTH, RED, Style, figure, fit, kind_lines, left};
-use super::{Collected, Failure, percent};
+use super::{Failure, percent};
 
 /// A fleet run, ready to print.
 #[derive(Debug, Serialize)]
@@ -33,6 +34,10 @@ pub struct FleetRun {
     pub by_kind: Vec<KindTotal>,
     /// Counts, timing and pacing of the run.
     pub summary: Summary,
+    /// The label of each product key (from the first row of it that any account had), for
+    /// a run that keeps only some of its accounts.
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One account of the run: its report or its error (exactly one is not `null`).
@@ -85,19 +90,14 @@ impl FleetRun {
     /// The label of a product key: that of the first seat row of the key in any report (the
     /// key itself when none has one).
     pub fn label_of<'a>(&'a self, product: &'a str) -> &'a str {
+        if let Some(label) = self.labels.get(product) {
+            return label;
+        }
         self.reports()
             .flat_map(|r| r.seats_of(product))
             .map(meeting_usage::Seats::label)
             .next()
             .unwrap_or(product)
-    }
-
-    /// The run as a single report's [`Collected`] (for the formats that share its layout).
-    fn collected(&self) -> Collected {
-        Collected {
-            reports: self.reports().cloned().collect(),
-            failures: self.failures().cloned().collect(),
-        }
     }
 }
 
@@ -272,28 +272,6 @@ pub fn table(run: &FleetRun, heading: &str, style: Style) -> String {
     out
 }
 
-/// `--format json`: pretty-printed, with a final newline; an error rather than an incomplete
-/// document if serialization fails.
-pub fn json(run: &FleetRun) -> Result<String, serde_json::Error> {
-    super::json::render_value(run)
-}
-
-/// `--format csv`: a single report's columns, one row per seat entry of every account.
-pub fn csv(run: &FleetRun) -> String {
-    super::csv::render(&run.collected())
-}
-
-/// `--format prometheus`: every account's gauges, then the fleet's totals.
-pub fn prometheus(run: &FleetRun, per_account: bool) -> String {
-    let mut out = if per_account {
-        super::prometheus::render(&run.collected())
-    } else {
-        super::prometheus::render_up(run.reports(), run.failures())
-    };
-    prometheus_totals(&mut out, &run.totals, &run.summary);
-    out
-}
-
 /// The fleet's `meeting_usage_fleet_*` gauges: the totals per product (with the product's
 /// kind) and the run's counts, labelled `vendor` only.
 pub fn prometheus_totals(out: &mut String, totals: &[ProductTotal], summary: &Summary) {
@@ -369,7 +347,6 @@ pub fn prometheus_totals(out: &mut String, totals: &[ProductTotal], summary: &Su
 mod tests {
     use super::*;
     use meeting_usage::Seats;
-    use serde_json::Value;
 
     fn sample() -> FleetRun {
         let mut one = UsageReport::new(Vendor::Zoom, "acct-one", "2026-05-04T09:30:00Z");
@@ -431,6 +408,7 @@ mod tests {
                 max_rps: None,
                 concurrency: 16,
             },
+            labels: BTreeMap::new(),
         }
     }
 
@@ -515,60 +493,5 @@ mod tests {
             Some("3 accounts, 1 failed, 1 over-allocated; 0.2 s at pro limits; 0 HTTP 429")
         );
         assert!(!text.contains('\x1b'));
-    }
-
-    #[test]
-    fn json_has_one_entry_per_account() {
-        let value: Value =
-            serde_json::from_str(&json(&sample()).unwrap_or_default()).unwrap_or_default();
-        assert_eq!(value["accounts"].as_array().map(Vec::len), Some(3));
-        assert_eq!(value["accounts"][0]["report"]["account"], "acct-one");
-        assert_eq!(value["accounts"][0]["error"], Value::Null);
-        assert_eq!(value["accounts"][2]["report"], Value::Null);
-        assert_eq!(value["accounts"][2]["error"]["status"], 404);
-        assert_eq!(value["totals"][0]["product"], "plan_base");
-        assert_eq!(value["summary"]["failed"], 1);
-        assert_eq!(value["summary"]["max_rps"], Value::Null);
-    }
-
-    #[test]
-    fn prometheus_parses_and_totals_have_no_account_label() {
-        let text = prometheus(&sample(), true);
-        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text);
-        let Ok(parsed) = parsed else {
-            panic!("does not parse: {parsed:?}\n{text}");
-        };
-        let family = &parsed.families["meeting_usage_fleet_seats_purchased"];
-        for sample in family.iter_samples() {
-            let labels = sample.get_labelset().ok();
-            assert!(labels.is_some_and(|l| l.get_label_value("account").is_none()));
-        }
-        assert_eq!(
-            parsed.families["meeting_usage_up"].iter_samples().count(),
-            3
-        );
-    }
-
-    #[test]
-    fn without_per_account_metrics_only_up_names_an_account() {
-        let text = prometheus(&sample(), false);
-        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text);
-        let Ok(parsed) = parsed else {
-            panic!("does not parse: {parsed:?}\n{text}");
-        };
-        assert!(!parsed.families.contains_key("meeting_usage_seats_used"));
-        let up: Vec<f64> = parsed.families["meeting_usage_up"]
-            .iter_samples()
-            .filter_map(|s| match s.value {
-                openmetrics_parser::PrometheusValue::Gauge(ref g) => Some(g.as_f64()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(up, [1.0, 1.0, 0.0]);
-        assert!(
-            parsed
-                .families
-                .contains_key("meeting_usage_fleet_seats_used")
-        );
     }
 }

@@ -397,16 +397,17 @@ pub fn fleet(run: &FleetRun) -> String {
         body,
         "<h2>Accounts by worst utilisation</h2>\n<p>The {} of {} accounts whose busiest product is the most used.</p>",
         reports.len().min(FLEET_ACCOUNTS),
-        reports.len()
+        run.summary.succeeded
     );
     for (report, _) in reports.iter().take(FLEET_ACCOUNTS) {
         report_section(&mut body, report);
     }
-    if reports.len() > FLEET_ACCOUNTS {
+    let shown = reports.len().min(FLEET_ACCOUNTS);
+    if run.summary.succeeded > shown {
         let _ = writeln!(
             body,
             "<p>{} more accounts are not shown (see the JSON or CSV output).</p>",
-            reports.len() - FLEET_ACCOUNTS
+            run.summary.succeeded - shown
         );
     }
     failures_section(&mut body, &run.failures().collect::<Vec<_>>());

@@ -75,29 +75,47 @@ pub fn one_line(text: &str) -> String {
 /// catalogue does not know (each key once, however many accounts have it), or `None` when it
 /// knows them all. Such rows are counted as kind `other`.
 pub fn uncatalogued_note<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Option<String> {
-    let mut unknown: BTreeMap<Vendor, BTreeSet<&str>> = BTreeMap::new();
+    let mut unknown = Uncatalogued::default();
     for report in reports {
+        unknown.add(report);
+    }
+    unknown.note()
+}
+
+/// The product keys the catalogue does not know, per vendor, gathered report by report.
+#[derive(Debug, Default)]
+pub struct Uncatalogued(BTreeMap<Vendor, BTreeSet<String>>);
+
+impl Uncatalogued {
+    /// Adds the unknown keys of one report.
+    pub fn add(&mut self, report: &UsageReport) {
         let keys = report.uncatalogued();
         if !keys.is_empty() {
-            unknown.entry(report.vendor).or_default().extend(keys);
+            let known = self.0.entry(report.vendor).or_default();
+            known.extend(keys.into_iter().map(str::to_owned));
         }
     }
-    let count: usize = unknown.values().map(BTreeSet::len).sum();
-    if count == 0 {
-        return None;
+
+    /// The one stderr line naming them, or `None` when there are none.
+    pub fn note(&self) -> Option<String> {
+        let count: usize = self.0.values().map(BTreeSet::len).sum();
+        if count == 0 {
+            return None;
+        }
+        let vendors: Vec<String> = self
+            .0
+            .iter()
+            .map(|(vendor, keys)| {
+                let keys: Vec<String> = keys.iter().map(|key| one_line(key)).collect();
+                format!("{vendor} {}", keys.join(", "))
+            })
+            .collect();
+        Some(format!(
+            "note: the product catalogue does not know {}; {} counted as kind \"other\"",
+            vendors.join("; "),
+            if count == 1 { "it is" } else { "they are" }
+        ))
     }
-    let vendors: Vec<String> = unknown
-        .iter()
-        .map(|(vendor, keys)| {
-            let keys: Vec<String> = keys.iter().map(|key| one_line(key)).collect();
-            format!("{vendor} {}", keys.join(", "))
-        })
-        .collect();
-    Some(format!(
-        "note: the product catalogue does not know {}; {} counted as kind \"other\"",
-        vendors.join("; "),
-        if count == 1 { "it is" } else { "they are" }
-    ))
 }
 
 /// A ratio as a whole percentage: `0.72` → `72%`.

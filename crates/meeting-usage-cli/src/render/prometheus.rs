@@ -151,17 +151,6 @@ fn up<'a>(
     up
 }
 
-/// Only `meeting_usage_up` of these reports and failures (a fleet's accounts without their
-/// usage gauges).
-pub fn render_up<'a>(
-    reports: impl Iterator<Item = &'a UsageReport>,
-    failures: impl Iterator<Item = &'a Failure>,
-) -> String {
-    let mut out = String::new();
-    up(reports, failures).write(&mut out);
-    out
-}
-
 /// The usage gauges of any number of reports, added one report at a time.
 pub(crate) struct Gauges {
     purchased: Family,
