@@ -276,7 +276,7 @@ pub async fn report(
         }
         None => None,
     };
-    sink.finish(stats.as_ref(), &heading);
+    let summary_line = sink.finish(stats.as_ref(), &heading);
 
     for line in &sink.crossed {
         note(&warning_line(line));
@@ -316,6 +316,7 @@ pub async fn report(
             }
             (None, _) => "only a `--format jsonl` run can be resumed (--resume FILE)".to_owned(),
         };
+        note(&format!("so far: {summary_line}"));
         note(&format!(
             "interrupted by {}: {done} accounts written{}; {how}",
             signal.name(),

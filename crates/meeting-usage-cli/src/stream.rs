@@ -268,7 +268,8 @@ impl<'a> Sink<'a> {
 
     /// Ends the output: the rest of the JSON document, or the whole table, page or
     /// exposition text. `stats` is `None` when the run was cut short before it returned.
-    pub fn finish(&mut self, stats: Option<&FleetStats>, heading: &str) {
+    /// Returns the one-line summary of the run.
+    pub fn finish(&mut self, stats: Option<&FleetStats>, heading: &str) -> String {
         let accounts = self.entries.max(stats.map_or(0, |s| s.accounts));
         let stats = stats.copied().unwrap_or(FleetStats {
             accounts,
@@ -279,16 +280,17 @@ impl<'a> Sink<'a> {
             rate_limited: 0,
         });
         let summary = crate::fleet::summary(&stats, self.over_allocated, &self.args.fleet);
+        let line = render::fleet::summary_line(&summary);
         let totals = std::mem::take(&mut self.totals).into_totals();
         let by_kind = std::mem::take(&mut self.kinds).into_totals();
         let text = match self.args.format {
-            ReportFormat::Jsonl => return,
+            ReportFormat::Jsonl => return line,
             ReportFormat::Csv => {
                 // An empty fleet still gets its header.
                 if !self.begun {
                     self.begin();
                 }
-                return;
+                return line;
             }
             ReportFormat::Json => {
                 self.begin();
@@ -303,7 +305,7 @@ impl<'a> Sink<'a> {
                     Ok(rest) => format!("{close},{}", rest.trim_start_matches('{')) + "\n",
                     Err(err) => {
                         self.error = Some(io::Error::other(err));
-                        return;
+                        return line;
                     }
                 }
             }
@@ -347,6 +349,7 @@ impl<'a> Sink<'a> {
             }
         };
         self.write(&text);
+        line
     }
 }
 

@@ -133,6 +133,9 @@ struct Schedule {
 /// The longest pause a 429 imposes on a fleet run; a longer `Retry-After` closes the pacer.
 pub(crate) const LONG_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a stopped run's pacers stay closed (longer than any run).
+const STOPPED: Duration = Duration::from_secs(7 * 86_400);
+
 /// The slowest pace a run slows down to.
 const SLOWEST: Duration = Duration::from_secs(10);
 
@@ -184,6 +187,13 @@ impl RateLimiter {
         }
     }
 
+    /// Lets no call through any more: every waiting and later `acquire` fails (a stopped
+    /// run; the calls waiting for their slot are never sent).
+    pub(crate) fn close(&self) {
+        let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        schedule.closed_until = Some(Instant::now() + STOPPED);
+    }
+
     /// The vendor answered 429 and asked to wait `retry_after` (one second when it did not
     /// say).
     pub(crate) fn slow_down(&self, retry_after: Option<Duration>) {
@@ -224,6 +234,8 @@ pub(crate) struct Limiters {
     limits: RateLimits,
     by_label: Mutex<BTreeMap<String, Arc<RateLimiter>>>,
     rate_limited: AtomicU64,
+    /// Set by [`Limiters::close`]: pacers made from now on start closed.
+    closed: AtomicBool,
 }
 
 impl Limiters {
@@ -232,7 +244,22 @@ impl Limiters {
             limits,
             by_label: Mutex::new(BTreeMap::new()),
             rate_limited: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// Closes every pacer of the run: calls waiting for a slot fail without being sent.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        let map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
+        for limiter in map.values() {
+            limiter.close();
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
     }
 
     /// The vendor answered 429 to a call of this label: count it, and slow the label's
@@ -249,9 +276,16 @@ impl Limiters {
         let rate = self.limits.per_second(label)? * HEADROOM;
         let key = label.unwrap_or("").to_ascii_uppercase();
         let mut map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
+        let closed = self.is_closed();
         Some(
             map.entry(key)
-                .or_insert_with(|| Arc::new(RateLimiter::new(rate)))
+                .or_insert_with(|| {
+                    let limiter = RateLimiter::new(rate);
+                    if closed {
+                        limiter.close();
+                    }
+                    Arc::new(limiter)
+                })
                 .clone(),
         )
     }

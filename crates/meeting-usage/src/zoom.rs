@@ -306,6 +306,7 @@ impl ZoomAccount {
         let progress = Progress::new(known, options.progress.clone());
         let workers = options.concurrency.max(1);
         let skipped = AtomicUsize::new(0);
+        let not_asked = AtomicUsize::new(0);
         let handed = AtomicUsize::new(0);
         let without_id = AtomicUsize::new(0);
         let each = std::sync::Mutex::new(each);
@@ -335,6 +336,19 @@ impl ZoomAccount {
                     continue;
                 }
                 let result = self.usage_limited(&id, Some(&limiters)).await;
+                let unsent = matches!(
+                    &result,
+                    Err(Error::RateLimited {
+                        code: None,
+                        request_id: None,
+                        ..
+                    })
+                );
+                if unsent && limiters.is_closed() {
+                    // Stopped while waiting for its slot: never asked, not handed over.
+                    not_asked.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
                 progress.finished(result.is_ok());
                 hand_over(
                     position,
@@ -346,7 +360,26 @@ impl ZoomAccount {
                 );
             }
         };
-        join_all((0..workers).map(|_| worker()).collect()).await;
+        let working = AtomicUsize::new(workers);
+        let worker = || async {
+            worker().await;
+            working.fetch_sub(1, Ordering::Relaxed);
+        };
+        // Watches the stop flag while workers run: once it is set, the pacers close, so the
+        // calls still waiting for a slot are not sent.
+        let watch_stop = async {
+            while working.load(Ordering::Relaxed) > 0 {
+                if options.stop.load(Ordering::Relaxed) {
+                    limiters.close();
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        let mut tasks: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>> =
+            (0..workers).map(|_| Box::pin(worker()) as _).collect();
+        tasks.push(Box::pin(watch_stop));
+        join_all(tasks).await;
         let state = feed.into_inner();
         if let Some(err) = state.error {
             return Err(err);
@@ -354,7 +387,8 @@ impl ZoomAccount {
         Ok(FleetStats {
             accounts: handed.into_inner(),
             skipped: skipped.into_inner(),
-            stopped: options.stop.load(Ordering::Relaxed) && !state.feed.is_done(),
+            stopped: options.stop.load(Ordering::Relaxed)
+                && (!state.feed.is_done() || not_asked.into_inner() > 0),
             failed: progress.failed() + without_id.into_inner(),
             elapsed: progress.elapsed(),
             rate_limited: limiters.rate_limited(),
