@@ -19,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         history and in `ps`) or from the flags of the same names. `--sandbox` needs none: it \
         answers from the vendors' documented examples, offline.",
     after_help = "Exit status: 0 ok, 1 a vendor failed or the output could not be written, \
-        2 usage or configuration error, 3 a --fail-on-over or --warn-at threshold was crossed.",
+        2 usage or configuration error, 3 a --fail-on-over or --warn-at threshold was crossed, \
+        130 or 143 a fleet run stopped by SIGINT or SIGTERM.",
     max_term_width = 100
 )]
 pub struct Cli {
