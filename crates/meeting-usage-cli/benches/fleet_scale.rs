@@ -169,12 +169,15 @@ async fn main() -> BenchResult<()> {
             sandbox.base_url("spec/zoom/oauth.yaml"),
         );
         for format in &args.formats {
-            let (base, dir, format, rate) =
-                (base.clone(), dir.path().to_owned(), format.clone(), args.rate);
-            let row = tokio::task::spawn_blocking(move || {
-                run_one(&base, &dir, &format, accounts, rate)
-            })
-            .await??;
+            let (base, dir, format, rate) = (
+                base.clone(),
+                dir.path().to_owned(),
+                format.clone(),
+                args.rate,
+            );
+            let row =
+                tokio::task::spawn_blocking(move || run_one(&base, &dir, &format, accounts, rate))
+                    .await??;
             println!(
                 "| {} | {} | {:.2} s | {:.2} s | {:.3}x | {} | {:.1} MB | {:.1} MB | {} |",
                 row.format,
@@ -185,7 +188,8 @@ async fn main() -> BenchResult<()> {
                 row.throttled,
                 row.bytes as f64 / 1e6,
                 row.peak,
-                row.status.map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+                row.status
+                    .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
             );
         }
         sandbox.shutdown().await;
