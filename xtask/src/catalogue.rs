@@ -12,6 +12,9 @@ pub struct SpecEntry {
     pub spec: &'static str,
     /// Generated file path, relative to the workspace root.
     pub output: &'static str,
+    /// Where `generate` copies the spec into the sandbox's package (which embeds it, and
+    /// must build from its own files once published), relative to the workspace root.
+    pub sandbox_copy: &'static str,
     /// Name of the crate that owns the generated file.
     pub crate_name: &'static str,
     /// The vendor, lower case, as the generated hooks name it in `tracing` spans and errors.
@@ -39,6 +42,7 @@ pub const SPECS: &[SpecEntry] = &[
     SpecEntry {
         spec: "spec/zoom/billing-plans.yaml",
         output: "crates/zoom-billing/src/generated.rs",
+        sandbox_copy: "crates/spec-sandbox/specs/zoom/billing-plans.yaml",
         crate_name: "zoom-billing",
         vendor: "zoom",
         request_id_header: "x-zm-trackingid",
@@ -83,6 +87,7 @@ pub const SPECS: &[SpecEntry] = &[
     SpecEntry {
         spec: "spec/zoom/oauth.yaml",
         output: "crates/zoom-billing/src/generated_oauth.rs",
+        sandbox_copy: "crates/spec-sandbox/specs/zoom/oauth.yaml",
         crate_name: "zoom-billing",
         vendor: "zoom",
         request_id_header: "x-zm-trackingid",
@@ -102,6 +107,7 @@ pub const SPECS: &[SpecEntry] = &[
     SpecEntry {
         spec: "spec/huawei/meeting.yaml",
         output: "crates/huawei-meeting/src/generated.rs",
+        sandbox_copy: "crates/spec-sandbox/specs/huawei/meeting.yaml",
         crate_name: "huawei-meeting",
         vendor: "huawei",
         request_id_header: "X-Request-Id",
@@ -151,6 +157,7 @@ pub const SPECS: &[SpecEntry] = &[
     SpecEntry {
         spec: "spec/webex/admin.yaml",
         output: "crates/webex-admin/src/generated.rs",
+        sandbox_copy: "crates/spec-sandbox/specs/webex/admin.yaml",
         crate_name: "webex-admin",
         vendor: "webex",
         request_id_header: "Trackingid",

@@ -24,6 +24,9 @@ use crate::validate::{self, Group};
 pub struct Rendered {
     /// The catalogue entry it came from.
     pub entry: &'static SpecEntry,
+    /// The output file, relative to the workspace root (the generated module, or the
+    /// sandbox's copy of the spec).
+    pub output: &'static str,
     /// Absolute path of the output file.
     pub path: PathBuf,
     /// The complete file content.
@@ -84,6 +87,28 @@ pub fn render_all(root: &Path) -> Result<(Vec<Rendered>, Diagnostics), RunError>
     Ok((rendered, failures))
 }
 
+/// The sandbox's copies of the specs: each spec byte for byte at its entry's
+/// `sandbox_copy`, so that the `spec-sandbox` package embeds files of its own (a published
+/// crate cannot reach `../../spec`). Under the same drift check as the generated code.
+pub fn sandbox_copies(root: &Path) -> Result<Vec<Rendered>, RunError> {
+    crate::catalogue::SPECS
+        .iter()
+        .map(|entry| {
+            let content =
+                std::fs::read_to_string(root.join(entry.spec)).map_err(|source| RunError::Io {
+                    path: root.join(entry.spec),
+                    source,
+                })?;
+            Ok(Rendered {
+                entry,
+                output: entry.sandbox_copy,
+                path: root.join(entry.sandbox_copy),
+                content,
+            })
+        })
+        .collect()
+}
+
 /// Like [`render`] for a spec that is already loaded.
 pub fn render_loaded(
     root: &Path,
@@ -117,6 +142,7 @@ pub fn render_loaded(
     .map_err(|err| RunError::Rustfmt(err.0))?;
     Ok(Ok(Rendered {
         entry,
+        output: entry.output,
         path: root.join(entry.output),
         content,
     }))
@@ -242,7 +268,7 @@ pub fn drift(rendered: &[Rendered], max_diff_lines: usize) -> Result<Vec<Drift>,
             Ok(existing) => existing,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 drifts.push(Drift {
-                    output: file.entry.output,
+                    output: file.output,
                     diff: "(file is missing)\n".into(),
                 });
                 continue;
@@ -256,8 +282,8 @@ pub fn drift(rendered: &[Rendered], max_diff_lines: usize) -> Result<Vec<Drift>,
         };
         if existing != file.content {
             drifts.push(Drift {
-                output: file.entry.output,
-                diff: short_diff(&existing, &file.content, file.entry.output, max_diff_lines),
+                output: file.output,
+                diff: short_diff(&existing, &file.content, file.output, max_diff_lines),
             });
         }
     }
@@ -302,11 +328,13 @@ mod tests {
         let files = [
             Rendered {
                 entry: &SPECS[0],
+                output: SPECS[0].output,
                 path: first.clone(),
                 content: "new".into(),
             },
             Rendered {
                 entry: &SPECS[1],
+                output: SPECS[1].output,
                 path: dir.path().join("missing-dir/b.rs"),
                 content: "new".into(),
             },

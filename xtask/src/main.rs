@@ -204,7 +204,7 @@ fn with_timings<T>(on: bool, task: impl FnOnce() -> T) -> T {
 }
 
 fn run_generate(root: &Path, check: bool) -> Result<ExitCode, RunError> {
-    let (rendered, failures) = generate::render_all(root)?;
+    let (mut rendered, failures) = generate::render_all(root)?;
     if !failures.is_empty() {
         eprint!("{failures}");
         eprintln!(
@@ -213,6 +213,7 @@ fn run_generate(root: &Path, check: bool) -> Result<ExitCode, RunError> {
         );
         return Ok(ExitCode::from(1));
     }
+    rendered.extend(generate::sandbox_copies(root)?);
     if check {
         let drifts = generate::drift(&rendered, 40)?;
         if drifts.is_empty() {
@@ -235,7 +236,7 @@ fn run_generate(root: &Path, check: bool) -> Result<ExitCode, RunError> {
             WriteOutcome::Unchanged => "unchanged",
             WriteOutcome::Written => "written",
         };
-        println!("{verb:>9} {} (from {})", file.entry.output, file.entry.spec);
+        println!("{verb:>9} {} (from {})", file.output, file.entry.spec);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,9 @@ fn render_all(root: &Path) -> Vec<Rendered> {
 /// The drift check as a test: plain `cargo test` fails when generated code is stale.
 #[test]
 fn generated_code_matches_the_specs() {
-    let rendered = render_all(&xtask::workspace_root().unwrap());
+    let root = xtask::workspace_root().unwrap();
+    let mut rendered = render_all(&root);
+    rendered.extend(generate::sandbox_copies(&root).expect("the specs are readable"));
     let drifts = generate::drift(&rendered, 60).expect("generated files are readable");
     let report: String = drifts
         .iter()
@@ -75,7 +77,7 @@ impl Scratch {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = xtask::workspace_root().unwrap();
         for entry in SPECS {
-            for rel in [entry.spec, entry.output] {
+            for rel in [entry.spec, entry.output, entry.sandbox_copy] {
                 let to = dir.path().join(rel);
                 std::fs::create_dir_all(to.parent().unwrap()).unwrap();
                 std::fs::copy(root.join(rel), &to).unwrap();
@@ -261,7 +263,12 @@ fn a_noop_generate_touches_nothing() {
     let output = scratch.xtask(&["generate"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout.matches("unchanged").count(), SPECS.len(), "{stdout}");
+    // The generated modules and the sandbox's copies of the specs.
+    assert_eq!(
+        stdout.matches("unchanged").count(),
+        2 * SPECS.len(),
+        "{stdout}"
+    );
     assert_eq!(scratch.outputs(), before);
 }
 
@@ -313,4 +320,37 @@ fn check_reports_drift_with_a_diff_and_the_fix_and_writes_nothing() {
         "{err}"
     );
     assert_eq!(scratch.outputs(), before, "--check wrote files");
+}
+
+/// Each generated crate's version carries its spec's `info.version` as build metadata
+/// (`0.1.0+spec.2`), so users can tell which revision of the vendor's API it was made from.
+#[test]
+fn generated_crates_carry_their_specs_version() {
+    let root = xtask::workspace_root().unwrap();
+    for entry in SPECS {
+        let spec = std::fs::read_to_string(root.join(entry.spec)).unwrap();
+        let info_version = spec
+            .lines()
+            .skip_while(|l| *l != "info:")
+            .find_map(|l| l.strip_prefix("  version: "))
+            .map(|v| v.trim().trim_matches('"').to_owned())
+            .unwrap_or_else(|| panic!("{} has no info.version", entry.spec));
+        let manifest = root
+            .join("crates")
+            .join(entry.crate_name)
+            .join("Cargo.toml");
+        let manifest = std::fs::read_to_string(manifest).unwrap();
+        let version = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("version = "))
+            .map(|v| v.trim_matches('"').to_owned())
+            .unwrap_or_default();
+        assert_eq!(
+            version.split_once('+').map(|(_, meta)| meta),
+            Some(format!("spec.{info_version}").as_str()),
+            "{}: version {version} does not carry {}'s info.version {info_version}",
+            entry.crate_name,
+            entry.spec
+        );
+    }
 }

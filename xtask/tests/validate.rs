@@ -120,6 +120,7 @@ fn valid_fixtures_are_clean_including_a_justified_waiver() {
 const STANDALONE: SpecEntry = SpecEntry {
     spec: "",
     output: "",
+    sandbox_copy: "",
     crate_name: "",
     vendor: "fixture",
     request_id_header: "x-request-id",

@@ -1,5 +1,9 @@
 //! The specs compiled into the sandbox, and where each is served. What differs per vendor
 //! (errors, request ids, tokens) is in each spec's `x-sandbox-vendor` extension.
+//!
+//! The files are the package's own `specs/` directory: copies of the workspace's `spec/` that
+//! `cargo xtask generate` writes and its `--check` keeps equal (a published crate builds from
+//! its own files only).
 
 /// A spec compiled into the binary.
 #[derive(Clone, Copy, Debug)]
@@ -17,22 +21,22 @@ pub struct EmbeddedSpec {
 pub const EMBEDDED: &[EmbeddedSpec] = &[
     EmbeddedSpec {
         file: "spec/zoom/billing-plans.yaml",
-        source: include_str!("../../../spec/zoom/billing-plans.yaml"),
+        source: include_str!("../specs/zoom/billing-plans.yaml"),
         prefix: "/zoom",
     },
     EmbeddedSpec {
         file: "spec/zoom/oauth.yaml",
-        source: include_str!("../../../spec/zoom/oauth.yaml"),
+        source: include_str!("../specs/zoom/oauth.yaml"),
         prefix: "/zoom",
     },
     EmbeddedSpec {
         file: "spec/huawei/meeting.yaml",
-        source: include_str!("../../../spec/huawei/meeting.yaml"),
+        source: include_str!("../specs/huawei/meeting.yaml"),
         prefix: "/huawei",
     },
     EmbeddedSpec {
         file: "spec/webex/admin.yaml",
-        source: include_str!("../../../spec/webex/admin.yaml"),
+        source: include_str!("../specs/webex/admin.yaml"),
         prefix: "/webex",
     },
 ];

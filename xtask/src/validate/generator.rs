@@ -318,6 +318,7 @@ pub(super) fn dry_run(spec: &LoadedSpec) -> Vec<Diagnostic> {
             .unwrap_or(crate::catalogue::SpecEntry {
                 spec: "",
                 output: "",
+                sandbox_copy: "",
                 crate_name: "",
                 vendor: "",
                 request_id_header: "",
