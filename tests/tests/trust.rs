@@ -141,9 +141,15 @@ async fn a_caller_can_name_itself_in_user_agent() {
         requests[0].header("user-agent"),
         Some("meeting-usage/9.9.9")
     );
-    assert_eq!(
-        requests[1].header("user-agent"),
-        Some(concat!("huawei-meeting/", env!("CARGO_PKG_VERSION")))
+    // The client's own name and version, which carries its spec's revision (`+spec.1.0.0`).
+    let own = requests[1].header("user-agent").unwrap_or_default();
+    assert!(
+        own.starts_with(concat!(
+            "huawei-meeting/",
+            env!("CARGO_PKG_VERSION"),
+            "+spec."
+        )),
+        "{own}"
     );
     assert!(requests.iter().all(|r| r.header("api-version").is_none()));
 }

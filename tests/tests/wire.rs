@@ -127,9 +127,28 @@ fn check_request(target: &Target, op: &Operation, request: &Recorded, body: Opti
         Some("webex") => "webex-admin",
         _ => "huawei-meeting",
     };
+    // The client crate and its version, whose build metadata is the spec's `info.version`.
+    let spec_text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../spec")
+            .join(target.spec),
+    )
+    .unwrap_or_default();
+    let info_version = spec_text
+        .lines()
+        .skip_while(|l| *l != "info:")
+        .find_map(|l| l.strip_prefix("  version: "))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .unwrap_or_default();
     assert_eq!(
         request.header("user-agent"),
-        Some(format!("{crate_name}/{}", env!("CARGO_PKG_VERSION")).as_str()),
+        Some(
+            format!(
+                "{crate_name}/{}+spec.{info_version}",
+                env!("CARGO_PKG_VERSION")
+            )
+            .as_str()
+        ),
         "{context}: User-Agent names the client crate"
     );
     // Nothing goes to the vendor that the spec does not declare: its parameters, plus what
