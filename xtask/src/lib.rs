@@ -10,6 +10,7 @@ pub mod format;
 pub mod generate;
 pub mod pipeline;
 pub mod report;
+pub mod semver;
 pub mod spec_diff;
 pub mod timings;
 pub mod validate;

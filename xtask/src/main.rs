@@ -67,6 +67,11 @@ enum Task {
         /// Output format (`human` or `json`).
         #[arg(long, value_enum, default_value_t)]
         format: DiffFormat,
+        /// Instead of the changes, one line per generated crate: the version bump its changes
+        /// need (spec, generator, generated and hand-written code); exit 1 when a crate's
+        /// version at the new revision is below that.
+        #[arg(long, conflicts_with_all = ["allow_breaking", "format"])]
+        semver: bool,
     },
     /// Benchmarks against a baseline in the same run (see xtask/src/bench.rs).
     Bench {
@@ -150,10 +155,14 @@ fn run(cli: Cli) -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Task::Diff {
+            old, new, semver, ..
+        } if semver => run_semver(&root, &old, new.as_deref()),
+        Task::Diff {
             old,
             new,
             allow_breaking,
             format,
+            ..
         } => run_diff(&root, &old, new.as_deref(), allow_breaking, format),
         Task::Bench { target } => {
             let result = match target {
@@ -253,6 +262,42 @@ fn run_validate(root: &Path, specs: &[String], format: Format) -> Result<ExitCod
     };
     print!("{}", report::render(&diagnostics, summary, format));
     Ok(if diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_semver(root: &Path, old: &str, new: Option<&str>) -> Result<ExitCode, RunError> {
+    let verdicts = match xtask::semver::verdicts(root, old, new) {
+        Ok(verdicts) => verdicts,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut short = 0;
+    for verdict in &verdicts {
+        println!("{verdict}");
+        if let Some(required) = &verdict.required {
+            short += 1;
+            let meta = verdict
+                .head_version
+                .split_once('+')
+                .map(|(_, meta)| format!("+{meta}"))
+                .unwrap_or_default();
+            eprintln!(
+                "error: {} is at {} (was {} at {old}) but its changes need a {} bump: set \
+                 `version = \"{required}{meta}\"` in crates/{}/Cargo.toml",
+                verdict.crate_name,
+                verdict.head_version,
+                verdict.base_version,
+                verdict.needs,
+                verdict.crate_name
+            );
+        }
+    }
+    Ok(if short == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -296,3 +296,148 @@ fn no_workspace_cannot_run() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: no Cargo workspace"), "{stderr}");
 }
+
+/// [`repository`] with the generated crates' manifests and the generator settings too, which
+/// `--semver` reads.
+fn crates_repository(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
+    repository(|root| {
+        let mut files = vec!["xtask/src/catalogue.rs".to_owned()];
+        for entry in xtask::catalogue::SPECS {
+            files.push(format!("crates/{}/Cargo.toml", entry.crate_name));
+        }
+        for file in files {
+            let to = root.join(&file);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(workspace_root().join(&file), &to).unwrap();
+        }
+        git(root, &["add", "."]);
+        git(root, &["commit", "-q", "-m", "crates"]);
+        edit(root);
+    })
+}
+
+fn huawei_version(root: &Path) -> String {
+    let text = std::fs::read_to_string(root.join("crates/huawei-meeting/Cargo.toml")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned()
+}
+
+#[test]
+fn semver_asks_a_major_bump_for_a_new_response_field_and_names_the_fix() {
+    let repo = crates_repository(|root| {
+        add_huawei_field(root);
+        git(root, &["commit", "-q", "-am", "a new response field"]);
+    });
+    let version = huawei_version(repo.path());
+    let (_, meta) = version.split_once('+').unwrap();
+    let out = xtask_diff(repo.path(), &["HEAD~1", "HEAD", "--semver"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "huawei-meeting {version}: needs major (a new field of a generated struct"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("zoom-billing") && stdout.contains("needs none"),
+        "{stdout}"
+    );
+    // Cargo's rule for 0.x: a breaking change bumps the minor number.
+    assert!(
+        stderr.contains(&format!(
+            "set `version = \"0.2.0+{meta}\"` in crates/huawei-meeting/Cargo.toml"
+        )),
+        "{stderr}"
+    );
+
+    // With the bump, the check passes.
+    let manifest = repo.path().join("crates/huawei-meeting/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace(&version, &format!("0.2.0+{meta}"))).unwrap();
+    git(repo.path(), &["commit", "-q", "-am", "bump"]);
+    let out = xtask_diff(repo.path(), &["HEAD~2", "HEAD", "--semver"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("huawei-meeting 0.2.0+{meta}: needs major"))
+    );
+}
+
+#[test]
+fn semver_asks_a_minor_bump_for_a_generator_change() {
+    let repo = crates_repository(|root| {
+        let path = root.join("xtask/src/catalogue.rs");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{text}\n// a settings change\n")).unwrap();
+    });
+    let out = xtask_diff(repo.path(), &["HEAD", "--semver"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for entry in xtask::catalogue::SPECS {
+        assert!(
+            stdout.contains(entry.crate_name)
+                && stdout.contains(
+                    "needs minor (the generator settings (xtask/src/catalogue.rs) changed)"
+                ),
+            "{stdout}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0.1.1+"));
+}
+
+/// The level each fixture pair of `tests/fixtures/spec-diff/` needs under the open-types
+/// decision.
+#[test]
+fn every_spec_pair_gets_the_level_its_rule_says() {
+    use xtask::semver::{Level, level_of};
+    let expected = [
+        ("01-operation-removed-and-added", Level::Major),
+        ("02-response-field-removed", Level::Major),
+        ("03-type-changed", Level::Major),
+        ("04-request-field-became-required", Level::Major),
+        ("08-compatible-only", Level::Major),
+        ("16-response-enum-changed", Level::Major),
+        ("17-default-server-changed-and-server-added", Level::Major),
+    ];
+    for (case, level) in expected {
+        let dir = workspace_root().join("tests/fixtures/spec-diff").join(case);
+        let changes = spec_diff::diff_documents(
+            "spec.yaml",
+            &load(&dir.join("old.yaml")),
+            &load(&dir.join("new.yaml")),
+        );
+        let worst = changes
+            .iter()
+            .map(|c| level_of(c).0)
+            .max()
+            .unwrap_or(Level::None);
+        assert_eq!(worst, level, "{case}: {changes:?}");
+    }
+    let change = |message: &str| spec_diff::Change {
+        severity: spec_diff::Severity::Compatible,
+        spec: "spec.yaml".into(),
+        location: "GET /x".into(),
+        message: message.into(),
+    };
+    assert_eq!(
+        level_of(&change("optional query parameter `page` added")).0,
+        Level::Minor
+    );
+    assert_eq!(level_of(&change("operation added")).0, Level::Minor);
+    assert_eq!(level_of(&change("enum value `pro` added")).0, Level::Major);
+    assert_eq!(level_of(&change("field `a.b` added")).0, Level::Major);
+    assert_eq!(
+        level_of(&change("`maxLength` loosened: 40 to 80")).0,
+        Level::Patch
+    );
+}

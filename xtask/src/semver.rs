@@ -1,0 +1,308 @@
+//! `cargo xtask diff BASE [HEAD] --semver`: the version each generated crate needs.
+//!
+//! The decision it follows (ARCHITECTURE.md, "Releases"): the generated types stay **open**
+//! (progenitor 0.15.1 has no setting for `#[non_exhaustive]`, and open structs are what users
+//! and tests build with literals and match on). So every change that adds a field to a
+//! generated struct, or a variant to a generated enum, breaks the Rust API even when the wire
+//! is compatible, and needs a major bump (before 1.0: the minor number, as Cargo reads 0.x).
+//!
+//! Per crate, the level of each source of change, the highest one winning:
+//! - the spec diff of its specs ([`crate::spec_diff`]): a breaking change, a new response or
+//!   request field, a new enum value, a new response status or a schema that now accepts
+//!   unknown keys is **major**; a new operation, a new optional parameter or a parameter made
+//!   optional is **minor** (a new builder method); a loosened constraint or anything else the
+//!   diff calls compatible and that adds no type is **patch**;
+//! - the generator: a change of `xtask/src/catalogue.rs` or of progenitor's version in
+//!   `Cargo.lock` is at least **minor**;
+//! - the generated code changing with no spec change: at least **patch**;
+//! - its hand-written sources (`src/` but the generated files) changing: at least **patch**
+//!   (whether their public API changed is for cargo-semver-checks to say).
+//!
+//! The version at HEAD must be at least the version at BASE bumped by that level (Cargo's
+//! rules: `0.x`: major → `0.(x+1).0`, minor and patch → `0.x.(y+1)`), else the check fails
+//! and names the version to set.
+
+use std::fmt;
+use std::path::Path;
+
+use crate::spec_diff::{self, Change, DiffError, Severity, read_at};
+
+/// How big a version bump a change needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Nothing changed.
+    None,
+    /// A fix: no API change.
+    Patch,
+    /// Additions only.
+    Minor,
+    /// Something that worked may stop compiling or working.
+    Major,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::None => "none",
+            Level::Patch => "patch",
+            Level::Minor => "minor",
+            Level::Major => "major",
+        })
+    }
+}
+
+/// The level a spec change needs, and why.
+pub fn level_of(change: &Change) -> (Level, &'static str) {
+    let message = change.message.as_str();
+    if change.severity == Severity::Breaking {
+        return (Level::Major, "breaking for clients on the wire");
+    }
+    if message == "request body added" {
+        return (
+            Level::Minor,
+            "a new optional request body: a new builder method",
+        );
+    }
+    if message == "operation added" || message == "spec added" {
+        return (Level::Minor, "a new operation: new builder methods");
+    }
+    if message.ends_with("response added") {
+        return (
+            Level::Major,
+            "a new documented status changes the operation's generated response types",
+        );
+    }
+    if message.contains("value") && message.contains("added") {
+        return (Level::Major, "a new variant of a generated enum");
+    }
+    if message.starts_with("field ") && message.ends_with(" added") {
+        return (
+            Level::Major,
+            "a new field of a generated struct (open structs: built with literals)",
+        );
+    }
+    if message == "now accepts unknown keys" {
+        return (Level::Major, "a generated struct gains a map of extra keys");
+    }
+    if message.contains("optional") || message.contains("parameter") {
+        return (
+            Level::Minor,
+            "a new or relaxed parameter: builder methods only",
+        );
+    }
+    (Level::Patch, "a compatible change that adds no type")
+}
+
+/// The verdict for one crate.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The crate.
+    pub crate_name: &'static str,
+    /// Its version at BASE and at HEAD (build metadata kept).
+    pub base_version: String,
+    /// Its version at HEAD.
+    pub head_version: String,
+    /// What its changes need.
+    pub needs: Level,
+    /// The first reason of that level.
+    pub reason: String,
+    /// The smallest version that satisfies `needs`, when HEAD's is below it.
+    pub required: Option<String>,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: needs {}",
+            self.crate_name, self.head_version, self.needs
+        )?;
+        if self.needs != Level::None {
+            write!(f, " ({})", self.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// `major.minor.patch` of a version, build metadata and pre-release dropped.
+fn numbers(version: &str) -> Option<(u64, u64, u64)> {
+    let core = version.split(['+', '-']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// `version` bumped by `level`, by Cargo's rules (a 0.x minor number is the "major").
+pub fn bump(version: &str, level: Level) -> Option<String> {
+    let (major, minor, patch) = numbers(version)?;
+    let (major, minor, patch) = match (level, major) {
+        (Level::None, _) => (major, minor, patch),
+        (Level::Major, 0) => (0, minor + 1, 0),
+        (Level::Major, _) => (major + 1, 0, 0),
+        (Level::Minor, 0) | (Level::Patch, _) => (major, minor, patch + 1),
+        (Level::Minor, _) => (major, minor + 1, 0),
+    };
+    Some(format!("{major}.{minor}.{patch}"))
+}
+
+/// The package version in a manifest's text (its first `version = "..."` line).
+fn manifest_version(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+}
+
+/// progenitor's version in a `Cargo.lock`.
+fn progenitor_version(lock: &str) -> Option<&str> {
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"progenitor\"" {
+            return lines.next()?.strip_prefix("version = ");
+        }
+    }
+    None
+}
+
+/// Whether `path` differs between the revisions.
+fn changed(root: &Path, old: &str, new: Option<&str>, path: &str) -> Result<bool, DiffError> {
+    Ok(read_at(root, Some(old), path)? != read_at(root, new, path)?)
+}
+
+/// Files under `dir` that differ between the revisions (`git diff --name-only`).
+fn changed_under(
+    root: &Path,
+    old: &str,
+    new: Option<&str>,
+    dir: &str,
+) -> Result<Vec<String>, DiffError> {
+    let mut args = vec!["diff", "--name-only", old];
+    if let Some(new) = new {
+        args.push(new);
+    }
+    args.extend(["--", dir]);
+    let output = std::process::Command::new("git")
+        .args(&args)
+        .current_dir(root)
+        .output()
+        .map_err(|err| DiffError::Git {
+            args: args.join(" "),
+            message: err.to_string(),
+        })?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// One verdict per generated crate, in catalogue order.
+pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict>, DiffError> {
+    let changes = spec_diff::diff_revisions(root, old, new)?;
+    let generator = if changed(root, old, new, "xtask/src/catalogue.rs")? {
+        Some("the generator settings (xtask/src/catalogue.rs) changed")
+    } else {
+        let lock = |revision| read_at(root, revision, "Cargo.lock");
+        let (a, b) = (lock(Some(old))?, lock(new)?);
+        let version = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(progenitor_version)
+                .map(str::to_owned)
+        };
+        (version(&a) != version(&b)).then_some("progenitor's version changed")
+    };
+    let mut seen = Vec::new();
+    let mut verdicts = Vec::new();
+    for entry in crate::catalogue::SPECS {
+        if seen.contains(&entry.crate_name) {
+            continue;
+        }
+        seen.push(entry.crate_name);
+        let entries: Vec<_> = crate::catalogue::SPECS
+            .iter()
+            .filter(|e| e.crate_name == entry.crate_name)
+            .collect();
+        let mut needs = (Level::None, String::new());
+        let mut raise = |level: Level, reason: String| {
+            if level > needs.0 {
+                needs = (level, reason);
+            }
+        };
+        for change in changes
+            .iter()
+            .filter(|c| entries.iter().any(|e| e.spec == c.spec))
+        {
+            let (level, why) = level_of(change);
+            raise(
+                level,
+                format!("{why}: {}: {}", change.location, change.message),
+            );
+        }
+        if let Some(why) = generator {
+            raise(Level::Minor, why.to_owned());
+        }
+        let dir = format!("crates/{}", entry.crate_name);
+        let files = changed_under(root, old, new, &format!("{dir}/src"))?;
+        let generated = |f: &String| entries.iter().any(|e| e.output == f);
+        if let Some(file) = files.iter().find(|f| generated(f)) {
+            raise(
+                Level::Patch,
+                format!("{file} changed (no spec change asks for more)"),
+            );
+        }
+        if let Some(file) = files.iter().find(|f| !generated(f)) {
+            raise(
+                Level::Patch,
+                format!("hand-written {file} changed (its API: cargo-semver-checks)"),
+            );
+        }
+        let manifest = format!("{dir}/Cargo.toml");
+        // `version.workspace = true` reads the root manifest's `[workspace.package]` version.
+        let version_at = |revision| -> Result<String, DiffError> {
+            let text = read_at(root, revision, &manifest)?.unwrap_or_default();
+            let own = manifest_version(&text);
+            let inherited = || -> Result<Option<String>, DiffError> {
+                Ok(read_at(root, revision, "Cargo.toml")?
+                    .as_deref()
+                    .and_then(manifest_version))
+            };
+            let version = match own {
+                Some(version) => Some(version),
+                None if text.contains("version.workspace = true") => inherited()?,
+                None => None,
+            };
+            Ok(version.unwrap_or_else(|| "0.0.0".to_owned()))
+        };
+        let (base_version, head_version) = (version_at(Some(old))?, version_at(new)?);
+        let required = bump(&base_version, needs.0)
+            .filter(|required| numbers(&head_version) < numbers(required));
+        verdicts.push(Verdict {
+            crate_name: entry.crate_name,
+            base_version,
+            head_version,
+            needs: needs.0,
+            reason: needs.1,
+            required,
+        });
+    }
+    Ok(verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bumps_follow_cargos_rules() {
+        assert_eq!(bump("0.1.0+spec.2", Level::Major).as_deref(), Some("0.2.0"));
+        assert_eq!(bump("0.1.3", Level::Minor).as_deref(), Some("0.1.4"));
+        assert_eq!(bump("0.1.3", Level::Patch).as_deref(), Some("0.1.4"));
+        assert_eq!(bump("1.4.2", Level::Major).as_deref(), Some("2.0.0"));
+        assert_eq!(bump("1.4.2", Level::Minor).as_deref(), Some("1.5.0"));
+        assert_eq!(bump("1.4.2", Level::None).as_deref(), Some("1.4.2"));
+        assert!(numbers("0.2.0") > numbers("0.1.9+spec.2"));
+    }
+
+    #[test]
+    fn progenitor_is_found_in_a_lock_file() {
+        let lock = "[[package]]\nname = \"progenitor\"\nversion = \"0.15.1\"\n";
+        assert_eq!(progenitor_version(lock), Some("\"0.15.1\""));
+    }
+}
