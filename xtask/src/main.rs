@@ -72,6 +72,10 @@ enum Task {
         /// version at the new revision is below that.
         #[arg(long, conflicts_with_all = ["allow_breaking", "format"])]
         semver: bool,
+        /// Instead of the changes, the changelog entry they need per generated crate (Added,
+        /// Changed, Removed; breaking ones marked), to paste into its CHANGELOG.md.
+        #[arg(long, conflicts_with_all = ["allow_breaking", "format", "semver"])]
+        changelog: bool,
     },
     /// Benchmarks against a baseline in the same run (see xtask/src/bench.rs).
     Bench {
@@ -157,6 +161,21 @@ fn run(cli: Cli) -> ExitCode {
         Task::Diff {
             old, new, semver, ..
         } if semver => run_semver(&root, &old, new.as_deref()),
+        Task::Diff {
+            old,
+            new,
+            changelog,
+            ..
+        } if changelog => match xtask::semver::changelog(&root, &old, new.as_deref()) {
+            Ok(text) => {
+                print!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                Ok(ExitCode::from(2))
+            }
+        },
         Task::Diff {
             old,
             new,

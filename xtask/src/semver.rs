@@ -285,6 +285,67 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
     Ok(verdicts)
 }
 
+/// The changelog entry the spec changes between two revisions need, per generated crate: its
+/// `Added`, `Changed` and `Removed` sections (Keep a Changelog), one line per change, the
+/// breaking ones marked, ready to paste under `## [Unreleased]` of the crate's
+/// `CHANGELOG.md`. Crates without spec changes are left out.
+pub fn changelog(root: &Path, old: &str, new: Option<&str>) -> Result<String, DiffError> {
+    use std::fmt::Write as _;
+    let changes = spec_diff::diff_revisions(root, old, new)?;
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for entry in crate::catalogue::SPECS {
+        if seen.contains(&entry.crate_name) {
+            continue;
+        }
+        seen.push(entry.crate_name);
+        let specs: Vec<&str> = crate::catalogue::SPECS
+            .iter()
+            .filter(|e| e.crate_name == entry.crate_name)
+            .map(|e| e.spec)
+            .collect();
+        let mine: Vec<&Change> = changes
+            .iter()
+            .filter(|c| specs.contains(&c.spec.as_str()))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "# {} (crates/{}/CHANGELOG.md)\n",
+            entry.crate_name, entry.crate_name
+        );
+        for (section, wanted) in [("Added", "added"), ("Changed", ""), ("Removed", "removed")] {
+            let lines: Vec<String> = mine
+                .iter()
+                .filter(|c| {
+                    let kind = if c.message.ends_with(" added") || c.message == "operation added" {
+                        "added"
+                    } else if c.message.ends_with(" removed") {
+                        "removed"
+                    } else {
+                        ""
+                    };
+                    kind == wanted
+                })
+                .map(|c| {
+                    let mark = if c.severity == Severity::Breaking {
+                        "**Breaking:** "
+                    } else {
+                        ""
+                    };
+                    format!("- {mark}`{}`: {}", c.location, c.message)
+                })
+                .collect();
+            if !lines.is_empty() {
+                let _ = writeln!(out, "### {section}\n\n{}\n", lines.join("\n"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

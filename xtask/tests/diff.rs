@@ -441,3 +441,44 @@ fn every_spec_pair_gets_the_level_its_rule_says() {
         Level::Patch
     );
 }
+
+#[test]
+fn changelog_drafts_the_entry_a_spec_change_needs() {
+    let repo = crates_repository(|root| {
+        add_huawei_field(root);
+        let path = root.join("spec/huawei/meeting.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        // And a breaking one: a response field removed.
+        let edited = text.replacen(
+            "        usedLiveCount:\n",
+            "        usedLiveCountGone:\n",
+            1,
+        );
+        assert_ne!(text, edited);
+        std::fs::write(&path, edited).unwrap();
+    });
+    let out = xtask_diff(repo.path(), &["HEAD", "--changelog"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("# huawei-meeting (crates/huawei-meeting/CHANGELOG.md)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("### Added\n\n- "), "{stdout}");
+    assert!(
+        stdout.contains(
+            "- `GET /v1/mmc/management/orgRes: 200 response`: field `usedWebinarCount` added"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("### Removed\n\n- **Breaking:** "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("zoom-billing"), "{stdout}");
+}
