@@ -193,6 +193,21 @@ fn changed_under(
         .collect())
 }
 
+/// Each generated crate with its catalogue entries (one per spec), in catalogue order.
+fn generated_crates() -> Vec<(&'static str, Vec<&'static crate::catalogue::SpecEntry>)> {
+    let mut crates: Vec<(&str, Vec<_>)> = Vec::new();
+    for entry in crate::catalogue::SPECS {
+        match crates
+            .iter_mut()
+            .find(|(name, _)| *name == entry.crate_name)
+        {
+            Some((_, entries)) => entries.push(entry),
+            None => crates.push((entry.crate_name, vec![entry])),
+        }
+    }
+    crates
+}
+
 /// One verdict per generated crate, in catalogue order.
 pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict>, DiffError> {
     let changes = spec_diff::diff_revisions(root, old, new)?;
@@ -208,17 +223,8 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
         };
         (version(&a) != version(&b)).then_some("progenitor's version changed")
     };
-    let mut seen = Vec::new();
     let mut verdicts = Vec::new();
-    for entry in crate::catalogue::SPECS {
-        if seen.contains(&entry.crate_name) {
-            continue;
-        }
-        seen.push(entry.crate_name);
-        let entries: Vec<_> = crate::catalogue::SPECS
-            .iter()
-            .filter(|e| e.crate_name == entry.crate_name)
-            .collect();
+    for (crate_name, entries) in generated_crates() {
         let mut needs = (Level::None, String::new());
         let mut raise = |level: Level, reason: String| {
             if level > needs.0 {
@@ -238,7 +244,7 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
         if let Some(why) = generator {
             raise(Level::Minor, why.to_owned());
         }
-        let dir = format!("crates/{}", entry.crate_name);
+        let dir = format!("crates/{crate_name}");
         let files = changed_under(root, old, new, &format!("{dir}/src"))?;
         let generated = |f: &String| entries.iter().any(|e| e.output == f);
         if let Some(file) = files.iter().find(|f| generated(f)) {
@@ -274,7 +280,7 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
         let required = bump(&base_version, needs.0)
             .filter(|required| numbers(&head_version) < numbers(required));
         verdicts.push(Verdict {
-            crate_name: entry.crate_name,
+            crate_name,
             base_version,
             head_version,
             needs: needs.0,
@@ -293,17 +299,8 @@ pub fn changelog(root: &Path, old: &str, new: Option<&str>) -> Result<String, Di
     use std::fmt::Write as _;
     let changes = spec_diff::diff_revisions(root, old, new)?;
     let mut out = String::new();
-    let mut seen = Vec::new();
-    for entry in crate::catalogue::SPECS {
-        if seen.contains(&entry.crate_name) {
-            continue;
-        }
-        seen.push(entry.crate_name);
-        let specs: Vec<&str> = crate::catalogue::SPECS
-            .iter()
-            .filter(|e| e.crate_name == entry.crate_name)
-            .map(|e| e.spec)
-            .collect();
+    for (crate_name, entries) in generated_crates() {
+        let specs: Vec<&str> = entries.iter().map(|e| e.spec).collect();
         let mine: Vec<&Change> = changes
             .iter()
             .filter(|c| specs.contains(&c.spec.as_str()))
@@ -314,7 +311,7 @@ pub fn changelog(root: &Path, old: &str, new: Option<&str>) -> Result<String, Di
         let _ = writeln!(
             out,
             "# {} (crates/{}/CHANGELOG.md)\n",
-            entry.crate_name, entry.crate_name
+            crate_name, crate_name
         );
         for (section, wanted) in [("Added", "added"), ("Changed", ""), ("Removed", "removed")] {
             let lines: Vec<String> = mine

@@ -216,14 +216,20 @@ fn unreadable_specs_are_errors_not_removals() {
 
 /// Adds a response field to the Huawei spec in the working tree: one compatible change.
 fn add_huawei_field(root: &Path) {
-    let path = root.join("spec/huawei/meeting.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replacen(
+    edit_spec(
+        root,
+        "spec/huawei/meeting.yaml",
         "        usedLiveCount:\n",
         "        usedWebinarCount:\n          type: integer\n          description: Webinars today.\n        usedLiveCount:\n",
-        1,
     );
-    assert_ne!(text, edited);
+}
+
+/// Replaces the first `from` of a spec with `to` (which must change it).
+fn edit_spec(root: &Path, spec: &str, from: &str, to: &str) {
+    let path = root.join(spec);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(from, to, 1);
+    assert_ne!(text, edited, "{from:?} is not in {spec}");
     std::fs::write(&path, edited).unwrap();
 }
 
@@ -446,16 +452,13 @@ fn every_spec_pair_gets_the_level_its_rule_says() {
 fn changelog_drafts_the_entry_a_spec_change_needs() {
     let repo = crates_repository(|root| {
         add_huawei_field(root);
-        let path = root.join("spec/huawei/meeting.yaml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        // And a breaking one: a response field removed.
-        let edited = text.replacen(
+        // And a breaking one: a response field removed (renamed).
+        edit_spec(
+            root,
+            "spec/huawei/meeting.yaml",
             "        usedLiveCount:\n",
             "        usedLiveCountGone:\n",
-            1,
         );
-        assert_ne!(text, edited);
-        std::fs::write(&path, edited).unwrap();
     });
     let out = xtask_diff(repo.path(), &["HEAD", "--changelog"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
