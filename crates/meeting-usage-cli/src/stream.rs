@@ -274,7 +274,6 @@ impl<'a> Sink<'a> {
         let stats = stats.copied().unwrap_or(FleetStats {
             accounts,
             skipped: 0,
-            stopped: true,
             failed: self.failures.len(),
             elapsed: std::time::Duration::ZERO,
             rate_limited: 0,

@@ -114,6 +114,8 @@ const HEADROOM: f64 = 0.95;
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     state: Mutex<Schedule>,
+    /// A stopped run's flag: once set, `acquire` lets no call through.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Debug)]
@@ -133,9 +135,6 @@ struct Schedule {
 /// The longest pause a 429 imposes on a fleet run; a longer `Retry-After` closes the pacer.
 pub(crate) const LONG_WAIT: Duration = Duration::from_secs(60);
 
-/// How long a stopped run's pacers stay closed (longer than any run).
-const STOPPED: Duration = Duration::from_secs(7 * 86_400);
-
 /// The slowest pace a run slows down to.
 const SLOWEST: Duration = Duration::from_secs(10);
 
@@ -154,13 +153,24 @@ impl RateLimiter {
                 paused_until: now,
                 closed_until: None,
             }),
+            stop: None,
         }
+    }
+
+    /// Whether the run this pacer belongs to was stopped.
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
     }
 
     /// Waits until this call's slot; `Err` with the remaining wait when the vendor has closed
     /// for longer than [`LONG_WAIT`].
     pub(crate) async fn acquire(&self) -> Result<(), Duration> {
         loop {
+            if self.stopped() {
+                return Err(Duration::ZERO);
+            }
             let slot = {
                 let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
@@ -179,19 +189,14 @@ impl RateLimiter {
             };
             tokio::time::sleep_until(slot.into()).await;
             // A 429 that arrived while this call slept paused the schedule after its slot was
-            // reserved: take a new slot after the pause instead of going out during it.
+            // reserved: take a new slot after the pause instead of going out during it (and a
+            // stop while it slept means it is not sent at all: the loop's first check).
             let schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if schedule.paused_until <= Instant::now() && schedule.closed_until.is_none() {
+            let open = schedule.paused_until <= Instant::now() && schedule.closed_until.is_none();
+            if open && !self.stopped() {
                 return Ok(());
             }
         }
-    }
-
-    /// Lets no call through any more: every waiting and later `acquire` fails (a stopped
-    /// run; the calls waiting for their slot are never sent).
-    pub(crate) fn close(&self) {
-        let mut schedule = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        schedule.closed_until = Some(Instant::now() + STOPPED);
     }
 
     /// The vendor answered 429 and asked to wait `retry_after` (one second when it did not
@@ -234,8 +239,8 @@ pub(crate) struct Limiters {
     limits: RateLimits,
     by_label: Mutex<BTreeMap<String, Arc<RateLimiter>>>,
     rate_limited: AtomicU64,
-    /// Set by [`Limiters::close`]: pacers made from now on start closed.
-    closed: AtomicBool,
+    /// The run's stop flag, given to every pacer ([`Limiters::stopped_by`]).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Limiters {
@@ -244,22 +249,15 @@ impl Limiters {
             limits,
             by_label: Mutex::new(BTreeMap::new()),
             rate_limited: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
+            stop: None,
         }
     }
 
-    /// Closes every pacer of the run: calls waiting for a slot fail without being sent.
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        let map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
-        for limiter in map.values() {
-            limiter.close();
-        }
-    }
-
-    /// Whether [`close`](Self::close) was called.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+    /// These limiters, whose pacers let no call through once `stop` is set: a call waiting
+    /// for its slot then fails without being sent.
+    pub(crate) fn stopped_by(mut self, stop: Arc<AtomicBool>) -> Limiters {
+        self.stop = Some(stop);
+        self
     }
 
     /// The vendor answered 429 to a call of this label: count it, and slow the label's
@@ -276,14 +274,11 @@ impl Limiters {
         let rate = self.limits.per_second(label)? * HEADROOM;
         let key = label.unwrap_or("").to_ascii_uppercase();
         let mut map = self.by_label.lock().unwrap_or_else(|p| p.into_inner());
-        let closed = self.is_closed();
         Some(
             map.entry(key)
                 .or_insert_with(|| {
-                    let limiter = RateLimiter::new(rate);
-                    if closed {
-                        limiter.close();
-                    }
+                    let mut limiter = RateLimiter::new(rate);
+                    limiter.stop.clone_from(&self.stop);
                     Arc::new(limiter)
                 })
                 .clone(),
@@ -431,8 +426,6 @@ pub struct FleetStats {
     pub accounts: usize,
     /// Accounts skipped because [`FleetOptions::skip`] names them.
     pub skipped: usize,
-    /// Whether [`FleetOptions::stop`] ended the run before every account was asked.
-    pub stopped: bool,
     /// Accounts that failed.
     pub failed: usize,
     /// How long the run took (listing the sub accounts excluded).

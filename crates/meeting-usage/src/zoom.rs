@@ -2,7 +2,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use crate::call::ReadBody as _;
@@ -12,15 +11,13 @@ use zoom_billing::types as zt;
 
 use crate::call::{self, Operation};
 use crate::error::Error;
-use crate::fleet::{
-    AccountOutcome, FleetAccounts, FleetOptions, FleetReport, FleetStats, FleetTotals, Limiters,
-    Progress,
-};
+use crate::fleet::Limiters;
 use crate::http_client;
 use crate::model::{UsageReport, Vendor};
-use crate::source::join_all;
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
+
+mod fleet_run;
 
 /// Zoom's plan information for an account (`GET /accounts/{accountId}/plans`), as the
 /// generated client decodes it.
@@ -223,191 +220,6 @@ impl ZoomAccount {
             &usage,
             SystemTime::now(),
         ))
-    }
-
-    /// Plan usage of many accounts within the account's rate limit: every sub account of the
-    /// master account, or the ids given. One token serves every call; each rate label gets a
-    /// pacer at 95 % of the limit `options.limits` gives it, shared by all calls of the run; at
-    /// most `options.concurrency` calls are in flight; a failing account is reported in its
-    /// [`AccountOutcome`] and never stops the run (a listed sub account without an id is
-    /// reported as one, named by its position, `#12`). Fails as a whole only when the token
-    /// cannot be fetched or the sub-account list cannot be read; the error names which.
-    ///
-    /// Holds every account's report until the end; [`fleet_each`](Self::fleet_each) hands
-    /// them over one by one instead.
-    pub async fn fleet_usage(
-        &self,
-        accounts: FleetAccounts,
-        options: &FleetOptions,
-    ) -> Result<FleetReport, Error> {
-        let mut outcomes = Vec::new();
-        let run = self
-            .fleet_each(accounts, options, |position, outcome| {
-                outcomes.push((position, outcome));
-            })
-            .await?;
-        outcomes.sort_unstable_by_key(|(position, _)| *position);
-        let outcomes: Vec<AccountOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
-        let reports = || outcomes.iter().filter_map(|o| o.result.as_ref().ok());
-        let mut totals = FleetTotals::default();
-        reports().for_each(|report| totals.add(report));
-        let by_kind = crate::summarize(reports());
-        Ok(FleetReport {
-            accounts: outcomes,
-            totals: totals.into_totals(),
-            by_kind,
-            elapsed: run.elapsed,
-            rate_limited: run.rate_limited,
-        })
-    }
-
-    /// The run of [`fleet_usage`](Self::fleet_usage), each account handed to `each` as soon
-    /// as it is answered (with its position in the list: outcomes arrive in the order calls
-    /// finish), so that nothing but what `each` keeps grows with the fleet. The sub-account
-    /// list is read a page at a time as the run needs the next account, never held whole.
-    ///
-    /// Accounts in [`FleetOptions::skip`] are not asked; once [`FleetOptions::stop`] is set
-    /// no account is started and the run returns after the calls in flight. A list that
-    /// cannot be read to its end fails the run, after the accounts already taken have been
-    /// handed over.
-    pub async fn fleet_each<F>(
-        &self,
-        accounts: FleetAccounts,
-        options: &FleetOptions,
-        each: F,
-    ) -> Result<FleetStats, Error>
-    where
-        F: FnMut(usize, AccountOutcome) + Send,
-    {
-        let limiters = Limiters::new(options.limits);
-        // The token first: calls that reserved pacing slots and then all waited for one token
-        // request would start together, bunched above the rate.
-        self.api(Instant::now() + self.settings.timeouts.overall)
-            .await?;
-        let (feed, known) = match accounts {
-            FleetAccounts::Listed(ids) => {
-                let count = ids.len();
-                (
-                    Feed::Listed(ids.into_iter().enumerate().rev().collect()),
-                    count,
-                )
-            }
-            FleetAccounts::AllSubAccounts => {
-                let mut pages = self.sub_accounts();
-                pages.limiters = Some(&limiters);
-                (Feed::Pages(pages), 0)
-            }
-        };
-        let feed = tokio::sync::Mutex::new(FeedState {
-            feed,
-            position: 0,
-            error: None,
-        });
-        let progress = Progress::new(known, options.progress.clone());
-        let workers = options.concurrency.max(1);
-        let skipped = AtomicUsize::new(0);
-        let not_asked = AtomicUsize::new(0);
-        let handed = AtomicUsize::new(0);
-        let without_id = AtomicUsize::new(0);
-        let each = std::sync::Mutex::new(each);
-        let hand_over = |position: usize, outcome: AccountOutcome| {
-            handed.fetch_add(1, Ordering::Relaxed);
-            let mut each = each.lock().unwrap_or_else(|p| p.into_inner());
-            (*each)(position, outcome);
-        };
-        // Each worker takes the next account until none is left or the run is stopped.
-        let worker = || async {
-            loop {
-                if options.stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let next = feed.lock().await.next(&progress).await;
-                let (position, id, name) = match next {
-                    Next::Account(position, id, name) => (position, id, name),
-                    Next::WithoutId(position, outcome) => {
-                        without_id.fetch_add(1, Ordering::Relaxed);
-                        hand_over(position, *outcome);
-                        continue;
-                    }
-                    Next::End => return,
-                };
-                if options.skip.contains(&id) {
-                    skipped.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                let result = self.usage_limited(&id, Some(&limiters)).await;
-                let unsent = matches!(
-                    &result,
-                    Err(Error::RateLimited {
-                        code: None,
-                        request_id: None,
-                        ..
-                    })
-                );
-                if unsent && limiters.is_closed() {
-                    // Stopped while waiting for its slot: never asked, not handed over.
-                    not_asked.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                progress.finished(result.is_ok());
-                hand_over(
-                    position,
-                    AccountOutcome {
-                        account_id: id,
-                        account_name: name,
-                        result,
-                    },
-                );
-            }
-        };
-        let working = AtomicUsize::new(workers);
-        let worker = || async {
-            worker().await;
-            working.fetch_sub(1, Ordering::Relaxed);
-        };
-        // Watches the stop flag while workers run: once it is set, the pacers close, so the
-        // calls still waiting for a slot are not sent.
-        let watch_stop = async {
-            while working.load(Ordering::Relaxed) > 0 {
-                if options.stop.load(Ordering::Relaxed) {
-                    limiters.close();
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        };
-        let mut tasks: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>> =
-            (0..workers).map(|_| Box::pin(worker()) as _).collect();
-        tasks.push(Box::pin(watch_stop));
-        join_all(tasks).await;
-        let state = feed.into_inner();
-        if let Some(err) = state.error {
-            return Err(err);
-        }
-        Ok(FleetStats {
-            accounts: handed.into_inner(),
-            skipped: skipped.into_inner(),
-            stopped: options.stop.load(Ordering::Relaxed)
-                && (!state.feed.is_done() || not_asked.into_inner() > 0),
-            failed: progress.failed() + without_id.into_inner(),
-            elapsed: progress.elapsed(),
-            rate_limited: limiters.rate_limited(),
-        })
-    }
-
-    /// The shortest wall time a fleet run of `accounts` accounts can take at `limits`: one
-    /// `GetPlanUsage` call per account, paced at its rate label as
-    /// [`fleet_usage`](Self::fleet_usage) paces it (listing the sub accounts excluded);
-    /// `None` when that label is not limited.
-    ///
-    /// ```
-    /// use meeting_usage::{RateLimits, RateTier, ZoomAccount};
-    /// // Pro's HEAVY limit is 10 calls a second; the pacer keeps 5 % below it.
-    /// let floor = ZoomAccount::fleet_floor(951, RateLimits::Tier(RateTier::Pro));
-    /// assert_eq!(floor.map(|f| f.as_secs()), Some(100));
-    /// ```
-    pub fn fleet_floor(accounts: usize, limits: crate::RateLimits) -> Option<std::time::Duration> {
-        limits.floor(operation("GetPlanUsage").rate_label, accounts)
     }
 
     /// Every sub account of the master account, page by page (`ListSubAccounts`, 300 a
@@ -619,88 +431,6 @@ impl std::fmt::Debug for SubAccounts<'_> {
 
 /// Sub accounts per page: the most Zoom allows, to spend as few MEDIUM calls as possible.
 const SUB_ACCOUNT_PAGE: std::num::NonZeroU32 = std::num::NonZeroU32::new(300).unwrap();
-
-/// Where a fleet run takes its accounts from.
-enum Feed<'a> {
-    /// Ids given, with their positions, not yet taken (last first: taken from the end).
-    Listed(Vec<(usize, String)>),
-    /// The master account's sub accounts, a page at a time.
-    Pages(SubAccounts<'a>),
-}
-
-impl Feed<'_> {
-    /// Whether every account has been taken.
-    fn is_done(&self) -> bool {
-        match self {
-            Feed::Listed(ids) => ids.is_empty(),
-            Feed::Pages(pages) => pages.buffer.is_empty() && pages.last_page,
-        }
-    }
-}
-
-/// A fleet run's feed, shared by its workers (behind an async lock: a worker that finds the
-/// page used up reads the next one while the others wait for it).
-struct FeedState<'a> {
-    feed: Feed<'a>,
-    /// The position of the next listed sub account.
-    position: usize,
-    /// Why the list could not be read to its end.
-    error: Option<Error>,
-}
-
-/// What a worker gets from the feed.
-enum Next {
-    Account(usize, String, Option<String>),
-    /// A listed sub account without an id: its outcome is this error.
-    WithoutId(usize, Box<AccountOutcome>),
-    End,
-}
-
-impl FeedState<'_> {
-    async fn next(&mut self, progress: &Progress) -> Next {
-        let pages = match &mut self.feed {
-            Feed::Listed(ids) => {
-                return match ids.pop() {
-                    Some((position, id)) => Next::Account(position, id, None),
-                    None => Next::End,
-                };
-            }
-            Feed::Pages(pages) => pages,
-        };
-        if self.error.is_some() {
-            return Next::End;
-        }
-        let account = match pages.next().await {
-            Some(Ok(account)) => account,
-            Some(Err(err)) => {
-                self.error = Some(err);
-                return Next::End;
-            }
-            None => return Next::End,
-        };
-        if let Some(total) = pages.total {
-            progress.at_least(usize::try_from(total).unwrap_or(usize::MAX));
-        }
-        let position = self.position;
-        self.position += 1;
-        match account.id.filter(|id| !id.is_empty()) {
-            Some(id) => Next::Account(position, id, account.account_name),
-            None => Next::WithoutId(
-                position,
-                Box::new(AccountOutcome {
-                    account_id: format!("#{position}"),
-                    account_name: account.account_name,
-                    result: Err(Error::decode(
-                        Vendor::Zoom,
-                        "ListSubAccounts",
-                        format!("accounts[{position}].id"),
-                        "a sub account without an id",
-                    )),
-                }),
-            ),
-        }
-    }
-}
 
 impl SubAccounts<'_> {
     /// How many sub accounts the list said it has (its `total_records`), once a page is read.
