@@ -362,14 +362,15 @@ impl Signal {
     }
 }
 
-/// SIGINT and SIGTERM, as they arrive.
-struct Signals {
+/// SIGINT and SIGTERM, as they arrive (a fleet run and `serve` stop on them).
+pub struct Signals {
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    fn new() -> Signals {
+    /// Listens from now on (SIGTERM at once; SIGINT from the first wait).
+    pub fn new() -> Signals {
         Signals {
             #[cfg(unix)]
             terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -377,7 +378,8 @@ impl Signals {
         }
     }
 
-    async fn next(&mut self) -> Signal {
+    /// The next signal.
+    pub async fn next(&mut self) -> Signal {
         #[cfg(unix)]
         if let Some(terminate) = &mut self.terminate {
             return tokio::select! {

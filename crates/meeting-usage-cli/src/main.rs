@@ -71,6 +71,9 @@ enum Stop {
     /// Writing stdout failed for another reason than a closed pipe, or the JSON output could
     /// not be made: one line on stderr, status 1.
     Io(std::io::Error),
+    /// A vendor failed before the command could do its work (the line names the vendor and
+    /// its error): status 1.
+    Vendor(String),
 }
 
 impl From<ConfigError> for Stop {
@@ -186,6 +189,10 @@ fn main() -> ExitCode {
         }
         Err(Stop::Io(err)) => {
             note(&error_line(&format!("cannot write the output: {err}")));
+            Status::VendorFailed
+        }
+        Err(Stop::Vendor(message)) => {
+            note(&error_line(&message));
             Status::VendorFailed
         }
     };

@@ -136,8 +136,8 @@ pub async fn run(global: &GlobalArgs, target: &Target, args: &ServeArgs) -> Resu
     .map_err(|err| Stop::Config(format!("cannot serve on {}: {err}", args.listen)))?;
     note(&format!("listening on http://{}", server.addr()));
     let collector = tokio::spawn(collect_forever(plan, args.interval, pages));
-    let signal = stop_signal().await;
-    note(&format!("{signal}: stopping"));
+    let signal = crate::fleet::Signals::new().next().await;
+    note(&format!("{}: stopping", signal.name()));
     collector.abort();
     let _ = tokio::time::timeout(STOP_WAIT, server.shutdown()).await;
     Ok(Status::Ok)
@@ -187,7 +187,7 @@ async fn count_sub_accounts(zoom: &ZoomAccount) -> Result<usize, Stop> {
     let mut count = 0;
     while let Some(account) = list.next().await {
         if let Err(err) = account {
-            return Err(Stop::Config(format!(
+            return Err(Stop::Vendor(format!(
                 "cannot list the sub accounts to check --interval against the fleet's size: {}",
                 one_line(&err.to_string())
             )));
@@ -195,22 +195,6 @@ async fn count_sub_accounts(zoom: &ZoomAccount) -> Result<usize, Stop> {
         count += 1;
     }
     Ok(count)
-}
-
-/// Waits for SIGTERM or SIGINT and names it.
-async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "SIGINT"
 }
 
 /// Collects now and every `interval` after, swapping each result into `pages`.
@@ -278,6 +262,7 @@ async fn collect_vendors(
     for (index, outcome, elapsed) in answers {
         let source = list[index];
         let key = (source.vendor(), source.account().to_owned());
+        let up = matches!(outcome, Ok(Ok(_)));
         let detail = match outcome {
             Ok(Ok(report)) => {
                 history.last_success.insert(key.clone(), now);
@@ -314,7 +299,7 @@ async fn collect_vendors(
         rows.push(StatusRow {
             vendor: key.0.to_string(),
             account: key.1,
-            up: last == Some(now),
+            up,
             detail,
             last_success: last.map(utc),
             seconds: elapsed.as_secs_f64(),

@@ -561,3 +561,32 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn a_sub_account_list_that_fails_at_start_is_a_vendor_failure() {
+    let sandbox = TestSandbox::start();
+    let fault = Fault {
+        operation: Some("ListSubAccounts".into()),
+        kind: FaultKind::Status {
+            status: 404,
+            retry_after: None,
+        },
+        times: 1,
+    };
+    sandbox
+        .sandbox
+        .inject(fault)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let output = run(sandbox.command().args(["serve", "--all-sub-accounts"]));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let errors: Vec<String> = stderr(&output)
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("cannot list the sub accounts") && errors[0].contains("404"),
+        "{errors:?}"
+    );
+}
