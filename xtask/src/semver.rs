@@ -187,6 +187,12 @@ fn changed_under(
             args: args.join(" "),
             message: err.to_string(),
         })?;
+    if !output.status.success() {
+        return Err(DiffError::Git {
+            args: args.join(" "),
+            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(str::to_owned)
