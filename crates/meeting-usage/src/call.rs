@@ -18,8 +18,8 @@ use vendor_types::{CallError, VendorError};
 use reqwest::header::HeaderValue;
 
 use crate::error::Error;
-use crate::fleet::{Limiters, RateLimiter};
 use crate::model::Vendor;
+use crate::pacer::{Limiters, RateLimiter};
 use crate::time;
 use crate::token::{Token, TokenCache};
 

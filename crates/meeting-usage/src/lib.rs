@@ -8,6 +8,7 @@ mod huawei;
 mod huawei_map;
 mod kind;
 pub mod model;
+mod pacer;
 mod size;
 mod source;
 mod summary;

@@ -11,9 +11,9 @@ use zoom_billing::types as zt;
 
 use crate::call::{self, Operation};
 use crate::error::Error;
-use crate::fleet::Limiters;
 use crate::http_client;
 use crate::model::{UsageReport, Vendor};
+use crate::pacer::Limiters;
 use crate::source::{BoxFuture, UsageSource};
 use crate::token::{Token, TokenCache};
 

@@ -13,10 +13,10 @@ use std::time::Instant;
 use super::{SubAccounts, ZoomAccount, operation};
 use crate::error::Error;
 use crate::fleet::{
-    AccountOutcome, FleetAccounts, FleetOptions, FleetReport, FleetStats, FleetTotals, Limiters,
-    Progress,
+    AccountOutcome, FleetAccounts, FleetOptions, FleetReport, FleetStats, FleetTotals, Progress,
 };
 use crate::model::Vendor;
+use crate::pacer::Limiters;
 use crate::source::join_all;
 
 impl ZoomAccount {
