@@ -11,6 +11,7 @@ pub mod generate;
 pub mod pipeline;
 pub mod report;
 pub mod semver;
+pub mod semver_checks;
 pub mod spec_diff;
 pub mod timings;
 pub mod validate;

@@ -72,6 +72,16 @@ enum Task {
         /// version at the new revision is below that.
         #[arg(long, conflicts_with_all = ["allow_breaking", "format"])]
         semver: bool,
+        /// With `--semver`: how to use cargo-semver-checks, the second opinion on the Rust API
+        /// of every crate that changed (`auto`: when it is installed, under
+        /// `<target>/tools/bin` or on `PATH`; `require`: fail without it; `skip`).
+        #[arg(long, value_enum, default_value_t, requires = "semver")]
+        second_opinion: SecondOpinion,
+        /// With `--semver`: the crates have not been released since the old revision (CI
+        /// before a release tag exists), so print the bumps they will need and fail only when
+        /// the two opinions disagree.
+        #[arg(long, requires = "semver")]
+        unreleased: bool,
         /// Instead of the changes, the changelog entry they need per generated crate (Added,
         /// Changed, Removed; breaking ones marked), to paste into its CHANGELOG.md.
         #[arg(long, conflicts_with_all = ["allow_breaking", "format", "semver"])]
@@ -113,6 +123,18 @@ enum BenchTarget {
         #[arg(long, default_value_t = 1)]
         runs: usize,
     },
+}
+
+/// Whether `diff --semver` asks cargo-semver-checks.
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+enum SecondOpinion {
+    /// When it is installed.
+    #[default]
+    Auto,
+    /// Always; not installed is an error.
+    Require,
+    /// Never: the spec rules only.
+    Skip,
 }
 
 /// Output format of `diff`.
@@ -159,8 +181,13 @@ fn run(cli: Cli) -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Task::Diff {
-            old, new, semver, ..
-        } if semver => run_semver(&root, &old, new.as_deref()),
+            old,
+            new,
+            semver,
+            second_opinion,
+            unreleased,
+            ..
+        } if semver => run_semver(&root, &old, new.as_deref(), second_opinion, unreleased),
         Task::Diff {
             old,
             new,
@@ -287,17 +314,51 @@ fn run_validate(root: &Path, specs: &[String], format: Format) -> Result<ExitCod
     })
 }
 
-fn run_semver(root: &Path, old: &str, new: Option<&str>) -> Result<ExitCode, RunError> {
-    let verdicts = match xtask::semver::verdicts(root, old, new) {
-        Ok(verdicts) => verdicts,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::from(2));
-        }
+fn run_semver(
+    root: &Path,
+    old: &str,
+    new: Option<&str>,
+    second_opinion: SecondOpinion,
+    unreleased: bool,
+) -> Result<ExitCode, RunError> {
+    use xtask::semver_checks::{check_version, find_tool};
+    let tool = match second_opinion {
+        SecondOpinion::Skip => None,
+        SecondOpinion::Auto | SecondOpinion::Require => find_tool(root),
     };
+    if tool.is_none() && matches!(second_opinion, SecondOpinion::Require) {
+        eprintln!(
+            "error: cargo-semver-checks is not installed (cargo install cargo-semver-checks \
+             --version {} --locked --root target/tools)",
+            xtask::semver_checks::VERSION
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if tool.is_none() && matches!(second_opinion, SecondOpinion::Auto) {
+        eprintln!("note: cargo-semver-checks is not installed: the spec rules only");
+    }
+    let checked = tool.as_deref().map(check_version).transpose();
+    let verdicts =
+        match checked.and_then(|_| xtask::semver::verdicts(root, old, new, tool.as_deref())) {
+            Ok(verdicts) => verdicts,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::from(2));
+            }
+        };
     let mut short = 0;
     for verdict in &verdicts {
         println!("{verdict}");
+        if let Some(both) = &verdict.disagreement {
+            short += 1;
+            eprintln!(
+                "error: {}: the two opinions disagree: {both}",
+                verdict.crate_name
+            );
+        }
+        if unreleased {
+            continue;
+        }
         if let Some(required) = &verdict.required {
             short += 1;
             let meta = verdict

@@ -15,8 +15,13 @@
 //! - the generator: a change of `xtask/src/catalogue.rs` or of progenitor's version in
 //!   `Cargo.lock` is at least **minor**;
 //! - the generated code changing with no spec change: at least **patch**;
-//! - its hand-written sources (`src/` but the generated files) changing: at least **patch**
-//!   (whether their public API changed is for cargo-semver-checks to say).
+//! - its hand-written sources (`src/` but the generated files) changing: at least **patch**;
+//! - the second opinion, when cargo-semver-checks runs ([`crate::semver_checks`]): the level
+//!   its lints find in the crate's rustdoc JSON at both revisions. That is what judges a
+//!   change of the hand-written `lib.rs`; on a crate whose hand-written sources did not
+//!   change, finding more than the rules above is a **disagreement** (a missing rule), which
+//!   fails the check with both reasons. Finding less is expected: the tool does not see the
+//!   wire (a server URL, a constraint) or a field's type.
 //!
 //! The version at HEAD must be at least the version at BASE bumped by that level (Cargo's
 //! rules: `0.x`: major → `0.(x+1).0`, minor and patch → `0.x.(y+1)`), else the check fails
@@ -108,6 +113,11 @@ pub struct Verdict {
     pub reason: String,
     /// The smallest version that satisfies `needs`, when HEAD's is below it.
     pub required: Option<String>,
+    /// cargo-semver-checks' opinion, when it ran (the crate changed and the tool was given).
+    pub second: Option<crate::semver_checks::Opinion>,
+    /// Both reasons, when cargo-semver-checks found more than the rules in a crate whose
+    /// hand-written sources did not change.
+    pub disagreement: Option<String>,
 }
 
 impl fmt::Display for Verdict {
@@ -119,6 +129,9 @@ impl fmt::Display for Verdict {
         )?;
         if self.needs != Level::None {
             write!(f, " ({})", self.reason)?;
+        }
+        if let Some(second) = &self.second {
+            write!(f, " [cargo-semver-checks: {}]", second.summary())?;
         }
         Ok(())
     }
@@ -214,8 +227,16 @@ fn generated_crates() -> Vec<(&'static str, Vec<&'static crate::catalogue::SpecE
     crates
 }
 
-/// One verdict per generated crate, in catalogue order.
-pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict>, DiffError> {
+/// One verdict per generated crate, in catalogue order. With `tool` (a cargo-semver-checks
+/// binary), every crate that changed also gets its second opinion.
+pub fn verdicts(
+    root: &Path,
+    old: &str,
+    new: Option<&str>,
+    tool: Option<&Path>,
+) -> Result<Vec<Verdict>, DiffError> {
+    use crate::semver_checks::{Side, compare};
+    let (mut base_side, mut head_side) = (Side::new(root, Some(old)), Side::new(root, new));
     let changes = spec_diff::diff_revisions(root, old, new)?;
     let generator = if changed(root, old, new, "xtask/src/catalogue.rs")? {
         Some("the generator settings (xtask/src/catalogue.rs) changed")
@@ -259,11 +280,29 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
                 format!("{file} changed (no spec change asks for more)"),
             );
         }
-        if let Some(file) = files.iter().find(|f| !generated(f)) {
-            raise(
-                Level::Patch,
-                format!("hand-written {file} changed (its API: cargo-semver-checks)"),
-            );
+        let hand_written = files.iter().find(|f| !generated(f));
+        if let Some(file) = hand_written {
+            raise(Level::Patch, format!("hand-written {file} changed"));
+        }
+        let (mut second, mut disagreement) = (None, None);
+        if let Some(tool) = tool.filter(|_| needs.0 > Level::None) {
+            let opinion = compare(
+                tool,
+                &base_side.rustdoc(crate_name)?,
+                &head_side.rustdoc(crate_name)?,
+            )?;
+            if opinion.level > needs.0 {
+                let theirs = opinion.reason().unwrap_or_default();
+                if hand_written.is_none() {
+                    disagreement = Some(format!(
+                        "{theirs} needs {}, the spec rules only {} ({}): xtask/src/semver.rs \
+                         misses a rule",
+                        opinion.level, needs.0, needs.1
+                    ));
+                }
+                needs = (opinion.level, theirs);
+            }
+            second = Some(opinion);
         }
         let manifest = format!("{dir}/Cargo.toml");
         // `version.workspace = true` reads the root manifest's `[workspace.package]` version.
@@ -292,6 +331,8 @@ pub fn verdicts(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Verdict
             needs: needs.0,
             reason: needs.1,
             required,
+            second,
+            disagreement,
         });
     }
     Ok(verdicts)

@@ -86,6 +86,14 @@ pub enum DiffError {
         /// What git said.
         message: String,
     },
+    /// A tool `diff --semver` runs (cargo, rustdoc, cargo-semver-checks, tar) failed.
+    #[error("{what}: {message}")]
+    Tool {
+        /// What was run, on what.
+        what: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A revision of a spec is not readable YAML.
     #[error("{spec} at {revision}: {message}")]
     Unreadable {
