@@ -1,4 +1,10 @@
-//! `cargo xtask diff BASE [HEAD] --semver`: the version each generated crate needs.
+//! `cargo xtask diff BASE [HEAD] --semver`: the version each publishable crate needs.
+//!
+//! Generated crates are judged by the rules below; the hand-written ones (`vendor-types`,
+//! `spec-core`, `spec-sandbox`, `meeting-usage`, `meeting-usage-cli`) by "any change to what
+//! they ship is at least patch" and the second opinion alone (not for `meeting-usage-cli`, a
+//! binary with no Rust API: whether its flags or output formats broke is the changelog's to
+//! say, and the maintainer's).
 //!
 //! The decision it follows (ARCHITECTURE.md, "Releases"): the generated types stay **open**
 //! (progenitor 0.15.1 has no setting for `#[non_exhaustive]`, and open structs are what users
@@ -30,12 +36,14 @@
 use std::fmt;
 use std::path::Path;
 
+use crate::semver_checks::{Side, compare};
 use crate::spec_diff::{self, Change, DiffError, Severity, read_at};
 
 /// How big a version bump a change needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// Nothing changed.
+    #[default]
     None,
     /// A fix: no API change.
     Patch,
@@ -102,7 +110,7 @@ pub fn level_of(change: &Change) -> (Level, &'static str) {
 #[derive(Clone, Debug)]
 pub struct Verdict {
     /// The crate.
-    pub crate_name: &'static str,
+    pub crate_name: String,
     /// Its version at BASE and at HEAD (build metadata kept).
     pub base_version: String,
     /// Its version at HEAD.
@@ -227,16 +235,37 @@ fn generated_crates() -> Vec<(&'static str, Vec<&'static crate::catalogue::SpecE
     crates
 }
 
-/// One verdict per generated crate, in catalogue order. With `tool` (a cargo-semver-checks
-/// binary), every crate that changed also gets its second opinion.
+/// The publishable crates under `crates/` that are not generated (their manifest at the
+/// working tree says `publish = true`), by name, each with whether it has a library (a Rust
+/// API for the second opinion to judge).
+fn hand_written_crates(root: &Path) -> Vec<(String, bool)> {
+    let generated: Vec<&str> = generated_crates().iter().map(|(name, _)| *name).collect();
+    let mut crates: Vec<(String, bool)> = std::fs::read_dir(root.join("crates"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).ok()?;
+            let publishable = manifest.lines().any(|l| l.trim() == "publish = true");
+            let library = entry.path().join("src/lib.rs").is_file();
+            (publishable && !generated.contains(&name.as_str())).then_some((name, library))
+        })
+        .collect();
+    crates.sort();
+    crates
+}
+
+/// One verdict per generated crate, in catalogue order, then one per hand-written publishable
+/// crate (whose only rules are "a change is at least patch" and the second opinion).
+/// With `tool` (a cargo-semver-checks binary), every crate that changed also gets its second
+/// opinion.
 pub fn verdicts(
     root: &Path,
     old: &str,
     new: Option<&str>,
     tool: Option<&Path>,
 ) -> Result<Vec<Verdict>, DiffError> {
-    use crate::semver_checks::{Side, compare};
-    let (mut base_side, mut head_side) = (Side::new(root, Some(old)), Side::new(root, new));
     let changes = spec_diff::diff_revisions(root, old, new)?;
     let generator = if changed(root, old, new, "xtask/src/catalogue.rs")? {
         Some("the generator settings (xtask/src/catalogue.rs) changed")
@@ -250,61 +279,120 @@ pub fn verdicts(
         };
         (version(&a) != version(&b)).then_some("progenitor's version changed")
     };
+    let mut judge = Judge {
+        root,
+        old,
+        new,
+        tool,
+        sides: (Side::new(root, Some(old)), Side::new(root, new)),
+    };
     let mut verdicts = Vec::new();
     for (crate_name, entries) in generated_crates() {
-        let mut needs = (Level::None, String::new());
-        let mut raise = |level: Level, reason: String| {
-            if level > needs.0 {
-                needs = (level, reason);
-            }
-        };
+        let mut needs = Needs::default();
         for change in changes
             .iter()
             .filter(|c| entries.iter().any(|e| e.spec == c.spec))
         {
             let (level, why) = level_of(change);
-            raise(
+            needs.raise(
                 level,
                 format!("{why}: {}: {}", change.location, change.message),
             );
         }
         if let Some(why) = generator {
-            raise(Level::Minor, why.to_owned());
+            needs.raise(Level::Minor, why.to_owned());
         }
-        let dir = format!("crates/{crate_name}");
-        let files = changed_under(root, old, new, &format!("{dir}/src"))?;
+        let files = changed_under(root, old, new, &format!("crates/{crate_name}/src"))?;
         let generated = |f: &String| entries.iter().any(|e| e.output == f);
         if let Some(file) = files.iter().find(|f| generated(f)) {
-            raise(
+            needs.raise(
                 Level::Patch,
                 format!("{file} changed (no spec change asks for more)"),
             );
         }
-        let hand_written = files.iter().find(|f| !generated(f));
-        if let Some(file) = hand_written {
-            raise(Level::Patch, format!("hand-written {file} changed"));
+        let hand_written = files.iter().any(|f| !generated(f));
+        if let Some(file) = files.iter().find(|f| !generated(f)) {
+            needs.raise(Level::Patch, format!("hand-written {file} changed"));
         }
+        verdicts.push(judge.verdict(crate_name, needs, hand_written, true)?);
+    }
+    for (crate_name, library) in hand_written_crates(root) {
+        let mut needs = Needs::default();
+        let dir = format!("crates/{crate_name}");
+        // What a user gets: its tests, benchmarks and examples change nothing they build.
+        let files: Vec<String> = changed_under(root, old, new, &dir)?
+            .into_iter()
+            .filter(|f| {
+                !["tests/", "benches/", "examples/"]
+                    .iter()
+                    .any(|d| f.starts_with(&format!("{dir}/{d}")))
+            })
+            .collect();
+        let source = files.iter().find(|f| f.starts_with(&format!("{dir}/src/")));
+        if let Some(file) = source.or(files.first()) {
+            needs.raise(Level::Patch, format!("{file} changed"));
+        }
+        verdicts.push(judge.verdict(&crate_name, needs, true, library)?);
+    }
+    Ok(verdicts)
+}
+
+/// The level a crate needs so far, and the first reason of that level.
+#[derive(Default)]
+struct Needs {
+    level: Level,
+    reason: String,
+}
+
+impl Needs {
+    fn raise(&mut self, level: Level, reason: String) {
+        if level > self.level {
+            *self = Needs { level, reason };
+        }
+    }
+}
+
+/// What turns a crate's [`Needs`] into its [`Verdict`]: the second opinion and the versions.
+struct Judge<'a> {
+    root: &'a Path,
+    old: &'a str,
+    new: Option<&'a str>,
+    tool: Option<&'a Path>,
+    sides: (Side<'a>, Side<'a>),
+}
+
+impl Judge<'_> {
+    /// `hand_written`: whether sources the spec rules cannot judge changed (then a higher
+    /// level from cargo-semver-checks is its verdict on them, not a disagreement); `library`:
+    /// whether it has a Rust API for cargo-semver-checks.
+    fn verdict(
+        &mut self,
+        crate_name: &str,
+        mut needs: Needs,
+        hand_written: bool,
+        library: bool,
+    ) -> Result<Verdict, DiffError> {
         let (mut second, mut disagreement) = (None, None);
-        if let Some(tool) = tool.filter(|_| needs.0 > Level::None) {
-            let opinion = compare(
-                tool,
-                &base_side.rustdoc(crate_name)?,
-                &head_side.rustdoc(crate_name)?,
-            )?;
-            if opinion.level > needs.0 {
+        if let Some(tool) = self.tool.filter(|_| library && needs.level > Level::None) {
+            let (base, head) = &mut self.sides;
+            let opinion = compare(tool, &base.rustdoc(crate_name)?, &head.rustdoc(crate_name)?)?;
+            if opinion.level > needs.level {
                 let theirs = opinion.reason().unwrap_or_default();
-                if hand_written.is_none() {
+                if !hand_written {
                     disagreement = Some(format!(
                         "{theirs} needs {}, the spec rules only {} ({}): xtask/src/semver.rs \
                          misses a rule",
-                        opinion.level, needs.0, needs.1
+                        opinion.level, needs.level, needs.reason
                     ));
                 }
-                needs = (opinion.level, theirs);
+                needs = Needs {
+                    level: opinion.level,
+                    reason: theirs,
+                };
             }
             second = Some(opinion);
         }
-        let manifest = format!("{dir}/Cargo.toml");
+        let (root, manifest) = (self.root, format!("crates/{crate_name}/Cargo.toml"));
         // `version.workspace = true` reads the root manifest's `[workspace.package]` version.
         let version_at = |revision| -> Result<String, DiffError> {
             let text = read_at(root, revision, &manifest)?.unwrap_or_default();
@@ -321,21 +409,20 @@ pub fn verdicts(
             };
             Ok(version.unwrap_or_else(|| "0.0.0".to_owned()))
         };
-        let (base_version, head_version) = (version_at(Some(old))?, version_at(new)?);
-        let required = bump(&base_version, needs.0)
+        let (base_version, head_version) = (version_at(Some(self.old))?, version_at(self.new)?);
+        let required = bump(&base_version, needs.level)
             .filter(|required| numbers(&head_version) < numbers(required));
-        verdicts.push(Verdict {
-            crate_name,
+        Ok(Verdict {
+            crate_name: crate_name.to_owned(),
             base_version,
             head_version,
-            needs: needs.0,
-            reason: needs.1,
+            needs: needs.level,
+            reason: needs.reason,
             required,
             second,
             disagreement,
-        });
+        })
     }
-    Ok(verdicts)
 }
 
 /// The changelog entry the spec changes between two revisions need, per generated crate: its
