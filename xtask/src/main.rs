@@ -67,9 +67,11 @@ enum Task {
         /// Output format (`human` or `json`).
         #[arg(long, value_enum, default_value_t)]
         format: DiffFormat,
-        /// Instead of the changes, one line per generated crate: the version bump its changes
-        /// need (spec, generator, generated and hand-written code); exit 1 when a crate's
-        /// version at the new revision is below that.
+        /// Instead of the changes, one line per publishable crate: the version bump its
+        /// changes need (spec, generator, generated and hand-written code, and
+        /// cargo-semver-checks on its Rust API); exit 1 when a crate's version at the new
+        /// revision is below that, or when cargo-semver-checks finds a break the spec rules
+        /// missed.
         #[arg(long, conflicts_with_all = ["allow_breaking", "format"])]
         semver: bool,
         /// With `--semver`: how to use cargo-semver-checks, the second opinion on the Rust API
@@ -82,6 +84,10 @@ enum Task {
         /// the two opinions disagree.
         #[arg(long, requires = "semver")]
         unreleased: bool,
+        /// With `--semver`: judge only this crate (repeatable; default: every publishable
+        /// crate).
+        #[arg(long, short = 'p', value_name = "CRATE", requires = "semver")]
+        package: Vec<String>,
         /// Instead of the changes, the changelog entry they need per generated crate (Added,
         /// Changed, Removed; breaking ones marked), to paste into its CHANGELOG.md.
         #[arg(long, conflicts_with_all = ["allow_breaking", "format", "semver"])]
@@ -186,8 +192,15 @@ fn run(cli: Cli) -> ExitCode {
             semver,
             second_opinion,
             unreleased,
+            package,
             ..
-        } if semver => run_semver(&root, &old, new.as_deref(), second_opinion, unreleased),
+        } if semver => run_semver(
+            &root,
+            &old,
+            new.as_deref(),
+            (second_opinion, unreleased),
+            &package,
+        ),
         Task::Diff {
             old,
             new,
@@ -318,8 +331,8 @@ fn run_semver(
     root: &Path,
     old: &str,
     new: Option<&str>,
-    second_opinion: SecondOpinion,
-    unreleased: bool,
+    (second_opinion, unreleased): (SecondOpinion, bool),
+    only: &[String],
 ) -> Result<ExitCode, RunError> {
     use xtask::semver_checks::{check_version, find_tool};
     let tool = match second_opinion {
@@ -338,14 +351,15 @@ fn run_semver(
         eprintln!("note: cargo-semver-checks is not installed: the spec rules only");
     }
     let checked = tool.as_deref().map(check_version).transpose();
-    let verdicts =
-        match checked.and_then(|_| xtask::semver::verdicts(root, old, new, tool.as_deref())) {
-            Ok(verdicts) => verdicts,
-            Err(err) => {
-                eprintln!("error: {err}");
-                return Ok(ExitCode::from(2));
-            }
-        };
+    let verdicts = match checked
+        .and_then(|_| xtask::semver::verdicts(root, old, new, tool.as_deref(), only))
+    {
+        Ok(verdicts) => verdicts,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let mut short = 0;
     for verdict in &verdicts {
         println!("{verdict}");

@@ -24,9 +24,9 @@
 //! - its hand-written sources (`src/` but the generated files) changing: at least **patch**;
 //! - the second opinion, when cargo-semver-checks runs ([`crate::semver_checks`]): the level
 //!   its lints find in the crate's rustdoc JSON at both revisions. That is what judges a
-//!   change of the hand-written `lib.rs`; on a crate whose hand-written sources did not
-//!   change, finding more than the rules above is a **disagreement** (a missing rule), which
-//!   fails the check with both reasons. Finding less is expected: the tool does not see the
+//!   change of the hand-written `lib.rs` (or of the generator); on a crate where only the
+//!   spec changed, finding more than the rules above is a **disagreement** (a missing rule),
+//!   which fails the check with both reasons. Finding less is expected: the tool does not see the
 //!   wire (a server URL, a constraint) or a field's type.
 //!
 //! The version at HEAD must be at least the version at BASE bumped by that level (Cargo's
@@ -123,8 +123,8 @@ pub struct Verdict {
     pub required: Option<String>,
     /// cargo-semver-checks' opinion, when it ran (the crate changed and the tool was given).
     pub second: Option<crate::semver_checks::Opinion>,
-    /// Both reasons, when cargo-semver-checks found more than the rules in a crate whose
-    /// hand-written sources did not change.
+    /// Both reasons, when cargo-semver-checks found more than the rules in a crate where only
+    /// the spec changed.
     pub disagreement: Option<String>,
 }
 
@@ -259,13 +259,27 @@ fn hand_written_crates(root: &Path) -> Vec<(String, bool)> {
 /// One verdict per generated crate, in catalogue order, then one per hand-written publishable
 /// crate (whose only rules are "a change is at least patch" and the second opinion).
 /// With `tool` (a cargo-semver-checks binary), every crate that changed also gets its second
-/// opinion.
+/// opinion. `only`, when not empty, names the crates to judge (the others are left out).
 pub fn verdicts(
     root: &Path,
     old: &str,
     new: Option<&str>,
     tool: Option<&Path>,
+    only: &[String],
 ) -> Result<Vec<Verdict>, DiffError> {
+    let generated_names = generated_crates()
+        .into_iter()
+        .map(|(name, _)| name.to_owned());
+    let known: Vec<String> = generated_names
+        .chain(hand_written_crates(root).into_iter().map(|(name, _)| name))
+        .collect();
+    if let Some(unknown) = only.iter().find(|name| !known.contains(name)) {
+        return Err(DiffError::Tool {
+            what: format!("--package {unknown}"),
+            message: format!("not a publishable crate (these are: {})", known.join(", ")),
+        });
+    }
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let changes = spec_diff::diff_revisions(root, old, new)?;
     let generator = if changed(root, old, new, "xtask/src/catalogue.rs")? {
         Some("the generator settings (xtask/src/catalogue.rs) changed")
@@ -288,11 +302,16 @@ pub fn verdicts(
     };
     let mut verdicts = Vec::new();
     for (crate_name, entries) in generated_crates() {
+        if !wanted(crate_name) {
+            continue;
+        }
         let mut needs = Needs::default();
+        let mut spec_changed = false;
         for change in changes
             .iter()
             .filter(|c| entries.iter().any(|e| e.spec == c.spec))
         {
+            spec_changed = true;
             let (level, why) = level_of(change);
             needs.raise(
                 level,
@@ -310,13 +329,21 @@ pub fn verdicts(
                 format!("{file} changed (no spec change asks for more)"),
             );
         }
-        let hand_written = files.iter().any(|f| !generated(f));
         if let Some(file) = files.iter().find(|f| !generated(f)) {
             needs.raise(Level::Patch, format!("hand-written {file} changed"));
         }
-        verdicts.push(judge.verdict(crate_name, needs, hand_written, true)?);
+        let beyond = beyond_the_rules(
+            spec_changed,
+            generator.is_some(),
+            files.iter().any(generated),
+            files.iter().any(|f| !generated(f)),
+        );
+        verdicts.push(judge.verdict(crate_name, needs, beyond, true)?);
     }
     for (crate_name, library) in hand_written_crates(root) {
+        if !wanted(&crate_name) {
+            continue;
+        }
         let mut needs = Needs::default();
         let dir = format!("crates/{crate_name}");
         // What a user gets: its tests, benchmarks and examples change nothing they build.
@@ -335,6 +362,13 @@ pub fn verdicts(
         verdicts.push(judge.verdict(&crate_name, needs, true, library)?);
     }
     Ok(verdicts)
+}
+
+/// Whether a generated crate changed in a way the spec rules cannot judge: the spec rules see
+/// the spec alone, so hand-written code, the generator, or generated code that no spec change
+/// explains are the second opinion's to judge (its higher level is then no disagreement).
+fn beyond_the_rules(spec: bool, generator: bool, generated: bool, hand_written: bool) -> bool {
+    hand_written || generator || (generated && !spec)
 }
 
 /// The level a crate needs so far, and the first reason of that level.
@@ -362,14 +396,14 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    /// `hand_written`: whether sources the spec rules cannot judge changed (then a higher
-    /// level from cargo-semver-checks is its verdict on them, not a disagreement); `library`:
+    /// `beyond_the_rules`: whether something the spec rules cannot judge changed (then a higher
+    /// level from cargo-semver-checks is its verdict on it, not a disagreement); `library`:
     /// whether it has a Rust API for cargo-semver-checks.
     fn verdict(
         &mut self,
         crate_name: &str,
         mut needs: Needs,
-        hand_written: bool,
+        beyond_the_rules: bool,
         library: bool,
     ) -> Result<Verdict, DiffError> {
         let (mut second, mut disagreement) = (None, None);
@@ -378,7 +412,7 @@ impl Judge<'_> {
             let opinion = compare(tool, &base.rustdoc(crate_name)?, &head.rustdoc(crate_name)?)?;
             if opinion.level > needs.level {
                 let theirs = opinion.reason().unwrap_or_default();
-                if !hand_written {
+                if !beyond_the_rules {
                     disagreement = Some(format!(
                         "{theirs} needs {}, the spec rules only {} ({}): xtask/src/semver.rs \
                          misses a rule",
@@ -490,6 +524,17 @@ mod tests {
         assert_eq!(bump("1.4.2", Level::Minor).as_deref(), Some("1.5.0"));
         assert_eq!(bump("1.4.2", Level::None).as_deref(), Some("1.4.2"));
         assert!(numbers("0.2.0") > numbers("0.1.9+spec.2"));
+    }
+
+    #[test]
+    fn only_a_change_of_the_spec_alone_is_the_spec_rules_to_judge() {
+        // (spec, generator, generated code, hand-written code)
+        assert!(!beyond_the_rules(true, false, true, false));
+        assert!(!beyond_the_rules(false, false, false, false));
+        assert!(beyond_the_rules(true, false, true, true));
+        assert!(beyond_the_rules(true, true, true, false));
+        assert!(beyond_the_rules(false, true, false, false));
+        assert!(beyond_the_rules(false, false, true, false));
     }
 
     #[test]

@@ -5,9 +5,8 @@
 //! compares the rustdoc JSON of two builds of a crate (its lints: a field added to a struct
 //! built with literals, a method removed, an enum variant added, ...), but is blind to what the
 //! wire accepts and to the type of a field. Both run; the higher level wins, and when
-//! cargo-semver-checks finds more than the spec diff in a crate whose hand-written sources did
-//! not change, a rule of [`crate::semver::level_of`] is missing, so the check fails with both
-//! reasons.
+//! cargo-semver-checks finds more than the spec diff in a crate where only the spec changed, a
+//! rule of [`crate::semver::level_of`] is missing, so the check fails with both reasons.
 //!
 //! Rustdoc JSON is built here rather than by the tool (`cargo doc` with
 //! `--output-format json`, allowed on a stable toolchain by `RUSTC_BOOTSTRAP=1`, exactly as

@@ -231,7 +231,15 @@ fn each_rule_gets_the_verdict_its_fixture_expects_from_both_opinions() {
         );
         let out = xtask(
             root,
-            &["diff", "HEAD", "--semver", "--second-opinion", "require"],
+            &[
+                "diff",
+                "HEAD",
+                "--semver",
+                "--second-opinion",
+                "require",
+                "--package",
+                &fixture.crate_name,
+            ],
             Some(&tool),
         );
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -310,7 +318,11 @@ fn a_hand_written_api_change_is_judged_by_the_second_opinion() {
         ),
     )
     .unwrap();
-    let out = xtask(root, &["diff", "HEAD", "--semver"], Some(&tool));
+    let out = xtask(
+        root,
+        &["diff", "HEAD", "--semver", "-p", "webex-admin"],
+        Some(&tool),
+    );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
@@ -324,16 +336,33 @@ fn a_hand_written_api_change_is_judged_by_the_second_opinion() {
     );
 
     std::fs::write(&lib, format!("{source}\n/// Added.\npub fn added() {{}}\n")).unwrap();
-    let out = xtask(root, &["diff", "HEAD", "--semver"], Some(&tool));
+    let out = xtask(
+        root,
+        &["diff", "HEAD", "--semver", "-p", "webex-admin"],
+        Some(&tool),
+    );
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("webex-admin 0.1.0+spec.1: needs patch (hand-written crates/webex-admin/src/lib.rs changed) [cargo-semver-checks: none]"),
         "{stdout}"
     );
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "only the crate asked for: {stdout}"
+    );
+
+    let out = xtask(root, &["diff", "HEAD", "--semver", "-p", "webex"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--package webex: not a publishable crate (these are: zoom-billing, huawei-meeting, webex-admin, meeting-usage"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
-/// When cargo-semver-checks finds more than the spec rules in a crate whose hand-written
-/// sources did not change, a rule is missing: the check fails with both reasons, even with
+/// When cargo-semver-checks finds more than the spec rules in a crate where only the spec
+/// changed, a rule is missing: the check fails with both reasons, even with
 /// `--unreleased`. The tool here is a stand-in that reports a major finding, so the path is
 /// tested whatever the real tool would say of the change (a loosened constraint: patch).
 #[test]
