@@ -407,7 +407,11 @@ impl Judge<'_> {
         library: bool,
     ) -> Result<Verdict, DiffError> {
         let (mut second, mut disagreement) = (None, None);
-        if let Some(tool) = self.tool.filter(|_| library && needs.level > Level::None) {
+        let manifest = format!("crates/{crate_name}/Cargo.toml");
+        // A crate new since BASE has no earlier API to compare with.
+        let existed = read_at(self.root, Some(self.old), &manifest)?.is_some();
+        let compared = library && existed && needs.level > Level::None;
+        if let Some(tool) = self.tool.filter(|_| compared) {
             let (base, head) = &mut self.sides;
             let opinion = compare(tool, &base.rustdoc(crate_name)?, &head.rustdoc(crate_name)?)?;
             if opinion.level > needs.level {
@@ -426,7 +430,7 @@ impl Judge<'_> {
             }
             second = Some(opinion);
         }
-        let (root, manifest) = (self.root, format!("crates/{crate_name}/Cargo.toml"));
+        let root = self.root;
         // `version.workspace = true` reads the root manifest's `[workspace.package]` version.
         let version_at = |revision| -> Result<String, DiffError> {
             let text = read_at(root, revision, &manifest)?.unwrap_or_default();
