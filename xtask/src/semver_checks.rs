@@ -182,12 +182,21 @@ pub fn check_version(tool: &Path) -> Result<(), DiffError> {
 
 /// Builds the rustdoc JSON of `crate_name` in the workspace at `source` (all features, as on
 /// docs.rs) and copies it to `keep`.
+///
+/// Cargo writes every build's JSON to the same `<target>/doc/<crate>.json`, and its own lock
+/// ends with the build, so an xtask lock spans the build and the copy: two runs at once (two
+/// tests, two checkouts sharing a target directory) cannot take each other's file.
 fn build_json(
     source: &Path,
     target: &Path,
     crate_name: &str,
     keep: &Path,
 ) -> Result<(), DiffError> {
+    let lock_path = target.join("xtask.lock");
+    let lock = std::fs::create_dir_all(target)
+        .and_then(|()| std::fs::File::create(&lock_path))
+        .and_then(|file| file.lock().map(|()| file))
+        .map_err(|err| failure(format!("lock {}", lock_path.display()), err.to_string()))?;
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "doc",
@@ -213,9 +222,14 @@ fn build_json(
     let built = target
         .join("doc")
         .join(format!("{}.json", crate_name.replace('-', "_")));
-    std::fs::create_dir_all(keep.parent().unwrap_or(target))
-        .and_then(|()| std::fs::copy(&built, keep).map(drop))
-        .map_err(|err| failure(what(), err.to_string()))
+    // Through a temporary file and a rename: a kept file is always whole when it exists.
+    let partial = keep.with_extension(format!("json.tmp-{}", std::process::id()));
+    let copied = std::fs::create_dir_all(keep.parent().unwrap_or(target))
+        .and_then(|()| std::fs::copy(&built, &partial))
+        .and_then(|_| std::fs::rename(&partial, keep))
+        .map_err(|err| failure(what(), err.to_string()));
+    drop(lock);
+    copied
 }
 
 /// Rustdoc JSON of the crates of one side of a comparison, built on demand.
