@@ -335,6 +335,8 @@ fn run_semver(
     only: &[String],
 ) -> Result<ExitCode, RunError> {
     use xtask::semver_checks::{check_version, find_tool};
+    // The rustdoc builds run in other directories (a base revision is unpacked elsewhere).
+    let root = &std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
     let tool = match second_opinion {
         SecondOpinion::Skip => None,
         SecondOpinion::Auto | SecondOpinion::Require => find_tool(root),

@@ -200,8 +200,13 @@ fn changed_under(
         args.push(new);
     }
     args.extend(["--", dir]);
+    git_lines(root, &args)
+}
+
+/// The lines git prints for `args`; a failing git is an error.
+fn git_lines(root: &Path, args: &[&str]) -> Result<Vec<String>, DiffError> {
     let output = std::process::Command::new("git")
-        .args(&args)
+        .args(args)
         .current_dir(root)
         .output()
         .map_err(|err| DiffError::Git {
@@ -235,31 +240,76 @@ fn generated_crates() -> Vec<(&'static str, Vec<&'static crate::catalogue::SpecE
     crates
 }
 
-/// The publishable crates under `crates/` that are not generated (their manifest at the
-/// working tree says `publish = true`), by name, each with whether it has a library (a Rust
-/// API for the second opinion to judge).
-fn hand_written_crates(root: &Path) -> Vec<(String, bool)> {
+/// The publishable crates under `crates/` at the new revision that are not generated (their
+/// manifest says `publish = true`), by name, each with whether it has a library (a Rust API
+/// for the second opinion to judge).
+fn hand_written_crates(root: &Path, new: Option<&str>) -> Result<Vec<(String, bool)>, DiffError> {
     let generated: Vec<&str> = generated_crates().iter().map(|(name, _)| *name).collect();
-    let mut crates: Vec<(String, bool)> = std::fs::read_dir(root.join("crates"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).ok()?;
-            let publishable = manifest.lines().any(|l| l.trim() == "publish = true");
-            let library = entry.path().join("src/lib.rs").is_file();
-            (publishable && !generated.contains(&name.as_str())).then_some((name, library))
-        })
-        .collect();
+    let names: Vec<String> = match new {
+        None => std::fs::read_dir(root.join("crates"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Some(revision) => git_lines(root, &["ls-tree", "--name-only", revision, "crates/"])?
+            .iter()
+            .map(|path| path.trim_start_matches("crates/").to_owned())
+            .collect(),
+    };
+    let mut crates = Vec::new();
+    for name in names {
+        if generated.contains(&name.as_str()) {
+            continue;
+        }
+        let manifest = read_at(root, new, &format!("crates/{name}/Cargo.toml"))?;
+        let publishable = manifest
+            .as_deref()
+            .is_some_and(|m| m.lines().any(|l| l.trim() == "publish = true"));
+        if publishable {
+            let library = read_at(root, new, &format!("crates/{name}/src/lib.rs"))?.is_some();
+            crates.push((name, library));
+        }
+    }
     crates.sort();
-    crates
+    Ok(crates)
+}
+
+/// The workspace crates among `known` that a manifest names under `[dependencies]`.
+fn workspace_dependencies(manifest: &str, known: &[String]) -> Vec<String> {
+    let mut section = "";
+    let mut found = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        if section != "[dependencies]" {
+            continue;
+        }
+        let name = line.split(['=', '.', ' ']).next().unwrap_or_default();
+        if let Some(name) = known.iter().find(|k| k.as_str() == name) {
+            found.push(name.clone());
+        }
+    }
+    found
+}
+
+/// A crate's own changes, before the second opinion and its dependencies are considered.
+struct Own {
+    crate_name: String,
+    needs: Needs,
+    /// See [`beyond_the_rules`].
+    beyond: bool,
+    library: bool,
 }
 
 /// One verdict per generated crate, in catalogue order, then one per hand-written publishable
 /// crate (whose only rules are "a change is at least patch" and the second opinion).
-/// With `tool` (a cargo-semver-checks binary), every crate that changed also gets its second
-/// opinion. `only`, when not empty, names the crates to judge (the others are left out).
+/// With `tool` (a cargo-semver-checks binary), every crate that changed, or whose workspace
+/// dependencies changed (its API may show theirs), also gets its second opinion; a crate
+/// whose requirement on a workspace crate changed needs at least patch. `only`, when not
+/// empty, names the crates to judge (the others are left out).
 pub fn verdicts(
     root: &Path,
     old: &str,
@@ -267,19 +317,88 @@ pub fn verdicts(
     tool: Option<&Path>,
     only: &[String],
 ) -> Result<Vec<Verdict>, DiffError> {
-    let generated_names = generated_crates()
-        .into_iter()
-        .map(|(name, _)| name.to_owned());
-    let known: Vec<String> = generated_names
-        .chain(hand_written_crates(root).into_iter().map(|(name, _)| name))
-        .collect();
+    let mut own = own_changes(root, old, new)?;
+    let known: Vec<String> = own.iter().map(|o| o.crate_name.clone()).collect();
     if let Some(unknown) = only.iter().find(|name| !known.contains(name)) {
         return Err(DiffError::Tool {
             what: format!("--package {unknown}"),
             message: format!("not a publishable crate (these are: {})", known.join(", ")),
         });
     }
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    // Each crate's workspace dependencies, and whether the root manifest's requirement on it
+    // (`[workspace.dependencies]`, what its dependents are published with) changed.
+    let manifests = (
+        read_at(root, Some(old), "Cargo.toml")?.unwrap_or_default(),
+        read_at(root, new, "Cargo.toml")?.unwrap_or_default(),
+    );
+    let requirement = |text: &str, name: &str| {
+        let prefix = format!("{name} = ");
+        text.lines()
+            .find(|l| l.starts_with(&prefix))
+            .map(str::to_owned)
+    };
+    let mut dependencies = Vec::new();
+    for crate_own in &own {
+        let manifest = format!("crates/{}/Cargo.toml", crate_own.crate_name);
+        let text = read_at(root, new, &manifest)?.unwrap_or_default();
+        dependencies.push(workspace_dependencies(&text, &known));
+    }
+    // Whether a workspace dependency changed, directly or through its own dependencies (to a
+    // fixed point: chains of dependencies are short).
+    let changed_itself: Vec<bool> = own.iter().map(|o| o.needs.level > Level::None).collect();
+    let mut through = vec![false; own.len()];
+    loop {
+        let before = through.clone();
+        for (i, deps) in dependencies.iter().enumerate() {
+            through[i] = deps.iter().any(|d| {
+                let j = known.iter().position(|k| k == d);
+                j.is_some_and(|j| changed_itself[j] || through[j])
+            });
+        }
+        if through == before {
+            break;
+        }
+    }
+    for (crate_own, deps) in own.iter_mut().zip(&dependencies) {
+        for dep in deps {
+            if requirement(&manifests.0, dep) != requirement(&manifests.1, dep) {
+                crate_own.needs.raise(
+                    Level::Patch,
+                    format!(
+                        "its requirement on {dep} changed (Cargo.toml, [workspace.dependencies])"
+                    ),
+                );
+                crate_own.beyond = true;
+            }
+        }
+    }
+    let mut judge = Judge {
+        root,
+        old,
+        new,
+        tool,
+        sides: (Side::new(root, Some(old)), Side::new(root, new)),
+    };
+    let mut verdicts = Vec::new();
+    for ((crate_own, itself), through) in own.into_iter().zip(changed_itself).zip(through) {
+        if !only.is_empty() && !only.contains(&crate_own.crate_name) {
+            continue;
+        }
+        // What reaches a crate through its dependencies is no spec rule's to judge.
+        verdicts.push(judge.verdict(
+            &crate_own.crate_name,
+            crate_own.needs,
+            crate_own.beyond || through,
+            crate_own.library && (itself || through),
+        )?);
+    }
+    Ok(verdicts)
+}
+
+/// Every publishable crate's own changes: generated crates in catalogue order (their specs,
+/// the generator, their generated and hand-written files), then the hand-written ones (any
+/// change to what they ship).
+fn own_changes(root: &Path, old: &str, new: Option<&str>) -> Result<Vec<Own>, DiffError> {
     let changes = spec_diff::diff_revisions(root, old, new)?;
     let generator = if changed(root, old, new, "xtask/src/catalogue.rs")? {
         Some("the generator settings (xtask/src/catalogue.rs) changed")
@@ -293,18 +412,8 @@ pub fn verdicts(
         };
         (version(&a) != version(&b)).then_some("progenitor's version changed")
     };
-    let mut judge = Judge {
-        root,
-        old,
-        new,
-        tool,
-        sides: (Side::new(root, Some(old)), Side::new(root, new)),
-    };
-    let mut verdicts = Vec::new();
+    let mut own = Vec::new();
     for (crate_name, entries) in generated_crates() {
-        if !wanted(crate_name) {
-            continue;
-        }
         let mut needs = Needs::default();
         let mut spec_changed = false;
         for change in changes
@@ -338,12 +447,14 @@ pub fn verdicts(
             files.iter().any(generated),
             files.iter().any(|f| !generated(f)),
         );
-        verdicts.push(judge.verdict(crate_name, needs, beyond, true)?);
+        own.push(Own {
+            crate_name: crate_name.to_owned(),
+            needs,
+            beyond,
+            library: true,
+        });
     }
-    for (crate_name, library) in hand_written_crates(root) {
-        if !wanted(&crate_name) {
-            continue;
-        }
+    for (crate_name, library) in hand_written_crates(root, new)? {
         let mut needs = Needs::default();
         let dir = format!("crates/{crate_name}");
         // What a user gets: its tests, benchmarks and examples change nothing they build.
@@ -359,9 +470,14 @@ pub fn verdicts(
         if let Some(file) = source.or(files.first()) {
             needs.raise(Level::Patch, format!("{file} changed"));
         }
-        verdicts.push(judge.verdict(&crate_name, needs, true, library)?);
+        own.push(Own {
+            crate_name,
+            needs,
+            beyond: true,
+            library,
+        });
     }
-    Ok(verdicts)
+    Ok(own)
 }
 
 /// Whether a generated crate changed in a way the spec rules cannot judge: the spec rules see
@@ -397,20 +513,21 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     /// `beyond_the_rules`: whether something the spec rules cannot judge changed (then a higher
-    /// level from cargo-semver-checks is its verdict on it, not a disagreement); `library`:
-    /// whether it has a Rust API for cargo-semver-checks.
+    /// level from cargo-semver-checks is its verdict on it, not a disagreement); `compare_api`:
+    /// whether cargo-semver-checks should compare its Rust API (it has a library, and it or a
+    /// workspace dependency changed).
     fn verdict(
         &mut self,
         crate_name: &str,
         mut needs: Needs,
         beyond_the_rules: bool,
-        library: bool,
+        compare_api: bool,
     ) -> Result<Verdict, DiffError> {
         let (mut second, mut disagreement) = (None, None);
         let manifest = format!("crates/{crate_name}/Cargo.toml");
         // A crate new since BASE has no earlier API to compare with.
         let existed = read_at(self.root, Some(self.old), &manifest)?.is_some();
-        let compared = library && existed && needs.level > Level::None;
+        let compared = compare_api && existed;
         if let Some(tool) = self.tool.filter(|_| compared) {
             let (base, head) = &mut self.sides;
             let opinion = compare(tool, &base.rustdoc(crate_name)?, &head.rustdoc(crate_name)?)?;

@@ -24,13 +24,15 @@ use crate::spec_diff::DiffError;
 /// The cargo-semver-checks release CI installs (`.ci/run`) and the fixtures were checked with.
 pub const VERSION: &str = "0.51.0";
 
-/// Where the rustdoc builds and the tool live: `$CARGO_TARGET_DIR` (relative to the root, as
-/// cargo reads it) or `<root>/target`.
+/// Where the rustdoc builds and the tool live, as an absolute path (the builds run in other
+/// directories): `$CARGO_TARGET_DIR` (relative to the current directory, as cargo reads it)
+/// or `<root>/target`.
 pub fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
-        Some(dir) => root.join(dir),
+    let dir = match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
         None => root.join("target"),
-    }
+    };
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// The cargo-semver-checks binary: `$CARGO_SEMVER_CHECKS`, else the copy CI installs under
@@ -102,19 +104,22 @@ fn failure(what: impl Into<String>, message: impl Into<String>) -> DiffError {
 /// Reads the tool's report: `--- failure <lint>: ... ---` blocks, each with a `Failed in:`
 /// list, and the `Summary` line that names the release they need.
 pub fn parse_report(text: &str) -> Result<Opinion, DiffError> {
-    let mut findings = Vec::new();
-    let mut lines = text.lines().map(str::trim);
+    let mut findings: Vec<Finding> = Vec::new();
     let mut summary = None;
+    let mut lines = text.lines().map(str::trim).peekable();
     while let Some(line) = lines.next() {
         if let Some(rest) = line.strip_prefix("--- failure ") {
             let lint = rest.split(':').next().unwrap_or(rest).trim().to_owned();
-            let place = lines
-                .by_ref()
-                .skip_while(|l| *l != "Failed in:")
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            findings.push(Finding { lint, place });
+            findings.push(Finding {
+                lint,
+                place: String::new(),
+            });
+        } else if line == "Failed in:" {
+            // The first place of the block (a block without places keeps an empty one).
+            let place = lines.peek().map(|l| (*l).to_owned()).unwrap_or_default();
+            if let Some(last) = findings.last_mut().filter(|f| f.place.is_empty()) {
+                last.place = place;
+            }
         } else if let Some(rest) = line.strip_prefix("Summary ") {
             summary = Some(rest.to_owned());
         }
@@ -236,8 +241,10 @@ fn build_json(
 pub struct Side<'a> {
     root: &'a Path,
     revision: Option<&'a str>,
-    /// The tree the builds run in: the working tree, or a revision unpacked by `git archive`.
-    unpacked: Option<tempfile_dir::TempDir>,
+    /// This side's own directory: where a revision is unpacked by `git archive` (its JSON
+    /// is then kept in the cache), or where the working tree's JSON is put (never shared: it
+    /// changes with every edit, and another run may be building its own).
+    scratch: Option<tempfile_dir::TempDir>,
 }
 
 impl<'a> Side<'a> {
@@ -246,7 +253,7 @@ impl<'a> Side<'a> {
         Side {
             root,
             revision,
-            unpacked: None,
+            scratch: None,
         }
     }
 
@@ -254,9 +261,11 @@ impl<'a> Side<'a> {
     pub fn rustdoc(&mut self, crate_name: &str) -> Result<PathBuf, DiffError> {
         let target = target_dir(self.root).join("semver-checks");
         let Some(revision) = self.revision else {
-            let keep = target
-                .join("rustdoc")
-                .join(format!("{crate_name}@working-tree.json"));
+            let scratch = match &self.scratch {
+                Some(dir) => dir,
+                None => self.scratch.insert(temporary()?),
+            };
+            let keep = scratch.path().join(format!("{crate_name}.json"));
             build_json(self.root, &target, crate_name, &keep)?;
             return Ok(keep);
         };
@@ -268,11 +277,11 @@ impl<'a> Side<'a> {
         if keep.is_file() {
             return Ok(keep);
         }
-        if self.unpacked.is_none() {
-            self.unpacked = Some(unpack(self.root, revision)?);
-        }
-        let source = self.unpacked.as_ref().map(|dir| dir.path().to_owned());
-        build_json(&source.unwrap_or_default(), &target, crate_name, &keep)?;
+        let scratch = match &self.scratch {
+            Some(dir) => dir,
+            None => self.scratch.insert(unpack(self.root, revision)?),
+        };
+        build_json(scratch.path(), &target, crate_name, &keep)?;
         Ok(keep)
     }
 }
@@ -283,6 +292,10 @@ fn toolchain() -> Result<String, DiffError> {
         .arg("--version")
         .output()
         .map_err(|err| failure("cannot run rustc", err.to_string()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(failure("rustc --version", stderr.trim().to_owned()));
+    }
     Ok(String::from_utf8_lossy(&output.stdout)
         .split_whitespace()
         .take(2)
@@ -307,8 +320,7 @@ fn git_text(root: &Path, args: &[&str]) -> Result<String, DiffError> {
 
 /// The files of `revision`, unpacked into a temporary directory (`git archive | tar -x`).
 fn unpack(root: &Path, revision: &str) -> Result<tempfile_dir::TempDir, DiffError> {
-    let dir = tempfile_dir::TempDir::new("xtask-semver-base")
-        .map_err(|err| failure("a temporary directory", err.to_string()))?;
+    let dir = temporary()?;
     let what = || format!("git archive {revision} | tar -x");
     let mut archive = Command::new("git")
         .args(["archive", "--format=tar", revision])
@@ -342,6 +354,11 @@ fn unpack(root: &Path, revision: &str) -> Result<tempfile_dir::TempDir, DiffErro
     Ok(dir)
 }
 
+fn temporary() -> Result<tempfile_dir::TempDir, DiffError> {
+    tempfile_dir::TempDir::new("xtask-semver")
+        .map_err(|err| failure("a temporary directory", err.to_string()))
+}
+
 /// A directory removed when dropped (xtask has no `tempfile` outside its tests).
 mod tempfile_dir {
     use std::path::{Path, PathBuf};
@@ -350,12 +367,17 @@ mod tempfile_dir {
     pub struct TempDir(PathBuf);
 
     impl TempDir {
-        /// Creates `<tmp>/<prefix>-<pid>-<n>`.
+        /// Creates `<tmp>/<prefix>-<pid>-<n>`, empty (a directory of that name left by a
+        /// run that crashed with the same process id is removed first).
         pub fn new(prefix: &str) -> std::io::Result<Self> {
             use std::sync::atomic::{AtomicUsize, Ordering};
             static NEXT: AtomicUsize = AtomicUsize::new(0);
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let path = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+            match std::fs::remove_dir_all(&path) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                _ => {}
+            }
             std::fs::create_dir_all(&path)?;
             Ok(TempDir(path))
         }
@@ -395,5 +417,11 @@ mod tests {
         assert_eq!(clean.level, Level::None);
         assert_eq!(clean.summary(), "none");
         assert!(parse_report("error: no such file").is_err());
+        // A block without places keeps its lint, and the summary after it is still read.
+        let bare = "--- failure trait_missing: gone ---\n\n     Summary semver requires new major version: 1 major and 0 minor checks failed\n";
+        let opinion = parse_report(bare).unwrap();
+        assert_eq!(opinion.level, Level::Major);
+        assert_eq!(opinion.findings[0].lint, "trait_missing");
+        assert_eq!(opinion.findings[0].place, "");
     }
 }

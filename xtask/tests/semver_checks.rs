@@ -407,3 +407,68 @@ fn a_disagreement_fails_with_both_reasons() {
     // `--unreleased` asks for no bump: the disagreement is the only error.
     assert!(!stderr.contains("set `version"), "{stderr}");
 }
+
+/// A change reaches the crates that depend on it: the second opinion compares a dependent
+/// whose own files did not change, and a new requirement on a workspace crate
+/// (`[workspace.dependencies]`, what the dependent is published with) needs at least patch.
+#[test]
+fn a_dependency_change_reaches_its_dependents() {
+    let Some(tool) = tool() else { return };
+    let scratch = scratch_workspace();
+    let root = scratch.path();
+    let edit = |path: &str, from: &str, to: &str| {
+        let path = root.join(path);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from:?} is not in {}", path.display());
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    // vendor-types 0.1.1, with an addition, and the workspace requiring it.
+    edit(
+        "crates/vendor-types/Cargo.toml",
+        "version.workspace = true",
+        "version = \"0.1.1\"",
+    );
+    edit(
+        "Cargo.toml",
+        "vendor-types = { path = \"crates/vendor-types\", version = \"0.1.0\" }",
+        "vendor-types = { path = \"crates/vendor-types\", version = \"0.1.1\" }",
+    );
+    edit(
+        "Cargo.lock",
+        "name = \"vendor-types\"\nversion = \"0.1.0\"",
+        "name = \"vendor-types\"\nversion = \"0.1.1\"",
+    );
+    let lib = root.join("crates/vendor-types/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{source}\n/// Added.\npub fn added() {{}}\n")).unwrap();
+
+    let out = xtask(
+        root,
+        &[
+            "diff",
+            "HEAD",
+            "--semver",
+            "-p",
+            "vendor-types",
+            "-p",
+            "webex-admin",
+        ],
+        Some(&tool),
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stdout.contains("vendor-types 0.1.1: needs patch (crates/vendor-types/src/lib.rs changed) [cargo-semver-checks: none]"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("webex-admin 0.1.0+spec.1: needs patch (its requirement on vendor-types changed (Cargo.toml, [workspace.dependencies])) [cargo-semver-checks: none]"),
+        "{stdout}{stderr}"
+    );
+    // vendor-types was bumped; webex-admin was not.
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("set `version = \"0.1.1+spec.1\"` in crates/webex-admin/Cargo.toml"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("vendor-types is at"), "{stderr}");
+}
