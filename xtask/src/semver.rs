@@ -205,21 +205,7 @@ fn changed_under(
 
 /// The lines git prints for `args`; a failing git is an error.
 fn git_lines(root: &Path, args: &[&str]) -> Result<Vec<String>, DiffError> {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|err| DiffError::Git {
-            args: args.join(" "),
-            message: err.to_string(),
-        })?;
-    if !output.status.success() {
-        return Err(DiffError::Git {
-            args: args.join(" "),
-            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
+    Ok(spec_diff::git_stdout(root, args)?
         .lines()
         .map(str::to_owned)
         .collect())

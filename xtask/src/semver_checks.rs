@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::semver::Level;
-use crate::spec_diff::DiffError;
+use crate::spec_diff::{DiffError, git_stdout};
 
 /// The cargo-semver-checks release CI installs (`.ci/run`) and the fixtures were checked with.
 pub const VERSION: &str = "0.51.0";
@@ -269,7 +269,8 @@ impl<'a> Side<'a> {
             build_json(self.root, &target, crate_name, &keep)?;
             return Ok(keep);
         };
-        let tree = git_text(self.root, &["rev-parse", &format!("{revision}^{{tree}}")])?;
+        let tree = git_stdout(self.root, &["rev-parse", &format!("{revision}^{{tree}}")])?;
+        let tree = tree.trim();
         let keep = target
             .join("rustdoc")
             .join(toolchain()?)
@@ -301,21 +302,6 @@ fn toolchain() -> Result<String, DiffError> {
         .take(2)
         .collect::<Vec<_>>()
         .join("-"))
-}
-
-fn git_text(root: &Path, args: &[&str]) -> Result<String, DiffError> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|err| failure(format!("git {}", args.join(" ")), err.to_string()))?;
-    if !output.status.success() {
-        return Err(failure(
-            format!("git {}", args.join(" ")),
-            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// The files of `revision`, unpacked into a temporary directory (`git archive | tar -x`).

@@ -117,6 +117,18 @@ fn git(root: &Path, args: &[&str]) -> Result<std::process::Output, DiffError> {
         })
 }
 
+/// What `git args` prints, when it succeeds; a failing git is an error with what it said.
+pub fn git_stdout(root: &Path, args: &[&str]) -> Result<String, DiffError> {
+    let output = git(root, args)?;
+    if !output.status.success() {
+        return Err(DiffError::Git {
+            args: args.join(" "),
+            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// Checks that `revision` names a commit, so "no such revision" (an error) is told apart from
 /// "no such file at it" (an added spec).
 pub fn verify_revision(root: &Path, revision: &str) -> Result<(), DiffError> {
