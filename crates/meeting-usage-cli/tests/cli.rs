@@ -761,17 +761,7 @@ fn wrong_credentials_fail_that_vendor_only() {
 #[test]
 fn a_vendor_down_is_reported_and_the_other_still_printed() {
     let sandbox = TestSandbox::start();
-    sandbox
-        .sandbox
-        .inject(Fault {
-            operation: Some("GetPlanUsage".into()),
-            kind: FaultKind::Status {
-                status: 503,
-                retry_after: None,
-            },
-            times: 5,
-        })
-        .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
+    sandbox.fail("GetPlanUsage", 503, 5);
     let output = run(sandbox.command().args(["report", "--format", "json"]));
     assert_eq!(code(&output), 1, "stderr: {}", stderr(&output));
     let document = json(&output);
@@ -792,17 +782,7 @@ fn a_vendor_down_is_reported_and_the_other_still_printed() {
 
     // The table still shows Huawei; Zoom's failure is on stderr only.
     sandbox.sandbox.clear_faults();
-    sandbox
-        .sandbox
-        .inject(Fault {
-            operation: Some("ShowOrgRes".into()),
-            kind: FaultKind::Status {
-                status: 500,
-                retry_after: None,
-            },
-            times: 5,
-        })
-        .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
+    sandbox.fail("ShowOrgRes", 500, 5);
     let table = run(sandbox.command().args(["report"]));
     assert_eq!(code(&table), 1, "stderr: {}", stderr(&table));
     assert!(stdout(&table).starts_with("zoom  account"));
@@ -903,17 +883,7 @@ fn without_yes_nothing_is_sent() {
 #[test]
 fn a_failed_purchase_is_not_repeated() {
     let sandbox = TestSandbox::start();
-    sandbox
-        .sandbox
-        .inject(Fault {
-            operation: Some("SubscribeAccountToAnAdditionalPlan".into()),
-            kind: FaultKind::Status {
-                status: 503,
-                retry_after: None,
-            },
-            times: 3,
-        })
-        .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
+    sandbox.fail("SubscribeAccountToAnAdditionalPlan", 503, 3);
     let output = run(sandbox.command().args(ADDON).arg("--yes"));
     assert_eq!(code(&output), 1, "stderr: {}", stderr(&output));
     assert!(stderr(&output).contains("SubscribeAccountToAnAdditionalPlan"));

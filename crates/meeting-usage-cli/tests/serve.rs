@@ -11,7 +11,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use spec_sandbox::{Fault, FaultKind};
 
 /// A running exporter: the child process, the address it printed, and its stderr so far.
 struct Exporter {
@@ -272,18 +271,7 @@ fn a_failed_collection_drops_the_usage_series_and_keeps_the_last_success() {
     let last_success = format!("meeting_usage_last_success_timestamp_seconds{{{ZOOM}}}");
     let text = exporter.metrics_when(Duration::from_secs(20), |t| t.contains(&last_success));
     let good = sample(&text, &last_success);
-    let fault = Fault {
-        operation: Some("GetPlanUsage".into()),
-        kind: FaultKind::Status {
-            status: 404,
-            retry_after: None,
-        },
-        times: 1000,
-    };
-    sandbox
-        .sandbox
-        .inject(fault)
-        .unwrap_or_else(|err| panic!("{err}"));
+    sandbox.fail("GetPlanUsage", 404, 1000);
     let up = format!("meeting_usage_up{{{ZOOM}}}");
     let failed = exporter.metrics_when(Duration::from_secs(20), |t| sample(t, &up) == Some(0.0));
     assert!(
@@ -565,18 +553,7 @@ impl Drop for KillOnDrop {
 #[test]
 fn a_sub_account_list_that_fails_at_start_is_a_vendor_failure() {
     let sandbox = TestSandbox::start();
-    let fault = Fault {
-        operation: Some("ListSubAccounts".into()),
-        kind: FaultKind::Status {
-            status: 404,
-            retry_after: None,
-        },
-        times: 1,
-    };
-    sandbox
-        .sandbox
-        .inject(fault)
-        .unwrap_or_else(|err| panic!("{err}"));
+    sandbox.fail("ListSubAccounts", 404, 1);
     let output = run(sandbox.command().args(["serve", "--all-sub-accounts"]));
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     let errors: Vec<String> = stderr(&output)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-use spec_sandbox::{Fault, FaultKind, FleetConfig};
+use spec_sandbox::FleetConfig;
 
 /// A sandbox of the test serving a fleet of `accounts` generated accounts.
 fn fleet_sandbox(accounts: usize) -> (TestSandbox, FleetConfig) {
@@ -111,18 +111,7 @@ fn jsonl_is_one_complete_entry_per_account_in_any_order() {
 fn a_killed_run_resumes_with_every_account_once_and_a_cut_off_line_dropped() {
     let (sandbox, fleet) = fleet_sandbox(45);
     // The first account asked fails: its line records the failure, and resuming asks again.
-    let fault = Fault {
-        operation: Some("GetPlanUsage".into()),
-        kind: FaultKind::Status {
-            status: 404,
-            retry_after: None,
-        },
-        times: 1,
-    };
-    sandbox
-        .sandbox
-        .inject(fault)
-        .unwrap_or_else(|err| panic!("{err}"));
+    sandbox.fail("GetPlanUsage", 404, 1);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let file = dir.path().join("fleet.jsonl");
     let mut child = jsonl_run(&sandbox, &file, &["--concurrency", "4"])

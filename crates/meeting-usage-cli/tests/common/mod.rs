@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use spec_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use spec_sandbox::{Fault, FaultKind, RunningSandbox, Sandbox, SandboxConfig};
 
 /// The binary under test, with an empty environment: no credentials, no `NO_COLOR`, no
 /// `RUST_LOG`, no `COLUMNS`, so that only what a test sets applies.
@@ -111,6 +111,21 @@ impl TestSandbox {
     /// Requests that reached `operation` so far.
     pub fn count(&self, operation: &str) -> u64 {
         self.sandbox.count(operation)
+    }
+
+    /// Makes the next `times` calls of `operation` answer HTTP `status` (no `Retry-After`).
+    pub fn fail(&self, operation: &str, status: u16, times: u32) {
+        let fault = Fault {
+            operation: Some(operation.into()),
+            kind: FaultKind::Status {
+                status,
+                retry_after: None,
+            },
+            times,
+        };
+        self.sandbox
+            .inject(fault)
+            .unwrap_or_else(|err| panic!("fault refused: {err:?}"));
     }
 }
 
