@@ -11,7 +11,7 @@
 //!   a report is read back from JSON they are computed again from the other fields, so they
 //!   can never disagree with them;
 //! - every seat and storage row has a `kind` (the cross-vendor [`ProductKind`], from the
-//!   [catalogue]) and a `label` for people next to the vendor's raw
+//!   [catalogue](crate::catalogue)) and a `label` for people next to the vendor's raw
 //!   `product` key, which stays as the vendor sent it;
 //! - nothing the vendor sent is silently lost: whatever the mapping could not place in the
 //!   model is listed verbatim in [`UsageReport::unrecognized`].
@@ -32,13 +32,17 @@
 //! assert_eq!(back, report);
 //! ```
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ProductKind;
-use crate::catalogue;
+
+mod seats;
+mod storage;
+
+pub use seats::Seats;
+pub use storage::{Storage, StoragePart, StorageRole};
 
 /// The vendor a report comes from. Serialized as `"zoom"`, `"huawei"` or `"webex"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,24 +156,16 @@ impl UsageReport {
             .filter(move |seats| seats.product() == product)
     }
 
-    /// Sets every row's kind and label from the [catalogue] of the report's
+    /// Sets every row's kind and label from the [catalogue](crate::catalogue) of the report's
     /// vendor, by product key, else by the seat's `name` (the vendor's own `name` wins as
     /// label). The facade's mappings call it; a
     /// program that builds rows itself may too.
     pub fn classify(&mut self) {
-        let vendor = self.vendor;
         for seats in &mut self.seats {
-            let named = || catalogue::lookup(vendor, seats.name.as_deref()?);
-            let entry = catalogue::lookup(vendor, &seats.product).or_else(named);
-            let (kind, label) = catalogue::classify(entry, &seats.product, seats.name.as_deref());
-            seats.kind = kind;
-            seats.label = label;
+            seats.classify(self.vendor);
         }
         for storage in &mut self.storage {
-            let entry = catalogue::lookup_storage(vendor, &storage.product);
-            let (kind, label) = catalogue::classify(entry, &storage.product, None);
-            storage.kind = kind;
-            storage.label = label;
+            storage.classify(self.vendor);
         }
     }
 
@@ -178,8 +174,8 @@ impl UsageReport {
     /// has kind `other`).
     pub fn uncatalogued(&self) -> Vec<&str> {
         let other = ProductKind::Other;
-        let seats = self.seats.iter().filter(|s| s.kind == other);
-        let storage = self.storage.iter().filter(|s| s.kind == other);
+        let seats = self.seats.iter().filter(|s| s.kind() == other);
+        let storage = self.storage.iter().filter(|s| s.kind() == other);
         let mut keys: Vec<&str> = seats.map(Seats::product).collect();
         keys.extend(storage.map(Storage::product));
         keys.sort_unstable();
@@ -190,401 +186,6 @@ impl UsageReport {
     /// Whether every vendor value was placed in the model (nothing in `unrecognized`).
     pub fn fully_recognized(&self) -> bool {
         self.unrecognized.is_empty()
-    }
-}
-
-/// Licences of one product (or one plan of a product): bought, assigned and waiting.
-///
-/// The derived figures are computed when the row is built and cannot be set directly:
-///
-/// - `available` = `purchased` − `used`, negative when more are assigned than bought; `null`
-///   when either is unknown (or the difference does not fit in 64 bits);
-/// - `utilization` = `used` ÷ `purchased` (1.0 = fully used, above 1.0 = over-allocated);
-///   `null` when either is unknown or nothing was bought;
-/// - `over_allocated` = `used` > `purchased`; `false` when either is unknown.
-///
-/// Vendor figures that are absent stay `null`, never `0`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "SeatsRecord")]
-pub struct Seats {
-    product: String,
-    kind: ProductKind,
-    label: Cow<'static, str>,
-    plan: Option<String>,
-    name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    site: Option<String>,
-    purchased: Option<u64>,
-    used: Option<u64>,
-    pending: Option<u64>,
-    available: Option<i64>,
-    utilization: Option<f64>,
-    over_allocated: bool,
-    trial: Option<u64>,
-    expired: Option<u64>,
-    expiring_within_30_days: Option<u64>,
-}
-
-/// The stored fields of [`Seats`]: its JSON minus the derived figures, which are recomputed.
-#[derive(Deserialize)]
-struct SeatsRecord {
-    product: String,
-    #[serde(default)]
-    kind: ProductKind,
-    label: Option<String>,
-    plan: Option<String>,
-    name: Option<String>,
-    #[serde(default)]
-    site: Option<String>,
-    purchased: Option<u64>,
-    used: Option<u64>,
-    pending: Option<u64>,
-    trial: Option<u64>,
-    expired: Option<u64>,
-    expiring_within_30_days: Option<u64>,
-}
-
-impl From<SeatsRecord> for Seats {
-    fn from(record: SeatsRecord) -> Self {
-        Seats::new(
-            record.product,
-            record.plan,
-            record.purchased,
-            record.used,
-            record.pending,
-        )
-        .with_name(record.name)
-        .with_site(record.site)
-        .with_kind(record.kind, record.label)
-        .with_trial(record.trial)
-        .with_expired(record.expired)
-        .with_expiring_within_30_days(record.expiring_within_30_days)
-    }
-}
-
-impl Seats {
-    /// A seat row for `product` (the stable product key, e.g. `plan_webinar` or `VMR`) and
-    /// the vendor's `plan` code, with licences `purchased`, `used` (assigned) and `pending`
-    /// (waiting for assignment). The derived figures are computed here.
-    pub fn new(
-        product: impl Into<String>,
-        plan: Option<String>,
-        purchased: Option<u64>,
-        used: Option<u64>,
-        pending: Option<u64>,
-    ) -> Self {
-        let available = match (purchased, used) {
-            (Some(purchased), Some(used)) => {
-                i64::try_from(i128::from(purchased) - i128::from(used)).ok()
-            }
-            _ => None,
-        };
-        let utilization = match (purchased, used) {
-            // Integer to float: exact below 2^53, and only a ratio is wanted.
-            (Some(purchased), Some(used)) if purchased > 0 => Some(used as f64 / purchased as f64),
-            _ => None,
-        };
-        let over_allocated =
-            matches!((purchased, used), (Some(purchased), Some(used)) if used > purchased);
-        let product = product.into();
-        Seats {
-            label: Cow::Owned(product.clone()),
-            kind: ProductKind::Other,
-            product,
-            plan,
-            name: None,
-            site: None,
-            purchased,
-            used,
-            pending,
-            available,
-            utilization,
-            over_allocated,
-            trial: None,
-            expired: None,
-            expiring_within_30_days: None,
-        }
-    }
-
-    /// The same row with the product's display name (Zoom's `name`, Huawei's package name).
-    pub fn with_name(mut self, name: Option<String>) -> Self {
-        self.name = name;
-        self
-    }
-
-    /// The same row with the site it belongs to (Webex's meetings site, e.g. `acme.webex.com`).
-    pub fn with_site(mut self, site: Option<String>) -> Self {
-        self.site = site;
-        self
-    }
-
-    /// The same row with its kind and label (the label stays the product key when `None`).
-    /// The facade's mappings set both from the [catalogue].
-    pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
-        self.kind = kind;
-        if let Some(label) = label {
-            self.label = Cow::Owned(label);
-        }
-        self
-    }
-
-    /// The same row with the number of licences granted as a free trial.
-    pub fn with_trial(mut self, trial: Option<u64>) -> Self {
-        self.trial = trial;
-        self
-    }
-
-    /// The same row with the number of licences that have expired.
-    pub fn with_expired(mut self, expired: Option<u64>) -> Self {
-        self.expired = expired;
-        self
-    }
-
-    /// The same row with the number of licences that expire within 30 days.
-    pub fn with_expiring_within_30_days(mut self, expiring: Option<u64>) -> Self {
-        self.expiring_within_30_days = expiring;
-        self
-    }
-
-    /// Stable product key: Zoom's `plan_*` key, dotted under its parent for nested groups
-    /// (`plan_znode.plan_zphybrid`); Huawei's resource type (`SOFT`, `VMR`, `CONF_CALL`, …).
-    pub fn product(&self) -> &str {
-        &self.product
-    }
-
-    /// What the product is, across vendors (`other` when the catalogue does not know it).
-    pub fn kind(&self) -> ProductKind {
-        self.kind
-    }
-
-    /// The product's name for people: the vendor's `name` where it sent one, else the
-    /// catalogue's label, else the product key.
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The vendor's plan code (`webinar500_monthly`) or package id, if reported.
-    pub fn plan(&self) -> Option<&str> {
-        self.plan.as_deref()
-    }
-
-    /// The site the licences belong to (Webex meetings licences), if the vendor names one.
-    pub fn site(&self) -> Option<&str> {
-        self.site.as_deref()
-    }
-
-    /// Display name of the plan or package, if the vendor gives one.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Licences bought.
-    pub fn purchased(&self) -> Option<u64> {
-        self.purchased
-    }
-
-    /// Licences assigned or in use.
-    pub fn used(&self) -> Option<u64> {
-        self.used
-    }
-
-    /// Licences waiting to be assigned (Zoom's `pending`).
-    pub fn pending(&self) -> Option<u64> {
-        self.pending
-    }
-
-    /// Bought minus used; negative when over-allocated.
-    pub fn available(&self) -> Option<i64> {
-        self.available
-    }
-
-    /// Used divided by bought.
-    pub fn utilization(&self) -> Option<f64> {
-        self.utilization
-    }
-
-    /// Whether more are used than were bought.
-    pub fn over_allocated(&self) -> bool {
-        self.over_allocated
-    }
-
-    /// Licences granted as a free trial (Huawei's `trialCount`).
-    pub fn trial(&self) -> Option<u64> {
-        self.trial
-    }
-
-    /// Licences that have expired (Huawei's `expiredCount`).
-    pub fn expired(&self) -> Option<u64> {
-        self.expired
-    }
-
-    /// Licences expiring within 30 days (Huawei's `expiringCount`).
-    pub fn expiring_within_30_days(&self) -> Option<u64> {
-        self.expiring_within_30_days
-    }
-}
-
-/// What a storage figure stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StorageRole {
-    /// An allowance: storage bought, or included for free.
-    Purchased,
-    /// Storage in use.
-    Used,
-    /// Storage used beyond the allowance.
-    Exceeded,
-}
-
-/// One vendor storage figure, as sent and in bytes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StoragePart {
-    /// The vendor's key, e.g. Zoom's `free_storage` or Huawei's `usedRecStorage`.
-    pub key: String,
-    /// What the figure counts.
-    pub role: StorageRole,
-    /// The vendor's value verbatim when it was text (Zoom's `"2 GB"`, a quoted Huawei number);
-    /// `null` when it was a JSON number.
-    pub text: Option<String>,
-    /// The value in bytes; `null` when it could not be read (then it is also listed in
-    /// [`UsageReport::unrecognized`]) or was reported empty.
-    pub bytes: Option<u64>,
-}
-
-/// Storage of one product: allowances and usage, with the figures they were summed from.
-///
-/// The totals are computed from [`parts`](Storage::parts) when the row is built:
-///
-/// - `purchased_bytes` = the sum of the `purchased` parts (Zoom: plan storage + free
-///   storage);
-/// - `used_bytes` = the sum of the `used` parts (Zoom: plan storage used + free storage used);
-/// - a total is `null` when it has no parts, or when any of its parts has no byte value: a
-///   partial sum would understate it;
-/// - `over_quota` = `used_bytes` > `purchased_bytes`, or any `exceeded` part above zero.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "StorageRecord")]
-pub struct Storage {
-    product: String,
-    kind: ProductKind,
-    label: Cow<'static, str>,
-    plan: Option<String>,
-    used_bytes: Option<u64>,
-    purchased_bytes: Option<u64>,
-    parts: Vec<StoragePart>,
-    over_quota: bool,
-    excess_allowed_until: Option<String>,
-}
-
-/// The stored fields of [`Storage`]: its JSON minus the derived totals.
-#[derive(Deserialize)]
-struct StorageRecord {
-    product: String,
-    #[serde(default)]
-    kind: ProductKind,
-    label: Option<String>,
-    plan: Option<String>,
-    #[serde(default)]
-    parts: Vec<StoragePart>,
-    excess_allowed_until: Option<String>,
-}
-
-impl From<StorageRecord> for Storage {
-    fn from(record: StorageRecord) -> Self {
-        Storage::new(record.product, record.plan, record.parts)
-            .with_excess_allowed_until(record.excess_allowed_until)
-            .with_kind(record.kind, record.label)
-    }
-}
-
-impl Storage {
-    /// A storage row for `product` (Zoom's `plan_recording`, Huawei's `RECORD`) on the
-    /// vendor's `plan` code, from its parts. The totals and `over_quota` are computed here.
-    pub fn new(product: impl Into<String>, plan: Option<String>, parts: Vec<StoragePart>) -> Self {
-        let total = |role: StorageRole| -> Option<u64> {
-            let mut of_role = parts.iter().filter(|part| part.role == role).peekable();
-            of_role.peek()?;
-            of_role.try_fold(0u64, |sum, part| sum.checked_add(part.bytes?))
-        };
-        let purchased_bytes = total(StorageRole::Purchased);
-        let used_bytes = total(StorageRole::Used);
-        let exceeded = parts
-            .iter()
-            .any(|part| part.role == StorageRole::Exceeded && part.bytes.is_some_and(|b| b > 0));
-        let over_quota = exceeded
-            || matches!((used_bytes, purchased_bytes), (Some(used), Some(bought)) if used > bought);
-        let product = product.into();
-        Storage {
-            label: Cow::Owned(product.clone()),
-            kind: ProductKind::Other,
-            product,
-            plan,
-            used_bytes,
-            purchased_bytes,
-            parts,
-            over_quota,
-            excess_allowed_until: None,
-        }
-    }
-
-    /// The same row with its kind and label (the label stays the product key when `None`).
-    pub fn with_kind(mut self, kind: ProductKind, label: Option<String>) -> Self {
-        self.kind = kind;
-        if let Some(label) = label {
-            self.label = Cow::Owned(label);
-        }
-        self
-    }
-
-    /// What the storage is for (`recording_storage` for both vendors' recordings).
-    pub fn kind(&self) -> ProductKind {
-        self.kind
-    }
-
-    /// The storage's name for people (the catalogue's label, else the product key).
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The same row with the last day the vendor tolerates storage beyond the allowance.
-    pub fn with_excess_allowed_until(mut self, date: Option<String>) -> Self {
-        self.excess_allowed_until = date;
-        self
-    }
-
-    /// Stable product key: Zoom's `plan_recording`, Huawei's `RECORD`.
-    pub fn product(&self) -> &str {
-        &self.product
-    }
-
-    /// The vendor's storage plan code, if reported (Zoom's `type`).
-    pub fn plan(&self) -> Option<&str> {
-        self.plan.as_deref()
-    }
-
-    /// Bytes in use, summed over the `used` parts.
-    pub fn used_bytes(&self) -> Option<u64> {
-        self.used_bytes
-    }
-
-    /// Bytes allowed, summed over the `purchased` parts.
-    pub fn purchased_bytes(&self) -> Option<u64> {
-        self.purchased_bytes
-    }
-
-    /// The vendor figures the totals were computed from, in the mapping's fixed order.
-    pub fn parts(&self) -> &[StoragePart] {
-        &self.parts
-    }
-
-    /// Whether more is used than allowed, or the vendor reports storage beyond the plan.
-    pub fn over_quota(&self) -> bool {
-        self.over_quota
-    }
-
-    /// Zoom's `max_exceed_date`: the last day (`yyyy-mm-dd`, as Zoom wrote it) storage beyond
-    /// the allowance is tolerated. `null` when not reported.
-    pub fn excess_allowed_until(&self) -> Option<&str> {
-        self.excess_allowed_until.as_deref()
     }
 }
 
